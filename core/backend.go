@@ -1,0 +1,177 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Backend is the port every storage adapter implements: raw bytes under a
+// storage key, with a time to live.
+//
+// The interface is deliberately small (in the spirit of database/sql/driver):
+// richer behaviour is offered through the optional capability interfaces in
+// this package (TTLInspector, TTLRefresher, Locker, BatchGetter, BatchSetter,
+// StatsReporter, io.Closer), which the client discovers by type assertion.
+//
+// Contract, checked by the conformance module:
+//   - Keys arrive already validated and namespaced by the client; a backend may
+//     reject keys it cannot store with an *Error of KindInvalidInput.
+//   - Set must not retain value after it returns. Get returns a Value the caller
+//     owns: the backend must not modify it afterwards.
+//   - A missing or expired key is not an error: Get returns found == false.
+//   - ttl > 0 is the entry's lifetime; ttl == NoExpiry (0) stores it without
+//     expiry. Negative TTLs are rejected with KindInvalidInput.
+//   - Errors are *Error values (or wrap one) carrying a Kind, so the client can
+//     decide on retries and fail-open by kind alone. Adapters classify.
+//   - All methods are safe for concurrent use and honour ctx cancellation.
+type Backend interface {
+	// Get returns the value stored under key. found is false when the key is
+	// absent or expired; that is not an error.
+	Get(ctx context.Context, key string) (entry Entry, found bool, err error)
+	// Set stores value under key for ttl (NoExpiry: no expiry), replacing any
+	// previous value.
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Delete removes key. Deleting a missing key succeeds.
+	Delete(ctx context.Context, key string) error
+	// Exists reports whether key holds a live (not expired) value.
+	Exists(ctx context.Context, key string) (bool, error)
+	// Health checks that the backend can serve requests.
+	Health(ctx context.Context) error
+}
+
+// NoExpiry, passed as a TTL to Backend.Set, stores an entry without expiry.
+// The client only ever passes it when the caller opted in with NeverExpire.
+const NoExpiry time.Duration = 0
+
+// Entry is what a backend returns for a hit: the stored bytes and what the
+// backend knows about their remaining freshness.
+type Entry struct {
+	// Value is the stored bytes, owned by the caller.
+	Value []byte
+	// Freshness is what the backend knows about how long Value stays fresh.
+	Freshness Freshness
+}
+
+// Freshness describes the remaining lifetime of a stored value as reported by
+// the tier that holds it. Tiers use it to bound backfill: an upper-tier copy
+// never outlives what the lower tier promised.
+type Freshness struct {
+	// Known is true when the backend reported a remaining lifetime (or
+	// NoExpiry); when false, FreshFor is meaningless and the reader should
+	// fall back to its own TTL.
+	Known bool
+	// NoExpiry is true when the backend reported the entry never expires.
+	NoExpiry bool
+	// FreshFor is the remaining fresh lifetime when Known and !NoExpiry.
+	FreshFor time.Duration
+	// Stale is true when the backend served the value past its fresh window
+	// (inside a server-side stale-while-revalidate window). Stale values are
+	// never backfilled into upper tiers.
+	Stale bool
+}
+
+// UnknownFreshness is the zero Freshness: the backend knows nothing.
+var UnknownFreshness = Freshness{}
+
+// FreshFor returns a Freshness that reports d of remaining fresh lifetime.
+func FreshFor(d time.Duration) Freshness {
+	if d < 0 {
+		d = 0
+	}
+	return Freshness{Known: true, FreshFor: d}
+}
+
+// ForeverFresh returns a Freshness that reports an entry without expiry.
+func ForeverFresh() Freshness { return Freshness{Known: true, NoExpiry: true} }
+
+// Bound returns the TTL an upper-tier copy of this value may have, given the
+// caller's wanted TTL (wanted > 0). It returns ok == false when no copy may be
+// made at all: the value is stale, or the backend reported no remaining
+// freshness.
+func (f Freshness) Bound(wanted time.Duration) (ttl time.Duration, ok bool) {
+	if f.Stale {
+		return 0, false
+	}
+	if !f.Known || f.NoExpiry {
+		return wanted, wanted > 0
+	}
+	if f.FreshFor <= 0 {
+		return 0, false
+	}
+	return min(wanted, f.FreshFor), wanted > 0
+}
+
+// TTLInspector is an optional Backend capability: reading an entry's remaining
+// lifetime without reading its value.
+type TTLInspector interface {
+	// TTL returns the remaining lifetime of key. found is false for a missing
+	// key; ttl == NoExpiry with found == true means the key never expires.
+	TTL(ctx context.Context, key string) (ttl time.Duration, found bool, err error)
+}
+
+// TTLRefresher is an optional Backend capability: changing an entry's lifetime
+// in place.
+type TTLRefresher interface {
+	// Expire sets the remaining lifetime of key to ttl (> 0). It returns false
+	// when the key does not exist.
+	Expire(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Locker is an optional Backend capability: a distributed, leased lock per key.
+type Locker interface {
+	// Lock tries once to take the lock for key, held for at most lease. It
+	// returns acquired == false (and no error) when somebody else holds it.
+	// The token identifies the holder and must be passed to Unlock.
+	Lock(ctx context.Context, key string, lease time.Duration) (token string, acquired bool, err error)
+	// Unlock releases the lock if, and only if, token still holds it. It
+	// returns false when the lock was not held by token (expired or taken).
+	Unlock(ctx context.Context, key, token string) (bool, error)
+}
+
+// BatchGetter is an optional Backend capability: reading many keys in one
+// round trip.
+type BatchGetter interface {
+	// GetMany returns one result per key, in order.
+	GetMany(ctx context.Context, keys []string) ([]BatchResult, error)
+}
+
+// BatchResult is one key's outcome in BatchGetter.GetMany.
+type BatchResult struct {
+	Entry Entry
+	Found bool
+}
+
+// BatchSetter is an optional Backend capability: writing many keys in one
+// round trip.
+type BatchSetter interface {
+	// SetMany stores every item; it is not atomic across items.
+	SetMany(ctx context.Context, items []BatchItem) error
+}
+
+// BatchItem is one key to write in BatchSetter.SetMany.
+type BatchItem struct {
+	Key   string
+	Value []byte
+	TTL   time.Duration
+}
+
+// StatsReporter is an optional Backend capability: per-tier counters.
+// Compositions report one TierStats per tier, with dotted names
+// ("compose.bigcache", "compose.redis").
+type StatsReporter interface {
+	Stats() []TierStats
+}
+
+// TierStats are the counters of one tier. Counters a tier cannot know are 0.
+type TierStats struct {
+	Name       string
+	Hits       uint64
+	Misses     uint64
+	StaleHits  uint64
+	Backfills  uint64
+	Errors     uint64
+	Evictions  uint64
+	Entries    int64
+	SizeBytes  int64
+	Collisions uint64
+}

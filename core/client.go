@@ -1,0 +1,415 @@
+package core
+
+import (
+	"context"
+	"hash/maphash"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client is the typed front of a Backend, as slog.Logger is the front of a
+// slog.Handler: it validates keys and TTLs, applies the namespace, encodes
+// values with its Codec, encrypts them with its Encryptor (when it has one),
+// and talks to the Backend. Read values with the generic functions Get,
+// GetOrLoad and Cached.
+//
+// A Client is safe for concurrent use. Namespace returns a view of the same
+// client under another namespace that shares its backend, background work
+// and statistics.
+type Client struct {
+	backend     Backend
+	codec       Codec
+	encryptor   Encryptor
+	format      string
+	compressed  bool
+	namespace   string
+	prefix      string // "ns:{namespace}:" or ""
+	defaultTTL  time.Duration
+	neverExpire bool
+	maxPayload  int
+	maxStored   int // maxPayload plus the encryption overhead
+	swr         bool
+	freshRatio  float64
+	retries     int
+	backoff     time.Duration
+	loadTimeout time.Duration
+	logger      *slog.Logger
+	preset      Preset
+	sh          *shared
+}
+
+// shared is the state every namespace view of a client shares.
+type shared struct {
+	flight   flightGroup
+	stripes  [256]stripe
+	seed     maphash.Seed
+	refresh  chan struct{} // semaphore bounding background refreshes
+	bg       sync.WaitGroup
+	closed   atomic.Bool
+	counters counters
+}
+
+// stripe orders writes per key (hashed): a background write made from a load
+// only lands if no Set or Delete of its key happened since the load began.
+type stripe struct {
+	mu  sync.Mutex
+	gen uint64
+}
+
+// EncryptionOverhead is what sealing adds to a value: a 12-byte nonce and a
+// 16-byte tag.
+const EncryptionOverhead = 28
+
+// New returns a Client over backend. WithCodec is required.
+func New(backend Backend, opts ...Option) (*Client, error) {
+	if backend == nil {
+		return nil, configErr("New: nil backend")
+	}
+	s := defaultSettings()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&s); err != nil {
+			return nil, err
+		}
+	}
+	if s.codec == nil {
+		return nil, configErr("no codec: pass WithCodec (protocol.Msgpack() or protocol.Envelope())")
+	}
+	if s.preset == PresetSecure && s.encryptor == nil {
+		return nil, configErr("the secure preset requires an encryptor (WithEncryptor); a master key in the environment does not turn encryption on by itself")
+	}
+	if !s.ttlSet {
+		s.defaultTTL = s.preset.defaultTTL()
+	}
+	if !s.swrSet {
+		s.swr = s.preset != PresetMinimal
+	}
+	codec := s.codec
+	if ms, ok := codec.(MaxSizer); ok {
+		codec = ms.WithMaxSize(s.maxPayload)
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	c := &Client{
+		backend:     backend,
+		codec:       codec,
+		encryptor:   s.encryptor,
+		format:      codec.Format(),
+		compressed:  codec.Compressed(),
+		defaultTTL:  s.defaultTTL,
+		neverExpire: s.neverExpire,
+		maxPayload:  s.maxPayload,
+		maxStored:   s.maxPayload,
+		swr:         s.swr,
+		freshRatio:  s.freshRatio,
+		retries:     s.retries,
+		backoff:     s.retryBackoff,
+		loadTimeout: s.loadTimeout,
+		logger:      s.logger,
+		preset:      s.preset,
+		sh: &shared{
+			seed:    maphash.MakeSeed(),
+			refresh: make(chan struct{}, s.refreshLimit),
+		},
+	}
+	if c.encryptor != nil {
+		c.maxStored += EncryptionOverhead
+	}
+	c.setNamespace(s.namespace)
+	return c, nil
+}
+
+func (c *Client) setNamespace(ns string) {
+	c.namespace = ns
+	c.prefix = ""
+	if ns != "" {
+		c.prefix = NamespacePrefix + ns + ":"
+	}
+}
+
+// Namespace returns a view of c that stores keys under namespace ns
+// ("ns:{ns}:{key}"). It shares c's backend, background work and statistics.
+func (c *Client) Namespace(ns string) (*Client, error) {
+	if err := ValidateNamespace(ns); err != nil {
+		return nil, err
+	}
+	v := *c
+	v.setNamespace(ns)
+	return &v, nil
+}
+
+// NamespaceName returns the client's namespace ("" when it has none).
+func (c *Client) NamespaceName() string { return c.namespace }
+
+// Backend returns the backend the client talks to.
+func (c *Client) Backend() Backend { return c.backend }
+
+// Encrypted reports whether the client encrypts values.
+func (c *Client) Encrypted() bool { return c.encryptor != nil }
+
+// DefaultTTL returns the TTL used when none is given (0 with NeverExpire).
+func (c *Client) DefaultTTL() time.Duration {
+	if c.neverExpire {
+		return NoExpiry
+	}
+	return c.defaultTTL
+}
+
+// StorageKey returns the key under which key is stored by this client
+// (namespace applied), or an *Error of KindInvalidInput.
+func (c *Client) StorageKey(key string) (string, error) {
+	if err := ValidateKey(key); err != nil {
+		return "", err
+	}
+	if c.prefix == "" {
+		return key, nil
+	}
+	return c.prefix + key, nil
+}
+
+// Get reads the value stored under key into a T. found is false on a miss,
+// which is not an error. Stored bytes that do not decode (or, with
+// encryption, do not authenticate) are an error — never a silent miss.
+func Get[T any](ctx context.Context, c *Client, key string) (value T, found bool, err error) {
+	sk, err := c.StorageKey(key)
+	if err != nil {
+		return value, false, err
+	}
+	e, found, err := c.read(ctx, sk)
+	if err != nil || !found {
+		return value, false, err
+	}
+	if err := c.decode(e.Value, sk, &value); err != nil {
+		return value, false, err
+	}
+	return value, true, nil
+}
+
+// Set stores value under key with the client's default TTL.
+func (c *Client) Set(ctx context.Context, key string, value any) error {
+	return c.set(ctx, key, value, c.DefaultTTL())
+}
+
+// SetWithTTL stores value under key for ttl (0 < ttl ≤ 30 days; a sub-second
+// TTL rounds up to 1 s).
+func (c *Client) SetWithTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
+	ttl, err := NormalizeTTL(ttl)
+	if err != nil {
+		return err
+	}
+	return c.set(ctx, key, value, ttl)
+}
+
+func (c *Client) set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	sk, err := c.StorageKey(key)
+	if err != nil {
+		return err
+	}
+	data, err := c.encode(sk, value)
+	if err != nil {
+		return err
+	}
+	st := c.stripe(sk)
+	st.mu.Lock()
+	st.gen++
+	st.mu.Unlock()
+	err = c.write(ctx, sk, data, ttl)
+	if err == nil {
+		c.sh.counters.sets.Add(1)
+	}
+	return err
+}
+
+// Delete removes key. Deleting a missing key succeeds.
+func (c *Client) Delete(ctx context.Context, key string) error {
+	sk, err := c.StorageKey(key)
+	if err != nil {
+		return err
+	}
+	st := c.stripe(sk)
+	st.mu.Lock()
+	st.gen++
+	st.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		err = c.backend.Delete(ctx, sk)
+		if !c.retry(ctx, err, attempt) {
+			break
+		}
+	}
+	if err != nil {
+		c.sh.counters.errors.Add(1)
+		return Wrap(err, KindUnknown, "delete")
+	}
+	c.sh.counters.deletes.Add(1)
+	return nil
+}
+
+// Exists reports whether key holds a live value, without reading it.
+func (c *Client) Exists(ctx context.Context, key string) (bool, error) {
+	sk, err := c.StorageKey(key)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	for attempt := 0; ; attempt++ {
+		ok, err = c.backend.Exists(ctx, sk)
+		if !c.retry(ctx, err, attempt) {
+			break
+		}
+	}
+	if err != nil {
+		c.sh.counters.errors.Add(1)
+		return false, Wrap(err, KindUnknown, "exists")
+	}
+	return ok, nil
+}
+
+// Health checks the backend.
+func (c *Client) Health(ctx context.Context) error {
+	return Wrap(c.backend.Health(ctx), KindUnknown, "health")
+}
+
+// read is a backend Get with retries and the stored-size bound.
+func (c *Client) read(ctx context.Context, sk string) (Entry, bool, error) {
+	var (
+		e     Entry
+		found bool
+		err   error
+	)
+	for attempt := 0; ; attempt++ {
+		e, found, err = c.backend.Get(ctx, sk)
+		if !c.retry(ctx, err, attempt) {
+			break
+		}
+	}
+	if err != nil {
+		c.sh.counters.errors.Add(1)
+		return Entry{}, false, Wrap(err, KindUnknown, "get")
+	}
+	if !found {
+		c.sh.counters.misses.Add(1)
+		return Entry{}, false, nil
+	}
+	if len(e.Value) > c.maxStored {
+		c.sh.counters.errors.Add(1)
+		return Entry{}, false, &Error{Kind: KindPayloadTooLarge, Op: "get", Key: sk,
+			Msg: "stored value is " + strconv.Itoa(len(e.Value)) + " bytes; the limit is " + strconv.Itoa(c.maxPayload)}
+	}
+	c.sh.counters.hits.Add(1)
+	return e, true, nil
+}
+
+// write is a backend Set with retries.
+func (c *Client) write(ctx context.Context, sk string, data []byte, ttl time.Duration) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = c.backend.Set(ctx, sk, data, ttl)
+		if !c.retry(ctx, err, attempt) {
+			break
+		}
+	}
+	if err != nil {
+		c.sh.counters.errors.Add(1)
+		return Wrap(err, KindUnknown, "set")
+	}
+	return nil
+}
+
+// retry reports whether a failed attempt should be tried again, sleeping
+// the backoff first.
+func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
+	if err == nil || attempt >= c.retries || !KindOf(err).Retryable() || ctx.Err() != nil {
+		return false
+	}
+	c.sh.counters.retries.Add(1)
+	d := c.backoff << attempt
+	if d > 0 {
+		d += rand.N(d/2 + 1)
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+// encode turns value into the bytes to store: codec, size bound, encryption.
+func (c *Client) encode(sk string, value any) ([]byte, error) {
+	data, err := c.codec.Marshal(value)
+	if err != nil {
+		return nil, Wrap(err, KindSerialization, "encode")
+	}
+	if len(data) > c.maxPayload {
+		return nil, &Error{Kind: KindPayloadTooLarge, Op: "set", Key: sk,
+			Msg: "encoded value is " + strconv.Itoa(len(data)) + " bytes; the limit is " + strconv.Itoa(c.maxPayload)}
+	}
+	if c.encryptor != nil {
+		data, err = c.encryptor.Encrypt(data, sk, c.format, c.compressed)
+		if err != nil {
+			return nil, encryptionErr("encrypt", sk, err)
+		}
+	}
+	return data, nil
+}
+
+// decode turns stored bytes back into *out: decryption (fail closed), codec.
+func (c *Client) decode(data []byte, sk string, out any) error {
+	if c.encryptor != nil {
+		plain, err := c.encryptor.Decrypt(data, sk, c.format, c.compressed)
+		if err != nil {
+			c.sh.counters.errors.Add(1)
+			return encryptionErr("decrypt", sk, err)
+		}
+		data = plain
+	}
+	if err := c.codec.Unmarshal(data, out); err != nil {
+		c.sh.counters.errors.Add(1)
+		return Wrap(err, KindSerialization, "decode")
+	}
+	return nil
+}
+
+// encryptionErr classifies an Encryptor failure: always KindEncryption
+// (fail closed), whatever the encryptor reported.
+func encryptionErr(op, sk string, err error) error {
+	return &Error{Kind: KindEncryption, Op: op, Key: sk, Err: err}
+}
+
+func (c *Client) stripe(sk string) *stripe {
+	return &c.sh.stripes[maphash.String(c.sh.seed, sk)%uint64(len(c.sh.stripes))]
+}
+
+// Wait blocks until the client's background work (stale-while-revalidate
+// refreshes, detached loads) has finished, or ctx is done.
+func (c *Client) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		c.sh.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return Wrap(ctx.Err(), KindTimeout, "wait")
+	}
+}
+
+// Close stops new background refreshes and waits for those under way. It
+// does not close the backend, which the caller owns. Reads and writes keep
+// working after Close.
+func (c *Client) Close() error {
+	c.sh.closed.Store(true)
+	c.sh.bg.Wait()
+	return nil
+}

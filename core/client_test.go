@@ -1,0 +1,635 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+type user struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+func newClient(t *testing.T, b core.Backend, opts ...core.Option) *core.Client {
+	t.Helper()
+	c, err := core.New(b, append([]core.Option{core.WithCodec(jsonCodec{})}, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func wantKind(t *testing.T, err error, k core.Kind) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want a %v error, got nil", k)
+	}
+	if got := core.KindOf(err); got != k {
+		t.Fatalf("want kind %v, got %v (%v)", k, got, err)
+	}
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %T is not a *core.Error", err)
+	}
+}
+
+func TestRoundTripTyped(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m)
+	if err := c.Set(ctx, "u:1", user{1, "Ada"}); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := core.Get[user](ctx, c, "u:1")
+	if err != nil || !found || got != (user{1, "Ada"}) {
+		t.Fatalf("Get = %v %v %v", got, found, err)
+	}
+	if ok, err := c.Exists(ctx, "u:1"); !ok || err != nil {
+		t.Fatalf("Exists = %v %v", ok, err)
+	}
+	if err := c.Delete(ctx, "u:1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := core.Get[user](ctx, c, "u:1"); found || err != nil {
+		t.Fatalf("after delete: found=%v err=%v", found, err)
+	}
+	if ok, _ := c.Exists(ctx, "u:1"); ok {
+		t.Fatal("Exists after delete")
+	}
+	if err := c.Delete(ctx, "never-there"); err != nil {
+		t.Fatalf("deleting a missing key: %v", err)
+	}
+	s := c.Stats()
+	if s.Hits != 1 || s.Misses != 1 || s.Sets != 1 || s.Deletes != 2 || len(s.Tiers) != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestNamespaces(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m, core.WithNamespace("users"))
+	if err := c.Set(ctx, "42", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.raw("ns:users:42"); !ok {
+		t.Fatalf("not stored under ns:users:42: %v", m.items)
+	}
+	other, err := c.Namespace("orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := core.Get[string](ctx, other, "42"); found {
+		t.Fatal("a namespace sees another's key")
+	}
+	if k, _ := other.StorageKey("42"); k != "ns:orders:42" {
+		t.Fatalf("storage key %q", k)
+	}
+	plain := newClient(t, m)
+	if k, _ := plain.StorageKey("42"); k != "42" {
+		t.Fatalf("no-namespace storage key %q", k)
+	}
+	for _, bad := range []string{"", "a:b", "sp ace", "ü", strings.Repeat("a", 65)} {
+		if _, err := c.Namespace(bad); core.KindOf(err) != core.KindInvalidInput {
+			t.Errorf("namespace %q: got %v", bad, err)
+		}
+		if _, err := core.New(m, core.WithCodec(jsonCodec{}), core.WithNamespace(bad)); core.KindOf(err) != core.KindInvalidInput {
+			t.Errorf("New with namespace %q: got %v", bad, err)
+		}
+	}
+	if _, err := c.Namespace(strings.Repeat("a", 64)); err != nil {
+		t.Errorf("64-byte namespace rejected: %v", err)
+	}
+}
+
+func TestBadInputNeverStores(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m, core.WithMaxPayload(64))
+	badKeys := []string{"", strings.Repeat("k", core.MaxKeyLen+1), "a\x00b", "tab\tkey", "new\nline", "del\x7f", "c1\u0085", "bad\xffutf8"}
+	for _, k := range badKeys {
+		wantKind(t, c.Set(ctx, k, 1), core.KindInvalidInput)
+		_, _, err := core.Get[int](ctx, c, k)
+		wantKind(t, err, core.KindInvalidInput)
+		wantKind(t, c.Delete(ctx, k), core.KindInvalidInput)
+		_, err = c.Exists(ctx, k)
+		wantKind(t, err, core.KindInvalidInput)
+		_, err = core.GetOrLoad(ctx, c, k, func(context.Context) (int, error) { return 1, nil })
+		wantKind(t, err, core.KindInvalidInput)
+	}
+	if err := c.Set(ctx, strings.Repeat("k", core.MaxKeyLen), 1); err != nil {
+		t.Errorf("a %d-byte key was rejected: %v", core.MaxKeyLen, err)
+	}
+	if err := c.Set(ctx, "ünïcode-ok", 1); err != nil {
+		t.Errorf("unicode key rejected: %v", err)
+	}
+	for _, ttl := range []time.Duration{0, -time.Second, core.MaxTTL + time.Second} {
+		wantKind(t, c.SetWithTTL(ctx, "ttl", 1, ttl), core.KindInvalidInput)
+	}
+	wantKind(t, c.Set(ctx, "big", strings.Repeat("x", 100)), core.KindPayloadTooLarge)
+	wantKind(t, c.Set(ctx, "func", func() {}), core.KindSerialization)
+	for _, k := range []string{"ttl", "big", "func"} {
+		if _, ok := m.raw(k); ok {
+			t.Errorf("%q was stored despite the error", k)
+		}
+	}
+	if n := len(m.items); n != 2 {
+		t.Errorf("want only the two valid keys stored, have %d", n)
+	}
+}
+
+func TestTTLRules(t *testing.T) {
+	cases := []struct {
+		in, want time.Duration
+		ok       bool
+	}{
+		{time.Nanosecond, time.Second, true},
+		{999 * time.Millisecond, time.Second, true},
+		{1500 * time.Millisecond, 1500 * time.Millisecond, true},
+		{core.MaxTTL, core.MaxTTL, true},
+		{core.MaxTTL + 1, 0, false},
+		{0, 0, false},
+		{-1, 0, false},
+	}
+	for _, c := range cases {
+		got, err := core.NormalizeTTL(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("NormalizeTTL(%v) = %v, %v", c.in, got, err)
+		}
+	}
+}
+
+// ttlRecorder records the TTLs a backend is asked to store.
+type ttlRecorder struct {
+	*memBackend
+	mu   sync.Mutex
+	ttls []time.Duration
+}
+
+func (r *ttlRecorder) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	r.mu.Lock()
+	r.ttls = append(r.ttls, ttl)
+	r.mu.Unlock()
+	return r.memBackend.Set(ctx, k, v, ttl)
+}
+
+func TestDefaultTTLsAndPresets(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts []core.Option
+		want time.Duration
+	}{
+		{nil, 600 * time.Second},
+		{[]core.Option{core.WithPreset(core.PresetMinimal)}, 300 * time.Second},
+		{[]core.Option{core.WithPreset(core.PresetIO)}, 3600 * time.Second},
+		{[]core.Option{core.WithPreset(core.PresetIO), core.WithDefaultTTL(90 * time.Second)}, 90 * time.Second},
+		{[]core.Option{core.WithNeverExpire()}, core.NoExpiry},
+		{[]core.Option{core.WithDefaultTTL(300 * time.Millisecond)}, time.Second},
+	} {
+		r := &ttlRecorder{memBackend: newMem()}
+		c := newClient(t, r, tc.opts...)
+		if err := c.Set(ctx, "k", 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetWithTTL(ctx, "k", 1, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if r.ttls[0] != tc.want || r.ttls[1] != 5*time.Second {
+			t.Errorf("opts %d: TTLs %v, want [%v 5s]", len(tc.opts), r.ttls, tc.want)
+		}
+	}
+	if _, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithPreset(core.PresetSecure)); core.KindOf(err) != core.KindConfig {
+		t.Errorf("secure preset without encryptor: %v", err)
+	}
+	if _, err := core.New(newMem()); core.KindOf(err) != core.KindConfig {
+		t.Errorf("no codec: %v", err)
+	}
+	if _, err := core.New(nil, core.WithCodec(jsonCodec{})); core.KindOf(err) != core.KindConfig {
+		t.Errorf("nil backend: %v", err)
+	}
+	if _, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithDefaultTTL(0)); core.KindOf(err) != core.KindInvalidInput {
+		t.Errorf("zero default TTL: %v", err)
+	}
+}
+
+func TestUndecodableAndOversizedReads(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m, core.WithMaxPayload(32))
+	_ = m.Set(ctx, "junk", []byte("\xc1 not json"), 0)
+	_, found, err := core.Get[user](ctx, c, "junk")
+	wantKind(t, err, core.KindSerialization)
+	if found {
+		t.Fatal("found on a decode error")
+	}
+	_ = m.Set(ctx, "huge", []byte(`"`+strings.Repeat("x", 100)+`"`), 0)
+	_, _, err = core.Get[string](ctx, c, "huge")
+	wantKind(t, err, core.KindPayloadTooLarge)
+	// GetOrLoad does not paper over a corrupt entry with a reload.
+	_, err = core.GetOrLoad(ctx, c, "junk", func(context.Context) (user, error) { return user{}, nil })
+	wantKind(t, err, core.KindSerialization)
+}
+
+func TestRetriesOnRetryableKindsOnly(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m, core.WithRetries(2, 0))
+	m.failGet.Store(&errTransient)
+	_, _, err := core.Get[int](ctx, c, "k")
+	wantKind(t, err, core.KindTransient)
+	if !errors.Is(err, core.ErrTransient) {
+		t.Fatal("errors.Is(err, ErrTransient) is false")
+	}
+	if n := m.gets.Load(); n != 3 {
+		t.Fatalf("want 3 attempts, got %d", n)
+	}
+	perm := error(core.NewError(core.KindAuth, "mem", "denied", nil))
+	m.failGet.Store(&perm)
+	m.gets.Store(0)
+	_, _, err = core.Get[int](ctx, c, "k")
+	wantKind(t, err, core.KindAuth)
+	if n := m.gets.Load(); n != 1 {
+		t.Fatalf("auth error retried: %d attempts", n)
+	}
+}
+
+func TestContextErrorsAreClassified(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := newClient(t, newMem())
+	_, _, err := core.Get[int](ctx, c, "k")
+	wantKind(t, err, core.KindCanceled)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatal("the context error is not in the chain")
+	}
+}
+
+func TestErrorFormatting(t *testing.T) {
+	e := &core.Error{Kind: core.KindTimeout, Op: "redis.get", Key: "ns:a:k", Msg: "read", Err: context.DeadlineExceeded}
+	want := `cachekit: redis.get "ns:a:k": timeout: read: context deadline exceeded`
+	if e.Error() != want {
+		t.Fatalf("got %q", e.Error())
+	}
+	if !errors.Is(e, core.ErrTimeout) || errors.Is(e, core.ErrTransient) || !errors.Is(e, context.DeadlineExceeded) {
+		t.Fatal("errors.Is mismatch")
+	}
+	wrapped := fmt.Errorf("outer: %w", e)
+	if core.KindOf(wrapped) != core.KindTimeout {
+		t.Fatal("KindOf through fmt wrapping")
+	}
+	if core.KindOf(errors.New("x")) != core.KindUnknown || core.KindOf(nil) != core.KindUnknown {
+		t.Fatal("unclassified errors")
+	}
+	if core.Wrap(nil, core.KindTransient, "x") != nil {
+		t.Fatal("Wrap(nil)")
+	}
+	if core.KindOf(core.Wrap(e, core.KindPermanent, "x")) != core.KindTimeout {
+		t.Fatal("Wrap reclassified a kinded error")
+	}
+	for k := core.KindUnknown; k <= core.KindCanceled; k++ {
+		if k.String() == "" || (k != core.KindUnknown && k.String() == "unknown") {
+			t.Errorf("kind %d has no name", k)
+		}
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	const key = "ck_sdk_supersecretvalue"
+	cfg, err := core.ConfigFromLookup(func(n string) (string, bool) {
+		switch n {
+		case "CACHEKIT_API_KEY":
+			return key, true
+		case "CACHEKIT_MASTER_KEY":
+			return "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", true
+		case "CACHEKIT_PREVIOUS_MASTER_KEYS":
+			return "aa,bb", true
+		case "CACHEKIT_TIMEOUT":
+			return "2.5", true
+		case "CACHEKIT_DEFAULT_TTL":
+			return "1", true // reserved: must not be read
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIKey.Reveal() != key || cfg.Timeout != 2500*time.Millisecond || len(cfg.PreviousMasterKeys) != 2 {
+		t.Fatalf("config %v", cfg)
+	}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		out := fmt.Sprintf(f, cfg) + fmt.Sprintf(f, cfg.APIKey) + fmt.Sprintf(f, &cfg)
+		if strings.Contains(out, "supersecret") || strings.Contains(out, "00112233") || strings.Contains(strings.ToLower(out), "636b5f73646b") {
+			t.Errorf("%s leaks a secret: %s", f, out)
+		}
+	}
+	_, err = core.ConfigFromLookup(func(n string) (string, bool) {
+		if n == "CACHEKIT_TIMEOUT" {
+			return "ck_sdk_supersecret", true
+		}
+		return "", false
+	})
+	if core.KindOf(err) != core.KindConfig || strings.Contains(err.Error(), "supersecret") {
+		t.Fatalf("bad config error: %v", err)
+	}
+}
+
+func TestGetOrLoadSingleFlight(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m)
+	var loads atomic.Int64
+	release := make(chan struct{})
+	const n = 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := core.GetOrLoad(ctx, c, "hot", func(context.Context) (user, error) {
+				loads.Add(1)
+				<-release
+				return user{7, "Grace"}, nil
+			})
+			if err == nil && v != (user{7, "Grace"}) {
+				err = fmt.Errorf("got %v", v)
+			}
+			errs <- err
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l := loads.Load(); l != 1 {
+		t.Fatalf("want exactly 1 load, got %d", l)
+	}
+	if got, found, _ := core.Get[user](ctx, c, "hot"); !found || got.ID != 7 {
+		t.Fatal("loaded value not cached")
+	}
+}
+
+func TestGetOrLoadCallerCancelDoesNotFailOthers(t *testing.T) {
+	m := newMem()
+	c := newClient(t, m)
+	release := make(chan struct{})
+	loader := func(context.Context) (int, error) { <-release; return 5, nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := core.GetOrLoad(ctx, c, "k", loader); done <- err }()
+	other := make(chan int, 1)
+	go func() { v, _ := core.GetOrLoad(context.Background(), c, "k", loader); other <- v }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-done; core.KindOf(err) != core.KindCanceled {
+		t.Fatalf("canceled caller: %v", err)
+	}
+	close(release)
+	if v := <-other; v != 5 {
+		t.Fatalf("other caller got %d", v)
+	}
+}
+
+func TestGetOrLoadErrorsAndPanics(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m)
+	boom := errors.New("source down")
+	_, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { return 0, boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("loader error not returned: %v", err)
+	}
+	if _, ok := m.raw("k"); ok {
+		t.Fatal("a failed load was cached")
+	}
+	_, err = core.GetOrLoad(ctx, c, "p", func(context.Context) (int, error) { panic("bug") })
+	if err == nil || !strings.Contains(err.Error(), "loader panicked") {
+		t.Fatalf("panic not turned into an error: %v", err)
+	}
+	// A backend outage degrades to the loader.
+	m.failGet.Store(&errTransient)
+	m.failSet.Store(&errTransient)
+	v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { return 9, nil })
+	if err != nil || v != 9 {
+		t.Fatalf("degraded load = %v, %v", v, err)
+	}
+	if s := c.Stats(); s.Degraded != 1 {
+		t.Fatalf("degraded count %d", s.Degraded)
+	}
+	if _, err := core.GetOrLoad[int](ctx, c, "k", nil); core.KindOf(err) != core.KindInvalidInput {
+		t.Fatalf("nil loader: %v", err)
+	}
+}
+
+func TestStaleWhileRevalidate(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m)
+	var loads atomic.Int64
+	release := make(chan struct{})
+	loader := func(context.Context) (int, error) {
+		n := loads.Add(1)
+		if n > 1 {
+			<-release
+		}
+		return int(n), nil
+	}
+	ttl := 100 * time.Second
+	v, err := core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+	if err != nil || v != 1 {
+		t.Fatal(v, err)
+	}
+	// Inside the fresh window (< 45 s even with jitter): no refresh.
+	m.advance(40 * time.Second)
+	v, _ = core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+	if v != 1 || loads.Load() != 1 {
+		t.Fatalf("fresh read refreshed: v=%d loads=%d", v, loads.Load())
+	}
+	// Past the fresh window (> 55 s even with jitter): stale served at once,
+	// exactly one refresh however many readers.
+	m.advance(30 * time.Second)
+	for i := 0; i < 50; i++ {
+		v, err := core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+		if err != nil || v != 1 {
+			t.Fatalf("stale read %d = %d, %v", i, v, err)
+		}
+	}
+	close(release)
+	if err := c.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l := loads.Load(); l != 2 {
+		t.Fatalf("want exactly 1 refresh (2 loads), got %d loads", l)
+	}
+	if got, _, _ := core.Get[int](ctx, c, "k"); got != 2 {
+		t.Fatalf("refresh not stored: %d", got)
+	}
+	s := c.Stats()
+	if s.Refreshes != 1 || s.StaleServed != 50 {
+		t.Fatalf("stats %+v", s)
+	}
+	// Past expiry: the caller waits for the load.
+	m.advance(ttl + time.Second)
+	v, _ = core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+	if v != 3 {
+		t.Fatalf("expired read got %d", v)
+	}
+}
+
+func TestRefreshNeverOverwritesNewerSet(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m)
+	ttl := 100 * time.Second
+	started := make(chan struct{})
+	release := make(chan struct{})
+	_ = c.SetWithTTL(ctx, "k", 1, ttl)
+	m.advance(80 * time.Second)
+	v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) {
+		close(started)
+		<-release
+		return 100, nil
+	}, core.LoadTTL(ttl))
+	if v != 1 {
+		t.Fatalf("stale value %d", v)
+	}
+	<-started
+	if err := c.SetWithTTL(ctx, "k", 2, ttl); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	_ = c.Wait(ctx)
+	if got, _, _ := core.Get[int](ctx, c, "k"); got != 2 {
+		t.Fatalf("refresh overwrote a newer Set: got %d", got)
+	}
+	if c.Stats().WritesDropped != 1 {
+		t.Fatal("dropped write not counted")
+	}
+	// Same for Delete.
+	_ = c.SetWithTTL(ctx, "d", 1, ttl)
+	m.advance(80 * time.Second)
+	started2, release2 := make(chan struct{}), make(chan struct{})
+	_, _ = core.GetOrLoad(ctx, c, "d", func(context.Context) (int, error) {
+		close(started2)
+		<-release2
+		return 100, nil
+	}, core.LoadTTL(ttl))
+	<-started2
+	_ = c.Delete(ctx, "d")
+	close(release2)
+	_ = c.Wait(ctx)
+	if _, found, _ := core.Get[int](ctx, c, "d"); found {
+		t.Fatal("refresh resurrected a deleted key")
+	}
+}
+
+func TestRefreshErrorsAbsorbedAndCloseDrains(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c, err := core.New(m, core.WithCodec(jsonCodec{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := 10 * time.Second
+	_ = c.SetWithTTL(ctx, "k", 1, ttl)
+	m.advance(8 * time.Second)
+	var finished atomic.Bool
+	v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) {
+		time.Sleep(30 * time.Millisecond)
+		finished.Store(true)
+		return 0, errors.New("source down")
+	}, core.LoadTTL(ttl))
+	if err != nil || v != 1 {
+		t.Fatalf("stale read: %v %v", v, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !finished.Load() {
+		t.Fatal("Close returned before the refresh finished")
+	}
+	if s := c.Stats(); s.RefreshErrors != 1 {
+		t.Fatalf("refresh error not counted: %+v", s)
+	}
+	// After Close, stale reads are served but no refresh starts.
+	_, _ = core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { return 2, nil }, core.LoadTTL(ttl))
+	if s := c.Stats(); s.RefreshSkipped != 1 {
+		t.Fatalf("refresh after Close: %+v", s)
+	}
+}
+
+func TestMinimalPresetHasNoSWR(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c := newClient(t, m, core.WithPreset(core.PresetMinimal))
+	ttl := 10 * time.Second
+	_ = c.SetWithTTL(ctx, "k", 1, ttl)
+	m.advance(9 * time.Second)
+	calls := 0
+	v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { calls++; return 2, nil }, core.LoadTTL(ttl))
+	_ = c.Wait(ctx)
+	if v != 1 || calls != 0 {
+		t.Fatalf("minimal refreshed: v=%d calls=%d", v, calls)
+	}
+}
+
+func TestCached(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, newMem())
+	calls := 0
+	square := core.Cached(c, "square", func(_ context.Context, n int) (int, error) { calls++; return n * n, nil })
+	for i := 0; i < 3; i++ {
+		if v, err := square(ctx, 12); err != nil || v != 144 {
+			t.Fatal(v, err)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("calls %d", calls)
+	}
+	type point struct{ X, Y int }
+	bad := core.Cached(c, "pt", func(_ context.Context, p point) (int, error) { return p.X, nil })
+	if _, err := bad(ctx, point{1, 2}); core.KindOf(err) != core.KindInvalidInput {
+		t.Fatalf("struct arg without a key func: %v", err)
+	}
+	good := core.CachedWithKey(c, "pt", func(_ context.Context, p point) (int, error) { return p.X + p.Y, nil },
+		func(p point) (string, error) { return fmt.Sprintf("%d,%d", p.X, p.Y), nil })
+	if v, err := good(ctx, point{1, 2}); err != nil || v != 3 {
+		t.Fatal(v, err)
+	}
+}
+
+func TestFreshnessBound(t *testing.T) {
+	cases := []struct {
+		f      core.Freshness
+		wanted time.Duration
+		ttl    time.Duration
+		ok     bool
+	}{
+		{core.UnknownFreshness, 30 * time.Second, 30 * time.Second, true},
+		{core.ForeverFresh(), 30 * time.Second, 30 * time.Second, true},
+		{core.FreshFor(5 * time.Second), 30 * time.Second, 5 * time.Second, true},
+		{core.FreshFor(50 * time.Second), 30 * time.Second, 30 * time.Second, true},
+		{core.FreshFor(0), 30 * time.Second, 0, false},
+		{core.Freshness{Known: true, FreshFor: time.Minute, Stale: true}, 30 * time.Second, 0, false},
+	}
+	for i, c := range cases {
+		ttl, ok := c.f.Bound(c.wanted)
+		if ttl != c.ttl || ok != c.ok {
+			t.Errorf("case %d: Bound = %v %v", i, ttl, ok)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+// Package core is the heart of cachekit-go: the ports every adapter
+// implements and the typed client applications use. It depends on the
+// standard library only.
+//
+// # Ports
+//
+// Backend is the one required interface of a storage adapter: raw bytes under
+// a key with a TTL, and on read what the backend knows about the value's
+// remaining freshness (Entry.Freshness), so that tiers can bound backfill.
+// Optional capabilities — TTLInspector, TTLRefresher, Locker, BatchGetter,
+// BatchSetter, StatsReporter and io.Closer — are discovered by type
+// assertion, in the manner of database/sql/driver. The conformance module
+// checks that an adapter keeps the contract.
+//
+// Codec turns values into bytes (the protocol module provides the CacheKit
+// MessagePack codecs) and Encryptor seals them (the crypto module provides
+// AES-256-GCM with tenant keys). Neither lives here, so core stays free of
+// third-party code.
+//
+// # Client
+//
+// Client is the typed front, the way slog.Logger fronts a slog.Handler. It
+// validates keys (1–1024 bytes, UTF-8, no control characters) and TTLs
+// (0 < ttl ≤ 30 days, sub-second rounds up to 1 s, a finite default from the
+// preset, "never expire" only by WithNeverExpire), applies the namespace
+// ("ns:{namespace}:{key}"), bounds payloads (5 MiB by default, on write and
+// read), encodes, encrypts, and retries retryable failures. Values are read
+// with the generic functions Get, GetOrLoad (read-through with single-flight
+// and stale-while-revalidate) and Cached (a function wrapper).
+//
+// The flow of a value:
+//
+//	Set:  value ─Codec.Marshal─► bytes ─Encryptor.Encrypt─► Backend.Set
+//	Get:  Backend.Get ─Encryptor.Decrypt─► bytes ─Codec.Unmarshal─► T
+//
+// # Errors
+//
+// Every error is an *Error carrying a Kind (invalid input, transient,
+// permanent, timeout, auth, circuit open, backpressure, payload too large,
+// serialization, encryption, config, not supported, canceled). Match it with
+// errors.Is(err, ErrTransient) or KindOf(err). A miss is never an error.
+// Adapters classify their failures; the client decides on retries and on
+// answering GetOrLoad from the loader by kind alone. Decryption and decoding
+// failures always fail closed.
+//
+// # Configuration
+//
+// Options (WithCodec, WithPreset, WithNamespace, WithDefaultTTL, ...)
+// configure a Client. ConfigFromEnv reads the protocol's CACHEKIT_*
+// variables for adapters; credentials are held as Secret, which never prints
+// its value. CACHEKIT_DEFAULT_TTL is reserved by the protocol and is not read,
+// and CACHEKIT_MASTER_KEY never turns encryption on by itself.
+package core

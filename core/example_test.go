@@ -1,0 +1,42 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// A client over a backend: typed reads, namespaces, read-through loading.
+// (Real programs use protocol.Msgpack() as the codec and an adapter such as
+// l1/bigcache as the backend.)
+func Example() {
+	ctx := context.Background()
+	c, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithNamespace("users"))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+
+	_ = c.SetWithTTL(ctx, "42", user{ID: 42, Name: "Ada"}, time.Minute)
+	u, found, _ := core.Get[user](ctx, c, "42")
+	fmt.Println(u.Name, found)
+
+	n, _ := core.GetOrLoad(ctx, c, "count", func(context.Context) (int, error) { return 7, nil })
+	fmt.Println(n)
+
+	err = c.SetWithTTL(ctx, "43", user{}, 0)
+	fmt.Println(errors.Is(err, core.ErrInvalidInput))
+	// Output:
+	// Ada true
+	// 7
+	// true
+}
+
+func ExampleSecret() {
+	k := core.NewSecret("ck_sdk_0123456789")
+	fmt.Printf("%v %+v %#v\n", k, k, k)
+	// Output: [REDACTED] [REDACTED] core.Secret([REDACTED])
+}

@@ -1,0 +1,3 @@
+module github.com/cachekit-io/cachekit-go/core
+
+go 1.26

@@ -1,0 +1,289 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// LoadOption tunes one GetOrLoad or Cached call.
+type LoadOption func(*loadSettings)
+
+type loadSettings struct {
+	ttl        time.Duration
+	ttlErr     error
+	swr        bool
+	freshRatio float64
+}
+
+// LoadTTL sets the TTL of the value GetOrLoad stores (default: the client's
+// default TTL). The protocol's TTL rules apply.
+func LoadTTL(ttl time.Duration) LoadOption {
+	return func(s *loadSettings) {
+		s.ttl, s.ttlErr = NormalizeTTL(ttl)
+	}
+}
+
+// LoadStaleWhileRevalidate turns stale-while-revalidate on or off for this
+// call, overriding the client's setting.
+func LoadStaleWhileRevalidate(on bool) LoadOption {
+	return func(s *loadSettings) { s.swr = on }
+}
+
+// LoadFreshRatio sets the fresh share of the TTL for this call (0 < r < 1).
+func LoadFreshRatio(r float64) LoadOption {
+	return func(s *loadSettings) {
+		if r > 0 && r < 1 {
+			s.freshRatio = r
+		} else {
+			s.ttlErr = &Error{Kind: KindInvalidInput, Op: "load", Msg: "fresh ratio must be in (0, 1)"}
+		}
+	}
+}
+
+// Loader produces the value for a key on a miss (or a refresh).
+type Loader[T any] func(ctx context.Context) (T, error)
+
+// GetOrLoad returns the value cached under key, or calls load, caches what it
+// returns and returns it (read-through).
+//
+//   - Single-flight: however many goroutines of this process ask for the same
+//     key at once, load runs once; all of them get its result. The load runs
+//     detached from any one caller's context (bounded by WithLoadTimeout), so
+//     a caller that gives up returns at once with a KindCanceled/KindTimeout
+//     error and the others still get the value.
+//   - Stale-while-revalidate (on by default except for the minimal preset):
+//     a value past its fresh window (DefaultFreshRatio of its TTL, ±10 %
+//     jitter, or a backend's server-side stale flag) but not yet expired is
+//     returned at once while one background refresh runs. A refresh never
+//     overwrites a Set or Delete made meanwhile by this client; its errors
+//     are absorbed, logged and counted (Stats.RefreshErrors). Past expiry the
+//     caller waits for the load.
+//   - A read that fails with a retryable kind (transient, timeout,
+//     backpressure) or an open circuit is answered by the loader (counted in
+//     Stats.Degraded); decode and decryption failures are returned — never
+//     turned into a silent reload.
+//   - A loader error is returned as is and nothing is cached.
+//   - If storing the loaded value fails, the value is still returned with a
+//     nil error; the failure is counted in Stats.Errors.
+func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...LoadOption) (T, error) {
+	var zero T
+	if load == nil {
+		return zero, &Error{Kind: KindInvalidInput, Op: "load", Msg: "nil loader"}
+	}
+	ls := loadSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio}
+	for _, o := range opts {
+		if o != nil {
+			o(&ls)
+		}
+	}
+	if ls.ttlErr != nil {
+		return zero, ls.ttlErr
+	}
+	sk, err := c.StorageKey(key)
+	if err != nil {
+		return zero, err
+	}
+	e, found, err := c.read(ctx, sk)
+	switch {
+	case err != nil:
+		k := KindOf(err)
+		if !k.Retryable() && k != KindCircuitOpen {
+			return zero, err
+		}
+		c.sh.counters.degraded.Add(1)
+	case found:
+		var v T
+		if err := c.decode(e.Value, sk, &v); err != nil {
+			return zero, err
+		}
+		if ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio) {
+			c.sh.counters.staleServed.Add(1)
+			c.refreshInBackground(sk, func(ctx context.Context) (any, error) { return load(ctx) }, ls.ttl)
+		}
+		return v, nil
+	}
+	return loadShared(ctx, c, sk, load, ls.ttl)
+}
+
+// stale reports whether a value read with freshness f, stored with ttl, is
+// past its fresh window.
+func (c *Client) stale(f Freshness, ttl time.Duration, ratio float64) bool {
+	if f.Stale {
+		return true
+	}
+	if !f.Known || f.NoExpiry || ttl <= 0 {
+		return false
+	}
+	fresh := time.Duration(float64(ttl) * ratio * (0.9 + 0.2*rand.Float64()))
+	return ttl-f.FreshFor > fresh
+}
+
+// loadShared runs load once per key (single-flight) and stores the result
+// unless a Set or Delete of the key happened meanwhile.
+func loadShared[T any](ctx context.Context, c *Client, sk string, load Loader[T], ttl time.Duration) (T, error) {
+	var zero T
+	v, err := c.sh.flight.do(ctx, sk, c.spawn, func() (any, error) {
+		return c.loadAndStore(sk, ttl, func(ctx context.Context) (any, error) { return load(ctx) })
+	})
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.(T)
+	if !ok && v != nil {
+		// Another call loaded this key as a different type at the same time:
+		// load our own (rare; the keys of two types should differ).
+		return callLoader(ctx, c, load)
+	}
+	return t, nil
+}
+
+func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err error) {
+	defer recoverLoader(&err)
+	c.sh.counters.loads.Add(1)
+	v, err = load(ctx)
+	if err != nil {
+		c.sh.counters.loadErrors.Add(1)
+	}
+	return v, err
+}
+
+// loadAndStore calls load with a detached, bounded context and writes the
+// result back unless the key was written or deleted since it began.
+func (c *Client) loadAndStore(sk string, ttl time.Duration, load func(context.Context) (any, error)) (v any, err error) {
+	st := c.stripe(sk)
+	st.mu.Lock()
+	gen := st.gen
+	st.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
+	defer cancel()
+	c.sh.counters.loads.Add(1)
+	v, err = func() (v any, err error) {
+		defer recoverLoader(&err)
+		return load(ctx)
+	}()
+	if err != nil {
+		c.sh.counters.loadErrors.Add(1)
+		return nil, err
+	}
+	data, encErr := c.encode(sk, v)
+	if encErr != nil {
+		return nil, encErr
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.gen != gen {
+		c.sh.counters.writesDropped.Add(1)
+		return v, nil
+	}
+	if werr := c.write(ctx, sk, data, ttl); werr != nil {
+		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+	}
+	return v, nil
+}
+
+// recoverLoader turns a panicking loader into an error, so that a loader bug
+// cannot crash the process from a background goroutine.
+func recoverLoader(err *error) {
+	if r := recover(); r != nil {
+		*err = &Error{Kind: KindUnknown, Op: "load", Msg: fmt.Sprintf("loader panicked: %v", r)}
+	}
+}
+
+// spawn runs f on a goroutine tracked by Wait/Close.
+func (c *Client) spawn(f func()) {
+	c.sh.bg.Add(1)
+	go func() {
+		defer c.sh.bg.Done()
+		f()
+	}()
+}
+
+// refreshInBackground starts one bounded background refresh of sk, unless
+// one (or a load) is already under way, the bound is reached, or the client
+// is closed.
+func (c *Client) refreshInBackground(sk string, load func(context.Context) (any, error), ttl time.Duration) {
+	if c.sh.closed.Load() {
+		c.sh.counters.refreshSkipped.Add(1)
+		return
+	}
+	select {
+	case c.sh.refresh <- struct{}{}:
+	default:
+		c.sh.counters.refreshSkipped.Add(1)
+		return
+	}
+	_, started := c.sh.flight.start(sk, c.spawn, func() (any, error) {
+		defer func() { <-c.sh.refresh }()
+		v, err := c.loadAndStore(sk, ttl, load)
+		if err != nil {
+			c.sh.counters.refreshErrors.Add(1)
+			c.logger.Warn("cachekit: background refresh failed", "kind", KindOf(err).String())
+		}
+		return v, err
+	})
+	if !started {
+		<-c.sh.refresh
+		c.sh.counters.refreshSkipped.Add(1)
+		return
+	}
+	c.sh.counters.refreshes.Add(1)
+}
+
+// Cached wraps fn so that its results are cached per argument: the wrapped
+// function calls GetOrLoad under the key "{name}:{arg}". The argument must be
+// a string, a bool, or an integer type; for other argument types use
+// CachedWithKey. name follows the key rules.
+func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...LoadOption) func(context.Context, A) (R, error) {
+	return CachedWithKey(c, name, fn, defaultArgKey[A], opts...)
+}
+
+// CachedWithKey is Cached with a caller-supplied key function: the key of a
+// call is "{name}:{key(arg)}".
+func CachedWithKey[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), key func(A) (string, error), opts ...LoadOption) func(context.Context, A) (R, error) {
+	return func(ctx context.Context, arg A) (R, error) {
+		var zero R
+		if fn == nil || key == nil {
+			return zero, &Error{Kind: KindInvalidInput, Op: "cached", Msg: "nil function or key function"}
+		}
+		k, err := key(arg)
+		if err != nil {
+			return zero, Wrap(err, KindInvalidInput, "cached")
+		}
+		return GetOrLoad(ctx, c, name+":"+k, func(ctx context.Context) (R, error) { return fn(ctx, arg) }, opts...)
+	}
+}
+
+func defaultArgKey[A any](arg A) (string, error) {
+	switch v := any(arg).(type) {
+	case string:
+		return v, nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int:
+		return strconv.FormatInt(int64(v), 10), nil
+	case int8:
+		return strconv.FormatInt(int64(v), 10), nil
+	case int16:
+		return strconv.FormatInt(int64(v), 10), nil
+	case int32:
+		return strconv.FormatInt(int64(v), 10), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case uint:
+		return strconv.FormatUint(uint64(v), 10), nil
+	case uint8:
+		return strconv.FormatUint(uint64(v), 10), nil
+	case uint16:
+		return strconv.FormatUint(uint64(v), 10), nil
+	case uint32:
+		return strconv.FormatUint(uint64(v), 10), nil
+	case uint64:
+		return strconv.FormatUint(v, 10), nil
+	}
+	return "", &Error{Kind: KindInvalidInput, Op: "cached",
+		Msg: fmt.Sprintf("argument type %T has no default key; use CachedWithKey", arg)}
+}

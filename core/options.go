@@ -1,0 +1,263 @@
+package core
+
+import (
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// Preset is one of the protocol's intent presets. A preset sets the client's
+// defaults; explicit options given after it override them.
+//
+//	preset      default TTL  SWR  encryption
+//	minimal     300 s        off  off
+//	production  600 s        on   off
+//	secure      600 s        on   required (New fails without WithEncryptor)
+//	io          3600 s       on   off unless WithEncryptor
+//
+// Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
+// compose the backend you want and pass it to New. With no preset the client
+// behaves as PresetProduction.
+type Preset uint8
+
+// The presets.
+const (
+	PresetMinimal Preset = iota + 1
+	PresetProduction
+	PresetSecure
+	PresetIO
+)
+
+// String returns the preset's protocol name.
+func (p Preset) String() string {
+	switch p {
+	case PresetMinimal:
+		return "minimal"
+	case PresetProduction:
+		return "production"
+	case PresetSecure:
+		return "secure"
+	case PresetIO:
+		return "io"
+	}
+	return "preset(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Defaults of the client.
+const (
+	// DefaultMaxPayload bounds a value's encoded size: 5 MiB.
+	DefaultMaxPayload = 5 << 20
+	// DefaultFreshRatio is the share of a TTL during which a value read
+	// through GetOrLoad counts as fresh; after it, stale-while-revalidate
+	// serves it and refreshes it in the background.
+	DefaultFreshRatio = 0.5
+	// DefaultRefreshConcurrency bounds concurrent background refreshes.
+	DefaultRefreshConcurrency = 64
+	// DefaultLoadTimeout bounds one load or background refresh.
+	DefaultLoadTimeout = 30 * time.Second
+)
+
+// Option configures a Client in New.
+type Option func(*settings) error
+
+type settings struct {
+	preset       Preset
+	codec        Codec
+	encryptor    Encryptor
+	namespace    string
+	defaultTTL   time.Duration
+	ttlSet       bool
+	neverExpire  bool
+	maxPayload   int
+	swr          bool
+	swrSet       bool
+	freshRatio   float64
+	retries      int
+	retryBackoff time.Duration
+	refreshLimit int
+	loadTimeout  time.Duration
+	logger       *slog.Logger
+}
+
+func defaultSettings() settings {
+	return settings{
+		preset:       PresetProduction,
+		maxPayload:   DefaultMaxPayload,
+		freshRatio:   DefaultFreshRatio,
+		retryBackoff: 20 * time.Millisecond,
+		refreshLimit: DefaultRefreshConcurrency,
+		loadTimeout:  DefaultLoadTimeout,
+	}
+}
+
+func (p Preset) defaultTTL() time.Duration {
+	switch p {
+	case PresetMinimal:
+		return 300 * time.Second
+	case PresetIO:
+		return 3600 * time.Second
+	}
+	return 600 * time.Second
+}
+
+func configErr(msg string) error { return &Error{Kind: KindConfig, Op: "new", Msg: msg} }
+
+// WithPreset selects an intent preset (see Preset).
+func WithPreset(p Preset) Option {
+	return func(s *settings) error {
+		if p < PresetMinimal || p > PresetIO {
+			return configErr("unknown preset " + p.String())
+		}
+		s.preset = p
+		return nil
+	}
+}
+
+// WithCodec sets the codec that turns values into bytes (required). The
+// protocol module provides the CacheKit codecs: protocol.Msgpack() and
+// protocol.Envelope().
+func WithCodec(c Codec) Option {
+	return func(s *settings) error {
+		if c == nil {
+			return configErr("WithCodec(nil)")
+		}
+		s.codec = c
+		return nil
+	}
+}
+
+// WithEncryptor turns on zero-knowledge encryption: every value is sealed
+// before it reaches any tier, so every tier (the L1 included) holds only
+// ciphertext, and every read fails closed unless the stored bytes
+// authenticate. The crypto module provides the Encryptor.
+func WithEncryptor(e Encryptor) Option {
+	return func(s *settings) error {
+		if e == nil {
+			return configErr("WithEncryptor(nil)")
+		}
+		s.encryptor = e
+		return nil
+	}
+}
+
+// WithNamespace stores every key of the client as "ns:{namespace}:{key}".
+// The namespace is 1–64 of [A-Za-z0-9_-].
+func WithNamespace(ns string) Option {
+	return func(s *settings) error {
+		if err := ValidateNamespace(ns); err != nil {
+			return err
+		}
+		s.namespace = ns
+		return nil
+	}
+}
+
+// WithDefaultTTL sets the TTL Set and GetOrLoad use when none is given. The
+// protocol's TTL rules apply (0 < ttl ≤ 30 days; sub-second rounds up to 1 s).
+func WithDefaultTTL(ttl time.Duration) Option {
+	return func(s *settings) error {
+		n, err := NormalizeTTL(ttl)
+		if err != nil {
+			return err
+		}
+		s.defaultTTL, s.ttlSet, s.neverExpire = n, true, false
+		return nil
+	}
+}
+
+// WithNeverExpire is the explicit opt-in to storing values without expiry
+// when no TTL is given. It is never a default.
+func WithNeverExpire() Option {
+	return func(s *settings) error {
+		s.neverExpire, s.ttlSet = true, true
+		return nil
+	}
+}
+
+// WithMaxPayload bounds a value's encoded size in bytes, on write and on read
+// (default 5 MiB).
+func WithMaxPayload(n int) Option {
+	return func(s *settings) error {
+		if n <= 0 {
+			return configErr("WithMaxPayload: limit must be positive, got " + strconv.Itoa(n))
+		}
+		s.maxPayload = n
+		return nil
+	}
+}
+
+// WithStaleWhileRevalidate turns stale-while-revalidate on or off for
+// GetOrLoad and Cached, overriding the preset.
+func WithStaleWhileRevalidate(on bool) Option {
+	return func(s *settings) error {
+		s.swr, s.swrSet = on, true
+		return nil
+	}
+}
+
+// WithFreshRatio sets the share of a TTL (0 < r < 1, default 0.5) during
+// which a value read through GetOrLoad is fresh. Each read jitters it by
+// ±10 % so that many processes do not refresh in step. It applies where the
+// backend reports no server-side stale window.
+func WithFreshRatio(r float64) Option {
+	return func(s *settings) error {
+		if !(r > 0 && r < 1) {
+			return configErr("WithFreshRatio: ratio must be in (0, 1)")
+		}
+		s.freshRatio = r
+		return nil
+	}
+}
+
+// WithRetries retries backend operations that fail with a retryable kind
+// (transient, timeout, backpressure) up to n more times, with exponential
+// backoff from base plus jitter. Default: 0 retries for minimal, 2 for the
+// other presets.
+func WithRetries(n int, base time.Duration) Option {
+	return func(s *settings) error {
+		if n < 0 || n > 10 || base < 0 {
+			return configErr("WithRetries: want 0 ≤ n ≤ 10 and a non-negative backoff")
+		}
+		s.retries, s.retryBackoff = n, base
+		return nil
+	}
+}
+
+// WithRefreshConcurrency bounds the background refreshes that
+// stale-while-revalidate runs at once (default 64). When the bound is
+// reached, a stale value is still served and its refresh is skipped.
+func WithRefreshConcurrency(n int) Option {
+	return func(s *settings) error {
+		if n < 1 {
+			return configErr("WithRefreshConcurrency: want at least 1")
+		}
+		s.refreshLimit = n
+		return nil
+	}
+}
+
+// WithLoadTimeout bounds one loader call made by GetOrLoad or a background
+// refresh (default 30 s). Loads run detached from any single caller's
+// context, so that one caller giving up does not fail the others waiting on
+// the same load.
+func WithLoadTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return configErr("WithLoadTimeout: want a positive duration")
+		}
+		s.loadTimeout = d
+		return nil
+	}
+}
+
+// WithLogger sets the logger for background events (absorbed refresh
+// errors). Default: slog.Default(). Keys and secrets are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		if l == nil {
+			return configErr("WithLogger(nil)")
+		}
+		s.logger = l
+		return nil
+	}
+}

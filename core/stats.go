@@ -1,0 +1,58 @@
+package core
+
+import "sync/atomic"
+
+type counters struct {
+	hits, misses, errors, sets, deletes, retries            atomic.Uint64
+	loads, loadErrors, staleServed, degraded                atomic.Uint64
+	refreshes, refreshErrors, refreshSkipped, writesDropped atomic.Uint64
+}
+
+// Stats are a client's counters, shared by all its namespace views, and the
+// per-tier counters of its backend when the backend reports them.
+type Stats struct {
+	// Hits and Misses count backend reads (Get and GetOrLoad).
+	Hits, Misses uint64
+	// Errors counts failed operations (backend, decode, decryption).
+	Errors uint64
+	// Sets and Deletes count successful writes and deletes.
+	Sets, Deletes uint64
+	// Retries counts retried backend attempts.
+	Retries uint64
+	// Loads counts loader calls made by GetOrLoad/Cached (after
+	// single-flight: one per key however many callers waited); LoadErrors
+	// counts the failed ones.
+	Loads, LoadErrors uint64
+	// StaleServed counts stale values returned at once by
+	// stale-while-revalidate.
+	StaleServed uint64
+	// Degraded counts GetOrLoad reads that failed with a retryable kind and
+	// were answered by the loader instead.
+	Degraded uint64
+	// Refreshes counts background refreshes started; RefreshErrors the ones
+	// that failed (absorbed, logged); RefreshSkipped those not started
+	// because the refresh bound was reached or the client was closed.
+	Refreshes, RefreshErrors, RefreshSkipped uint64
+	// WritesDropped counts loaded values not written back because a Set or
+	// Delete of the key happened while they loaded.
+	WritesDropped uint64
+	// Tiers are the backend's own counters, if it is a StatsReporter.
+	Tiers []TierStats
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	k := &c.sh.counters
+	s := Stats{
+		Hits: k.hits.Load(), Misses: k.misses.Load(), Errors: k.errors.Load(),
+		Sets: k.sets.Load(), Deletes: k.deletes.Load(), Retries: k.retries.Load(),
+		Loads: k.loads.Load(), LoadErrors: k.loadErrors.Load(),
+		StaleServed: k.staleServed.Load(), Degraded: k.degraded.Load(),
+		Refreshes: k.refreshes.Load(), RefreshErrors: k.refreshErrors.Load(),
+		RefreshSkipped: k.refreshSkipped.Load(), WritesDropped: k.writesDropped.Load(),
+	}
+	if r, ok := c.backend.(StatsReporter); ok {
+		s.Tiers = r.Stats()
+	}
+	return s
+}
