@@ -1,0 +1,544 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+func (s *suite) testTTLInspector(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.TTLInspector)
+	if !ok {
+		t.Skipf("backend does not implement core.TTLInspector")
+		return
+	}
+	missing := s.key(t, "missing")
+	ttl, found, err := x.TTL(t.Context(), missing)
+	if !supported(t, err, "core.TTLInspector") {
+		return
+	}
+	if noErr(t, err, "TTL(missing)") && found {
+		t.Errorf("TTL(missing) = %v, found; want not found", ttl)
+	}
+	k := s.key(t, "k")
+	w, ok := timedSet(t, b, k, []byte("v"), s.long)
+	if !ok {
+		return
+	}
+	r := window{start: time.Now()}
+	ttl, found, err = x.TTL(t.Context(), k)
+	r.end = time.Now()
+	if noErr(t, err, "TTL") {
+		if !found {
+			t.Errorf("TTL(%q): not found after Set", k)
+		} else {
+			s.checkFreshness(t, "TTL", core.FreshFor(ttl), s.long, w, r)
+			if ttl == core.NoExpiry {
+				t.Errorf("TTL(%q) = NoExpiry for an entry stored with TTL %v", k, s.long)
+			}
+		}
+	}
+	checkGet(t, b, k, []byte("v"))
+	if !s.h.NoExpiryUnsupported {
+		kf := s.key(t, "forever")
+		if set(t, b, kf, []byte("v"), core.NoExpiry) {
+			t.Cleanup(func() { _ = b.Delete(context.Background(), kf) })
+			ttl, found, err = x.TTL(t.Context(), kf)
+			if noErr(t, err, "TTL(no expiry)") && (!found || ttl != core.NoExpiry) {
+				t.Errorf("TTL of an entry without expiry = (%v, found %v), want (NoExpiry, true)", ttl, found)
+			}
+		}
+	}
+	ks := s.key(t, "short")
+	w, ok = timedSet(t, b, ks, []byte("v"), s.short)
+	if ok {
+		s.sleepPast(w, s.short)
+		ttl, found, err = x.TTL(t.Context(), ks)
+		if noErr(t, err, "TTL(expired)") && found {
+			t.Errorf("TTL of an expired entry = %v, found; want not found", ttl)
+		}
+	}
+}
+
+func (s *suite) testTTLRefresher(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.TTLRefresher)
+	if !ok {
+		t.Skipf("backend does not implement core.TTLRefresher")
+		return
+	}
+	missing := s.key(t, "missing")
+	found, err := x.Expire(t.Context(), missing, s.long)
+	if !supported(t, err, "core.TTLRefresher") {
+		return
+	}
+	if noErr(t, err, "Expire(missing)") && found {
+		t.Errorf("Expire(missing) = true, want false")
+	}
+	checkMissing(t, b, missing, "after Expire on a missing key")
+
+	// Extend: a short-lived entry outlives its first TTL.
+	ext := s.key(t, "extend")
+	// Shorten: a long-lived entry expires with the new TTL.
+	shr := s.key(t, "shorten")
+	// Invalid TTLs are rejected and change nothing.
+	inv := s.key(t, "invalid")
+	if !set(t, b, ext, []byte("ext"), s.short) || !set(t, b, shr, []byte("shr"), s.long) || !set(t, b, inv, []byte("inv"), s.long) {
+		return
+	}
+	found, err = x.Expire(t.Context(), ext, s.long)
+	if noErr(t, err, "Expire(extend)") && !found {
+		t.Errorf("Expire(%q, %v) = false for a live key", ext, s.long)
+	}
+	w := window{start: time.Now()}
+	found, err = x.Expire(t.Context(), shr, s.short)
+	w.end = time.Now()
+	if noErr(t, err, "Expire(shorten)") && !found {
+		t.Errorf("Expire(%q, %v) = false for a live key", shr, s.short)
+	}
+	for _, bad := range []time.Duration{0, -1, -time.Second} {
+		_, err := x.Expire(t.Context(), inv, bad)
+		wantKind(t, err, core.KindInvalidInput, fmt.Sprintf("Expire(ttl %v)", bad))
+	}
+	// The value is unchanged and the new TTL is reported.
+	r := window{start: time.Now()}
+	e, ok := checkGet(t, b, shr, []byte("shr"))
+	r.end = time.Now()
+	if ok && r.end.Sub(w.start) < s.short/2 {
+		s.checkFreshness(t, "Get after Expire(shorten)", e.Freshness, s.short, w, r)
+	}
+	s.sleepPast(w, s.short)
+	checkGet(t, b, ext, []byte("ext"))
+	s.checkGoneEverywhere(t, b, shr)
+	e, ok = checkGet(t, b, inv, []byte("inv"))
+	if f := e.Freshness; ok && f.Known && !f.NoExpiry && f.FreshFor <= s.short {
+		t.Errorf("a rejected Expire changed the entry's freshness to %v", f.FreshFor)
+	}
+	if !s.h.NoExpiryUnsupported {
+		// Expire gives an entry without expiry a TTL.
+		kf := s.key(t, "forever")
+		if set(t, b, kf, []byte("v"), core.NoExpiry) {
+			t.Cleanup(func() { _ = b.Delete(context.Background(), kf) })
+			w := window{start: time.Now()}
+			found, err := x.Expire(t.Context(), kf, s.short)
+			w.end = time.Now()
+			if noErr(t, err, "Expire(no expiry)") && !found {
+				t.Errorf("Expire of an entry without expiry = false")
+			}
+			s.sleepPast(w, s.short)
+			s.checkGoneEverywhere(t, b, kf)
+		}
+	}
+}
+
+func (s *suite) testLocker(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.Locker)
+	if !ok {
+		t.Skipf("backend does not implement core.Locker")
+		return
+	}
+	ctx := t.Context()
+	k := s.key(t, "k")
+	tok, got, err := x.Lock(ctx, k, s.long)
+	if !supported(t, err, "core.Locker") || !noErr(t, err, "Lock") {
+		return
+	}
+	if !got {
+		t.Errorf("Lock(%q) on a free key: not acquired", k)
+		return
+	}
+	if tok == "" {
+		t.Errorf("Lock(%q): empty token", k)
+	}
+	// Exclusive.
+	tok2, got2, err := x.Lock(ctx, k, s.long)
+	if noErr(t, err, "Lock(held)") && got2 {
+		t.Errorf("Lock(%q) while held: acquired (token %q); locks must be exclusive", k, tok2)
+	}
+	// A lock is not a value.
+	checkMissing(t, b, k, "while only its lock is held")
+	if set(t, b, k, []byte("v"), s.long) {
+		checkGet(t, b, k, []byte("v"))
+		noErr(t, b.Delete(ctx, k), "Delete(locked key's value)")
+		if _, again, err := x.Lock(ctx, k, s.long); err == nil && again {
+			t.Errorf("Lock(%q) acquired after writing and deleting the key's value; the lock must be independent of the value", k)
+		}
+	}
+	// Released only by the holder.
+	for _, wrong := range []string{"", "not-the-token", tok + "x"} {
+		released, err := x.Unlock(ctx, k, wrong)
+		if noErr(t, err, "Unlock(wrong token)") && released {
+			t.Errorf("Unlock(%q, %q) with a wrong token: released", k, wrong)
+		}
+	}
+	if _, again, err := x.Lock(ctx, k, s.long); err == nil && again {
+		t.Errorf("Lock(%q) acquired after an Unlock with a wrong token", k)
+	}
+	released, err := x.Unlock(ctx, k, tok)
+	if noErr(t, err, "Unlock(holder)") && !released {
+		t.Errorf("Unlock(%q) by the holder: not released", k)
+	}
+	released, err = x.Unlock(ctx, k, tok)
+	if noErr(t, err, "Unlock twice") && released {
+		t.Errorf("Unlock(%q) twice: released again", k)
+	}
+	tok3, got3, err := x.Lock(ctx, k, s.long)
+	if noErr(t, err, "Lock after Unlock") {
+		if !got3 {
+			t.Errorf("Lock(%q) after Unlock: not acquired", k)
+		} else if tok3 == tok {
+			t.Errorf("Lock(%q): a new acquisition reused the previous token %q", k, tok)
+		}
+	}
+	if got3 {
+		_, _ = x.Unlock(ctx, k, tok3)
+	}
+	// Independent keys.
+	a, c := s.key(t, "a"), s.key(t, "c")
+	ta, ga, err1 := x.Lock(ctx, a, s.long)
+	tc, gc, err2 := x.Lock(ctx, c, s.long)
+	if noErr(t, err1, "Lock(a)") && noErr(t, err2, "Lock(c)") && (!ga || !gc) {
+		t.Errorf("locks on two different keys: acquired %v and %v, want both", ga, gc)
+	}
+	if ga && gc {
+		if rel, err := x.Unlock(ctx, a, tc); err == nil && rel {
+			t.Errorf("Unlock(a) with c's token: released")
+		}
+	}
+	_, _ = x.Unlock(ctx, a, ta)
+	_, _ = x.Unlock(ctx, c, tc)
+	// Never-locked key.
+	if rel, err := x.Unlock(ctx, s.key(t, "never"), "token"); noErr(t, err, "Unlock(never locked)") && rel {
+		t.Errorf("Unlock of a key never locked: released")
+	}
+	// Invalid leases.
+	for _, bad := range []time.Duration{0, -time.Second} {
+		kb := s.key(t, fmt.Sprintf("bad-lease-%d", bad))
+		_, got, err := x.Lock(ctx, kb, bad)
+		wantKind(t, err, core.KindInvalidInput, fmt.Sprintf("Lock(lease %v)", bad))
+		if got {
+			t.Errorf("Lock(lease %v): acquired", bad)
+		}
+	}
+	// Concurrent acquisition: exactly one winner, distinct tokens.
+	kc := s.key(t, "contended")
+	const n = 8
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		wins   []string
+		errs   []error
+		starts = make(chan struct{})
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-starts
+			tk, g, err := x.Lock(ctx, kc, s.long)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if g {
+				wins = append(wins, tk)
+			}
+		}()
+	}
+	close(starts)
+	wg.Wait()
+	for _, err := range errs {
+		t.Errorf("concurrent Lock: %v", err)
+	}
+	if len(wins) != 1 {
+		t.Errorf("%d concurrent Locks of one key: %d acquired, want exactly 1", n, len(wins))
+	}
+	for _, tk := range wins {
+		_, _ = x.Unlock(ctx, kc, tk)
+	}
+	// Leases expire; the old holder cannot release the new holder's lock.
+	kl := s.key(t, "lease")
+	w := window{start: time.Now()}
+	old, got, err := x.Lock(ctx, kl, s.short)
+	w.end = time.Now()
+	if !noErr(t, err, "Lock(short lease)") || !got {
+		if err == nil {
+			t.Errorf("Lock(%q) on a free key: not acquired", kl)
+		}
+		return
+	}
+	if w.end.Sub(w.start) < s.short/2 {
+		if _, again, err := x.Lock(ctx, kl, s.long); err == nil && again {
+			t.Errorf("Lock(%q) acquired before the lease passed", kl)
+		}
+	}
+	s.sleepPast(w, s.short)
+	nt, got, err := x.Lock(ctx, kl, s.long)
+	if noErr(t, err, "Lock after the lease passed") && !got {
+		t.Errorf("Lock(%q) after the previous lease (%v) passed: not acquired", kl, s.short)
+	}
+	if got {
+		if nt == old {
+			t.Errorf("Lock(%q): the new holder got the expired holder's token", kl)
+		}
+		if rel, err := x.Unlock(ctx, kl, old); err == nil && rel {
+			t.Errorf("Unlock(%q) by the holder of an expired lease: released the new holder's lock", kl)
+		}
+		if _, again, err := x.Lock(ctx, kl, s.long); err == nil && again {
+			t.Errorf("Lock(%q) acquired while the new holder holds it (the expired holder's Unlock released it?)", kl)
+		}
+		if rel, err := x.Unlock(ctx, kl, nt); noErr(t, err, "Unlock(new holder)") && !rel {
+			t.Errorf("Unlock(%q) by the new holder: not released", kl)
+		}
+	}
+}
+
+func (s *suite) testBatchGetter(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.BatchGetter)
+	if !ok {
+		t.Skipf("backend does not implement core.BatchGetter")
+		return
+	}
+	ctx := t.Context()
+	res, err := x.GetMany(ctx, nil)
+	if !supported(t, err, "core.BatchGetter") {
+		return
+	}
+	if noErr(t, err, "GetMany(no keys)") && len(res) != 0 {
+		t.Errorf("GetMany(no keys) returned %d results", len(res))
+	}
+	const n = 100
+	keys := make([]string, 0, n+3)
+	want := make(map[string][]byte)
+	var w window
+	w.start = time.Now()
+	for i := range n {
+		k := s.key(t, fmt.Sprintf("k%03d", i))
+		keys = append(keys, k)
+		if i%3 == 0 {
+			continue // missing
+		}
+		v := []byte(fmt.Sprintf("value %d", i))
+		if i%10 == 1 {
+			v = []byte{}
+		}
+		if set(t, b, k, v, s.long) {
+			want[k] = v
+		}
+	}
+	w.end = time.Now()
+	// Duplicates are answered once per occurrence.
+	keys = append(keys, keys[1], keys[0], keys[1])
+	r := window{start: time.Now()}
+	res, err = x.GetMany(ctx, keys)
+	r.end = time.Now()
+	if !noErr(t, err, "GetMany") {
+		return
+	}
+	if len(res) != len(keys) {
+		t.Errorf("GetMany(%d keys) returned %d results", len(keys), len(res))
+		return
+	}
+	bad := 0
+	for i, k := range keys {
+		v, exp := want[k]
+		got := res[i]
+		if got.Found != exp || (exp && !bytes.Equal(got.Entry.Value, v)) {
+			if bad++; bad <= 5 {
+				t.Errorf("GetMany result %d (%q): found=%v value %s; want found=%v value %s", i, k, got.Found, describe(got.Entry.Value), exp, describe(v))
+			}
+			continue
+		}
+		if exp {
+			s.checkFreshness(t, fmt.Sprintf("GetMany result %d", i), got.Entry.Freshness, s.long, w, r)
+		}
+	}
+	// Results are owned by the caller.
+	if res[1].Found && len(res[1].Entry.Value) > 0 {
+		res[1].Entry.Value[0] ^= 0xff
+		if len(res) > n && res[n].Found && len(res[n].Entry.Value) > 0 && res[n].Entry.Value[0] == res[1].Entry.Value[0] {
+			t.Errorf("GetMany returned two results sharing memory for a duplicated key")
+		}
+		checkGet(t, b, keys[1], want[keys[1]])
+	}
+	// Expired entries are not found.
+	ks := s.key(t, "short")
+	if w, ok := timedSet(t, b, ks, []byte("v"), s.short); ok {
+		s.sleepPast(w, s.short)
+		res, err := x.GetMany(ctx, []string{ks, keys[1]})
+		if noErr(t, err, "GetMany(expired)") && len(res) == 2 {
+			if res[0].Found {
+				t.Errorf("GetMany: an expired entry was found")
+			}
+			if !res[1].Found {
+				t.Errorf("GetMany: a live entry was not found")
+			}
+		}
+	}
+}
+
+func (s *suite) testBatchSetter(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.BatchSetter)
+	if !ok {
+		t.Skipf("backend does not implement core.BatchSetter")
+		return
+	}
+	ctx := t.Context()
+	err := x.SetMany(ctx, nil)
+	if !supported(t, err, "core.BatchSetter") {
+		return
+	}
+	noErr(t, err, "SetMany(no items)")
+	const n = 100
+	items := make([]core.BatchItem, n)
+	orig := make([][]byte, n)
+	for i := range items {
+		ttl := s.long
+		switch {
+		case i%10 == 0:
+			ttl = s.short
+		case i%10 == 5 && !s.h.NoExpiryUnsupported:
+			ttl = core.NoExpiry
+		}
+		orig[i] = []byte(fmt.Sprintf("batch value %d", i))
+		items[i] = core.BatchItem{Key: s.key(t, fmt.Sprintf("k%03d", i)), Value: bytes.Clone(orig[i]), TTL: ttl}
+		if ttl == core.NoExpiry {
+			k := items[i].Key
+			t.Cleanup(func() { _ = b.Delete(context.Background(), k) })
+		}
+	}
+	w := window{start: time.Now()}
+	if !noErr(t, x.SetMany(ctx, items), "SetMany") {
+		return
+	}
+	w.end = time.Now()
+	// SetMany does not retain the values.
+	for i := range items {
+		for j := range items[i].Value {
+			items[i].Value[j] = '!'
+		}
+	}
+	r := window{start: time.Now()}
+	bad := 0
+	for i, it := range items {
+		e, found, err := b.Get(ctx, it.Key)
+		if err != nil || !found || !bytes.Equal(e.Value, orig[i]) {
+			if bad++; bad <= 5 {
+				t.Errorf("Get(%q) after SetMany: found=%v err=%v value %s; want %s", it.Key, found, err, describe(e.Value), describe(orig[i]))
+			}
+			continue
+		}
+		if it.TTL == s.long || it.TTL == core.NoExpiry {
+			s.checkFreshness(t, fmt.Sprintf("Get of SetMany item %d", i), e.Freshness, it.TTL, w, window{r.start, time.Now()})
+		}
+	}
+	// Overwrite through SetMany.
+	if noErr(t, x.SetMany(ctx, []core.BatchItem{{Key: items[1].Key, Value: []byte("over"), TTL: s.long}}), "SetMany(overwrite)") {
+		checkGet(t, b, items[1].Key, []byte("over"))
+	}
+	// Invalid TTLs are rejected.
+	kb := s.key(t, "bad")
+	err = x.SetMany(ctx, []core.BatchItem{{Key: kb, Value: []byte("v"), TTL: -time.Second}})
+	wantKind(t, err, core.KindInvalidInput, "SetMany(negative TTL)")
+	checkMissing(t, b, kb, "after SetMany with a negative TTL")
+	// Short TTLs expire, the others stay.
+	s.sleepPast(w, s.short)
+	for i, it := range items {
+		if i%10 == 0 {
+			s.checkGoneEverywhere(t, b, it.Key)
+		} else if i != 1 && i%7 == 0 {
+			checkGet(t, b, it.Key, orig[i])
+		}
+	}
+}
+
+func (s *suite) testStats(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.StatsReporter)
+	if !ok {
+		t.Skipf("backend does not implement core.StatsReporter")
+		return
+	}
+	sum := func(st []core.TierStats) (hits, misses uint64) {
+		for _, ts := range st {
+			hits += ts.Hits
+			misses += ts.Misses
+		}
+		return
+	}
+	before := x.Stats()
+	if len(before) == 0 {
+		t.Errorf("Stats() returned no tiers")
+	}
+	for i, ts := range before {
+		if ts.Name == "" {
+			t.Errorf("Stats()[%d] has an empty Name", i)
+		}
+		if ts.Entries < 0 || ts.SizeBytes < 0 {
+			t.Errorf("Stats()[%d] = %+v: negative Entries or SizeBytes", i, ts)
+		}
+	}
+	k := s.key(t, "k")
+	set(t, b, k, []byte("v"), s.long)
+	// Stats is safe to call concurrently with the backend's operations.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 20 {
+			_ = x.Stats()
+		}
+	}()
+	for range 5 {
+		get(t, b, k)
+		get(t, b, s.key(t, "missing"))
+	}
+	wg.Wait()
+	after := x.Stats()
+	h0, m0 := sum(before)
+	h1, m1 := sum(after)
+	if h1 < h0 || m1 < m0 {
+		t.Errorf("Stats counters went down: hits %d → %d, misses %d → %d", h0, h1, m0, m1)
+	}
+	if len(after) != len(before) {
+		t.Errorf("Stats() returned %d tiers, then %d", len(before), len(after))
+	}
+}
+
+func (s *suite) testCloser(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(io.Closer)
+	if !ok {
+		t.Skipf("backend does not implement io.Closer")
+		return
+	}
+	k := s.key(t, "k")
+	set(t, b, k, []byte("v"), s.long)
+	noErr(t, x.Close(), "Close")
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("a call after Close panicked: %v", p)
+			}
+		}()
+		ctx := t.Context()
+		_, _, _ = b.Get(ctx, k)
+		_ = b.Set(ctx, k, []byte("w"), s.long)
+		_, _ = b.Exists(ctx, k)
+		_ = b.Delete(ctx, k)
+		_ = b.Health(ctx)
+		if err := x.Close(); err != nil && !isCoreError(err) {
+			t.Errorf("second Close: error %v is not a *core.Error", err)
+		}
+	}()
+}

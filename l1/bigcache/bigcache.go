@@ -1,0 +1,429 @@
+package bigcache
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bc "github.com/allegro/bigcache/v3"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// headerSize is the size of the expiry header in front of every value.
+const headerSize = 8
+
+// DefaultShards is the number of bigcache shards used without WithShards.
+const DefaultShards = 64
+
+// century is bigcache's life window: entries never expire by age in
+// bigcache itself; this package keeps per-entry expiry in its header.
+const century = 100 * 365 * 24 * time.Hour
+
+// stripes is the number of write mutexes (a power of two).
+const stripes = 256
+
+// Backend is an L1 core.Backend on bigcache. Create it with New; it is safe
+// for concurrent use.
+type Backend struct {
+	c          *bc.BigCache
+	clock      func() time.Time // nil: time.Now
+	maxEntries int
+	closed     atomic.Bool
+	closeOnce  sync.Once
+
+	// Counters that correct bigcache's own hit/miss counts: reads made by
+	// TTL/Expire/the entry bound, and hits on expired entries (misses to us).
+	internalHits   atomic.Int64
+	internalMisses atomic.Int64
+	expiredHits    atomic.Int64
+	evictions      atomic.Uint64
+
+	evicting sync.Mutex // one entry-bound eviction at a time
+	locks    [stripes]sync.Mutex
+}
+
+// Compile-time checks of the capabilities.
+var (
+	_ core.Backend       = (*Backend)(nil)
+	_ core.TTLInspector  = (*Backend)(nil)
+	_ core.TTLRefresher  = (*Backend)(nil)
+	_ core.StatsReporter = (*Backend)(nil)
+)
+
+// config collects the options.
+type config struct {
+	maxBytes   int64
+	maxEntries int
+	shards     int
+	clock      func() time.Time
+}
+
+// Option configures New.
+type Option func(*config)
+
+// WithMaxBytes bounds the memory bigcache uses for entries to about n bytes,
+// rounded up to whole MiB (bigcache's HardMaxCacheSize). Each shard gets an
+// equal share; the oldest entries of a full shard are evicted. n <= 0 means
+// unbounded (the default).
+func WithMaxBytes(n int64) Option { return func(c *config) { c.maxBytes = n } }
+
+// WithMaxEntries bounds the number of entries to about n. n <= 0 means
+// unbounded (the default).
+func WithMaxEntries(n int) Option { return func(c *config) { c.maxEntries = n } }
+
+// WithShards sets the number of bigcache shards, a power of two (default
+// DefaultShards). More shards mean less lock contention, and, with
+// WithMaxBytes, a smaller largest storable entry.
+func WithShards(n int) Option { return func(c *config) { c.shards = n } }
+
+// WithClock makes the backend read the time from now instead of time.Now,
+// for tests. Only the expiry header uses it; bigcache's own clock is never
+// consulted for expiry.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// New returns an empty Backend. Invalid options are reported as a
+// *core.Error of KindConfig.
+func New(opts ...Option) (*Backend, error) {
+	cfg := config{shards: DefaultShards}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.shards <= 0 || cfg.shards&(cfg.shards-1) != 0 {
+		return nil, core.NewError(core.KindConfig, "bigcache.new", fmt.Sprintf("shards must be a positive power of two, got %d", cfg.shards), nil)
+	}
+	b := &Backend{clock: cfg.clock, maxEntries: max(cfg.maxEntries, 0)}
+	bcfg := bc.Config{
+		Shards:             cfg.shards,
+		LifeWindow:         century,
+		CleanWindow:        0,
+		MaxEntriesInWindow: cfg.shards * 64,
+		MaxEntrySize:       128,
+		Verbose:            false,
+		OnRemoveWithReason: func(string, []byte, bc.RemoveReason) { b.evictions.Add(1) },
+	}
+	bcfg = bcfg.OnRemoveFilterSet(bc.NoSpace, bc.Expired)
+	if cfg.maxBytes > 0 {
+		mib := (cfg.maxBytes + (1<<20 - 1)) >> 20
+		bcfg.HardMaxCacheSize = int(min(mib, math.MaxInt32))
+	}
+	c, err := bc.New(context.Background(), bcfg)
+	if err != nil {
+		return nil, core.NewError(core.KindConfig, "bigcache.new", "invalid configuration", err)
+	}
+	b.c = c
+	return b, nil
+}
+
+// now returns the current time in Unix nanoseconds.
+func (b *Backend) now() int64 {
+	if b.clock == nil {
+		return time.Now().UnixNano()
+	}
+	return b.clock().UnixNano()
+}
+
+// stripe returns the write mutex for key (FNV-1a, inlined to stay
+// allocation-free).
+func (b *Backend) stripe(key string) *sync.Mutex {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return &b.locks[h&(stripes-1)]
+}
+
+// check returns the error for a done context or a closed backend.
+func (b *Backend) check(ctx context.Context, op, key string) error {
+	if err := ctx.Err(); err != nil {
+		return &core.Error{Kind: core.ContextKind(err), Op: op, Key: key, Err: err}
+	}
+	if b.closed.Load() {
+		return &core.Error{Kind: core.KindPermanent, Op: op, Key: key, Msg: "backend closed"}
+	}
+	return nil
+}
+
+// expiry decodes the header of a stored entry.
+func expiry(data []byte) (exp int64, ok bool) {
+	if len(data) < headerSize {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint64(data)), true
+}
+
+// Get implements core.Backend. A hit reports the remaining lifetime in
+// Freshness (Known always true); an expired entry is a miss and is deleted.
+func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	if err := b.check(ctx, "bigcache.get", key); err != nil {
+		return core.Entry{}, false, err
+	}
+	data, err := b.c.Get(key)
+	if err != nil {
+		if err == bc.ErrEntryNotFound {
+			return core.Entry{}, false, nil
+		}
+		return core.Entry{}, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.get", Key: key, Err: err}
+	}
+	exp, ok := expiry(data)
+	if !ok {
+		b.expiredHits.Add(1)
+		return core.Entry{}, false, nil
+	}
+	// bigcache.Get returned a copy: hand out the part behind the header.
+	v := data[headerSize:len(data):len(data)]
+	if exp == 0 {
+		return core.Entry{Value: v, Freshness: core.Freshness{Known: true, NoExpiry: true}}, true, nil
+	}
+	left := exp - b.now()
+	if left <= 0 {
+		b.expiredHits.Add(1)
+		b.dropExpired(key)
+		return core.Entry{}, false, nil
+	}
+	return core.Entry{Value: v, Freshness: core.Freshness{Known: true, FreshFor: time.Duration(left)}}, true, nil
+}
+
+// read is Get's lookup for the backend's own use (TTL, Expire): it keeps
+// those reads out of the hit/miss statistics. It returns the stored bytes,
+// header included, of a live entry.
+func (b *Backend) read(key string) (data []byte, exp int64, found bool, err error) {
+	data, err = b.c.Get(key)
+	if err != nil {
+		b.internalMisses.Add(1)
+		if err == bc.ErrEntryNotFound {
+			return nil, 0, false, nil
+		}
+		return nil, 0, false, err
+	}
+	b.internalHits.Add(1)
+	exp, ok := expiry(data)
+	if !ok {
+		return nil, 0, false, nil
+	}
+	if exp != 0 && exp <= b.now() {
+		return nil, 0, false, nil
+	}
+	return data, exp, true, nil
+}
+
+// dropExpired deletes key if it (still) holds an expired entry.
+func (b *Backend) dropExpired(key string) {
+	mu := b.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	data, err := b.c.Get(key)
+	if err != nil {
+		return
+	}
+	b.internalHits.Add(1)
+	if exp, ok := expiry(data); !ok || (exp != 0 && exp <= b.now()) {
+		_ = b.c.Delete(key)
+	}
+}
+
+// bufPool holds write buffers (header + value) for values up to poolMax.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const poolMax = 64 << 10
+
+// Set implements core.Backend. ttl == core.NoExpiry stores the entry
+// without expiry; a negative ttl is a *core.Error of KindInvalidInput.
+func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return &core.Error{Kind: core.KindInvalidInput, Op: "bigcache.set", Key: key, Msg: "negative TTL " + ttl.String()}
+	}
+	if err := b.check(ctx, "bigcache.set", key); err != nil {
+		return err
+	}
+	var exp int64
+	if ttl > 0 {
+		exp = b.now() + int64(ttl)
+	}
+	n := headerSize + len(value)
+	var (
+		pb  *[]byte
+		buf []byte
+	)
+	if n <= poolMax {
+		pb = bufPool.Get().(*[]byte)
+		buf = (*pb)[:0]
+	} else {
+		buf = make([]byte, 0, n)
+	}
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(exp))
+	buf = append(buf, value...)
+	mu := b.stripe(key)
+	mu.Lock()
+	err := b.c.Set(key, buf)
+	mu.Unlock()
+	if pb != nil {
+		*pb = buf[:0]
+		bufPool.Put(pb)
+	}
+	if err != nil {
+		return classifySetError(key, err)
+	}
+	if b.maxEntries > 0 && b.c.Len() > b.maxEntries {
+		b.enforceMaxEntries(key)
+	}
+	return nil
+}
+
+// classifySetError turns a bigcache Set error into a *core.Error: an entry
+// too large for a shard is KindPayloadTooLarge.
+func classifySetError(key string, err error) error {
+	kind := core.KindPermanent
+	if err.Error() == "entry is bigger than max shard size" {
+		kind = core.KindPayloadTooLarge
+	}
+	return &core.Error{Kind: kind, Op: "bigcache.set", Key: key, Msg: "bigcache rejected the entry", Err: err}
+}
+
+// enforceMaxEntries evicts entries until the count is about 1/16 of
+// maxEntries below the bound: expired entries met on the way, then others,
+// never keep (the key just written).
+func (b *Backend) enforceMaxEntries(keep string) {
+	if !b.evicting.TryLock() {
+		return // another writer is evicting
+	}
+	defer b.evicting.Unlock()
+	over := b.c.Len() - (b.maxEntries - max(b.maxEntries/16, 1))
+	if over <= 0 {
+		return
+	}
+	now := b.now()
+	it := b.c.Iterator()
+	for over > 0 && it.SetNext() {
+		info, err := it.Value()
+		if err != nil || info.Key() == keep {
+			continue
+		}
+		k := info.Key()
+		mu := b.stripe(k)
+		mu.Lock()
+		err = b.c.Delete(k)
+		mu.Unlock()
+		if err == nil {
+			over--
+			if exp, ok := expiry(info.Value()); !ok || exp == 0 || exp > now {
+				b.evictions.Add(1)
+			}
+		}
+	}
+}
+
+// Delete implements core.Backend. Deleting a missing key succeeds.
+func (b *Backend) Delete(ctx context.Context, key string) error {
+	if err := b.check(ctx, "bigcache.delete", key); err != nil {
+		return err
+	}
+	mu := b.stripe(key)
+	mu.Lock()
+	err := b.c.Delete(key)
+	mu.Unlock()
+	if err != nil && !errors.Is(err, bc.ErrEntryNotFound) {
+		return &core.Error{Kind: core.KindPermanent, Op: "bigcache.delete", Key: key, Err: err}
+	}
+	return nil
+}
+
+// Exists implements core.Backend.
+func (b *Backend) Exists(ctx context.Context, key string) (bool, error) {
+	if err := b.check(ctx, "bigcache.exists", key); err != nil {
+		return false, err
+	}
+	_, _, found, err := b.read(key)
+	if err != nil {
+		return false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.exists", Key: key, Err: err}
+	}
+	return found, nil
+}
+
+// Health implements core.Backend: an open backend is always healthy.
+func (b *Backend) Health(ctx context.Context) error {
+	return b.check(ctx, "bigcache.health", "")
+}
+
+// TTL implements core.TTLInspector.
+func (b *Backend) TTL(ctx context.Context, key string) (time.Duration, bool, error) {
+	if err := b.check(ctx, "bigcache.ttl", key); err != nil {
+		return 0, false, err
+	}
+	_, exp, found, err := b.read(key)
+	if err != nil {
+		return 0, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.ttl", Key: key, Err: err}
+	}
+	if !found {
+		return 0, false, nil
+	}
+	if exp == 0 {
+		return core.NoExpiry, true, nil
+	}
+	return time.Duration(max(exp-b.now(), 1)), true, nil
+}
+
+// Expire implements core.TTLRefresher: it rewrites the entry's header. ttl
+// must be positive (KindInvalidInput otherwise).
+func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, &core.Error{Kind: core.KindInvalidInput, Op: "bigcache.expire", Key: key, Msg: "TTL must be positive, got " + ttl.String()}
+	}
+	if err := b.check(ctx, "bigcache.expire", key); err != nil {
+		return false, err
+	}
+	mu := b.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	data, _, found, err := b.read(key)
+	if err != nil {
+		return false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.expire", Key: key, Err: err}
+	}
+	if !found {
+		return false, nil
+	}
+	// data is bigcache's copy: rewrite its header in place and store it.
+	binary.LittleEndian.PutUint64(data, uint64(b.now()+int64(ttl)))
+	if err := b.c.Set(key, data); err != nil {
+		return false, classifySetError(key, err)
+	}
+	return true, nil
+}
+
+// Stats implements core.StatsReporter with one tier named "bigcache": Hits
+// and Misses of Get (an expired entry counts as a miss), Evictions (entries
+// pushed out by the byte or entry bound), Collisions (bigcache hash
+// collisions), Entries (entries held, expired ones not yet removed
+// included) and SizeBytes (bytes allocated by bigcache's queues).
+func (b *Backend) Stats() []core.TierStats {
+	s := b.c.Stats()
+	hits := s.Hits - b.internalHits.Load() - b.expiredHits.Load()
+	misses := s.Misses - b.internalMisses.Load() + b.expiredHits.Load()
+	return []core.TierStats{{
+		Name:       "bigcache",
+		Hits:       uint64(max(hits, 0)),
+		Misses:     uint64(max(misses, 0)),
+		Evictions:  b.evictions.Load(),
+		Collisions: uint64(max(s.Collisions, 0)),
+		Entries:    int64(b.c.Len()),
+		SizeBytes:  int64(b.c.Capacity()),
+	}}
+}
+
+// Close implements io.Closer: it drops every entry and releases bigcache's
+// memory; later calls fail with a *core.Error of KindPermanent. Close may be
+// called more than once.
+func (b *Backend) Close() error {
+	b.closeOnce.Do(func() {
+		b.closed.Store(true)
+		_ = b.c.Close()
+		_ = b.c.Reset()
+	})
+	return nil
+}

@@ -1,0 +1,43 @@
+// Package bigcache is an in-process L1 core.Backend on
+// github.com/allegro/bigcache/v3: values live in large byte slices that the
+// garbage collector does not scan, bounded by bytes and/or by entries.
+//
+// # Per-entry expiry
+//
+// bigcache has only one, global life window, while every CacheKit entry has
+// its own TTL. This backend therefore stores each value behind an 8-byte
+// header: the entry's expiry as little-endian Unix nanoseconds, 0 meaning no
+// expiry (core.NoExpiry). bigcache's own life window is set to about a
+// century and its cleaner is off, so bigcache never drops an entry by age.
+// A read that finds an expired entry reports a miss and deletes it; expired
+// entries that are never read again stay until pushed out by the size bound.
+// Get reports the remaining lifetime in core.Entry.Freshness, which tier
+// compositions use to bound backfill.
+//
+// # Bounds
+//
+// WithMaxBytes sets bigcache's HardMaxCacheSize, which counts whole MiB and
+// is split evenly across the shards: when a shard is full bigcache evicts
+// its oldest entries (FIFO), and a single entry larger than one shard's share
+// (max bytes / shards, less a few bytes of headers) is rejected with
+// core.KindPayloadTooLarge. Pick fewer shards when large values must fit.
+// WithMaxEntries bounds the entry count: bigcache has no such bound, so a
+// write that takes the count above it evicts entries (expired ones and then
+// arbitrary ones, never the one just written) until about 1/16 of the room is
+// free again.
+//
+// # Performance
+//
+// Get is one bigcache.Get, which already copies the stored bytes out of the
+// shard: the backend slices the header off that copy instead of copying
+// again, so a hit costs exactly bigcache's one allocation. Writes (Set,
+// Delete, Expire) serialise per key on a striped mutex so that Expire's
+// read-modify-write and the lazy delete of expired entries never clobber a
+// concurrent write; reads take no lock of this package.
+//
+// # Capabilities
+//
+// Backend implements core.Backend, core.TTLInspector, core.TTLRefresher,
+// core.StatsReporter (one tier named "bigcache") and io.Closer. It does not
+// implement core.Locker: an in-process lock is not a distributed one.
+package bigcache
