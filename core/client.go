@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
@@ -413,3 +414,18 @@ func (c *Client) Close() error {
 	c.sh.bg.Wait()
 	return nil
 }
+
+// String describes the client without any secret: its namespace, preset,
+// codec container and whether it encrypts.
+func (c *Client) String() string {
+	return "core.Client{namespace=" + strconv.Quote(c.namespace) + " preset=" + c.preset.String() +
+		" format=" + c.format + " compressed=" + strconv.FormatBool(c.compressed) +
+		" encrypted=" + strconv.FormatBool(c.encryptor != nil) + "}"
+}
+
+// GoString implements fmt.GoStringer like String.
+func (c *Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so that no verb walks the client's fields
+// (an encryptor holds key material).
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
