@@ -1,0 +1,23 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/l1/bigcache"
+	"github.com/cachekit-io/cachekit-go/protocol"
+)
+
+// The path BenchmarkL1Hit/client measures.
+func Example() {
+	ctx := context.Background()
+	l1, _ := bigcache.New()
+	defer l1.Close()
+	c, _ := core.New(l1, core.WithCodec(protocol.Msgpack()))
+	_ = c.SetWithTTL(ctx, "profile:1", sample, time.Hour)
+	v, found, _ := core.Get[Profile](ctx, c, "profile:1")
+	fmt.Println(v.Name, found)
+	// Output: Ada Lovelace true
+}

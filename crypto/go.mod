@@ -1,0 +1,3 @@
+module github.com/cachekit-io/cachekit-go/crypto
+
+go 1.26

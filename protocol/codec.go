@@ -1,0 +1,189 @@
+package protocol
+
+import (
+	"sync"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// Format is the serialization-format token every codec of this package
+// reports: the AES-GCM plaintext is MessagePack-family bytes.
+const Format = "msgpack"
+
+// Msgpack returns the plain MessagePack codec: the interop/v1 value format,
+// and the "minimal" preset's container. Compressed() is false, so an
+// encrypted entry's AAD carries the "False" token, as interop mode requires.
+//
+// Marshal writes canonical MessagePack (see the package documentation for
+// the type mapping). Unmarshal is a strict interop reader: it runs the
+// hostile-MessagePack guard first, consumes exactly one document, rejects
+// trailing bytes, and reports bytes that start with the cachekit-py CK
+// magic (0x43 0x4B) as a *ForeignFrameError. Decoded []byte values may
+// share memory with the input, which the caller hands over.
+func Msgpack() core.Codec { return msgpackCodec{} }
+
+// Envelope returns the ByteStorage-envelope codec: the MessagePack value,
+// LZ4-block-compressed and xxHash3-64-checked inside the envelope of
+// wire-format.md (what cachekit-ts writes by default). Compressed() is
+// true: encryption.md's vectors seal the envelope with the "True" token
+// (standard_serializer_default) and plain MessagePack with "False".
+//
+// Unmarshal accepts both the bin and the legacy array-of-integers
+// envelope, enforces every limit before allocating, then guards and
+// decodes the payload like Msgpack's Unmarshal.
+func Envelope() core.Codec { return envelopeCodec{} }
+
+// V2Option configures InteropV2.
+type V2Option func(*v2Codec)
+
+// V2Uncompressed makes the codec write method 0 (no compression) only.
+// Use it when a value interleaves secrets with attacker-influenced content
+// (see InteropV2).
+func V2Uncompressed() V2Option { return func(c *v2Codec) { c.compress = false } }
+
+// InteropV2 returns the interop/v2 codec (spec/interop-v2.md, a DRAFT no
+// other SDK implements yet): the interop/v1 value bytes inside the
+// 0xC1 0x02 container, LZ4-compressed (method 1) when that makes them
+// strictly smaller. It is an explicit opt-in, selected per namespace by
+// configuration; it never sniffs bytes. Compressed() is true for every
+// entry, method 0 included: the token authenticates the container kind.
+//
+// Threat model: with encryption, compressing a value leaks, through the
+// ciphertext length the backend sees, how well it compresses. Values that
+// mix secrets with attacker-influenced content in one entry must not be
+// written compressed: use V2Uncompressed, or interop/v1 (Msgpack).
+func InteropV2(opts ...V2Option) core.Codec {
+	c := v2Codec{compress: true}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+type msgpackCodec struct{ max int }
+
+func (msgpackCodec) Format() string   { return Format }
+func (msgpackCodec) Compressed() bool { return false }
+
+func (c msgpackCodec) Marshal(v any) ([]byte, error) {
+	b, err := marshalValue(v)
+	if err != nil {
+		return nil, err
+	}
+	if c.max > 0 && len(b) > c.max {
+		return nil, tooLarge("protocol.msgpack.marshal", "encoded value exceeds the configured max size")
+	}
+	return b, nil
+}
+
+func (c msgpackCodec) Unmarshal(data []byte, v any) error {
+	const op = "protocol.msgpack.unmarshal"
+	if c.max > 0 && len(data) > c.max {
+		return formatErr(op, "msgpack", RuleMaxSize, "value exceeds the configured max size")
+	}
+	return unmarshalValue(op, data, v)
+}
+
+// WithMaxSize implements core.MaxSizer: values over n bytes are refused on
+// both sides with KindPayloadTooLarge. n <= 0 removes the limit.
+func (c msgpackCodec) WithMaxSize(n int) core.Codec { c.max = n; return c }
+
+type envelopeCodec struct{ max int }
+
+func (envelopeCodec) Format() string   { return Format }
+func (envelopeCodec) Compressed() bool { return true }
+
+var rawPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func (c envelopeCodec) Marshal(v any) ([]byte, error) {
+	const op = "protocol.envelope.marshal"
+	bp := rawPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 1<<20 {
+			rawPool.Put(bp)
+		}
+	}()
+	e := encoder{b: (*bp)[:0]}
+	err := e.encode(v)
+	*bp = e.b[:0]
+	if err != nil {
+		return nil, err
+	}
+	if c.max > 0 && len(e.b) > c.max {
+		return nil, tooLarge(op, "encoded value exceeds the configured max size")
+	}
+	return sealEnvelope(nil, e.b)
+}
+
+func (c envelopeCodec) Unmarshal(data []byte, v any) error {
+	const op = "protocol.envelope.unmarshal"
+	max := MaxUncompressedSize
+	if c.max > 0 {
+		max = c.max
+	}
+	payload, format, err := openEnvelope(op, data, max)
+	if err != nil {
+		return err
+	}
+	if format != Format {
+		return formatErr(op, "envelope", RuleFormat, "format is not \"msgpack\"")
+	}
+	return unmarshalValue(op, payload, v)
+}
+
+// WithMaxSize implements core.MaxSizer: an envelope that declares an
+// original size over n bytes is refused before anything is decompressed
+// (KindPayloadTooLarge), and Marshal refuses values over n bytes. n <= 0
+// restores the protocol's 512 MiB cap.
+func (c envelopeCodec) WithMaxSize(n int) core.Codec { c.max = n; return c }
+
+type v2Codec struct {
+	compress bool
+	max      int
+}
+
+func (v2Codec) Format() string   { return Format }
+func (v2Codec) Compressed() bool { return true }
+
+func (c v2Codec) Marshal(v any) ([]byte, error) {
+	const op = "protocol.v2.marshal"
+	bp := rawPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 1<<20 {
+			rawPool.Put(bp)
+		}
+	}()
+	e := encoder{b: (*bp)[:0]}
+	err := e.encode(v)
+	*bp = e.b[:0]
+	if err != nil {
+		return nil, err
+	}
+	if c.max > 0 && len(e.b) > c.max {
+		return nil, tooLarge(op, "encoded value exceeds the configured max size")
+	}
+	return SealV2(e.b, c.compress)
+}
+
+func (c v2Codec) Unmarshal(data []byte, v any) error {
+	const op = "protocol.v2.unmarshal"
+	max := MaxUncompressedSize
+	if c.max > 0 {
+		max = c.max
+	}
+	value, err := openV2(op, data, max)
+	if err != nil {
+		return err
+	}
+	return unmarshalValue(op, value, v)
+}
+
+// WithMaxSize implements core.MaxSizer, as for Envelope.
+func (c v2Codec) WithMaxSize(n int) core.Codec { c.max = n; return c }
+
+// Interface checks.
+var (
+	_ core.MaxSizer = msgpackCodec{}
+	_ core.MaxSizer = envelopeCodec{}
+	_ core.MaxSizer = v2Codec{}
+)

@@ -1,0 +1,152 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Date is a calendar date without a time of day or zone. It travels as the
+// sentinel map {"__date__": true, "value": "YYYY-MM-DD"}, which is how
+// Python's datetime.date crosses SDKs.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// String returns the ISO-8601 form, YYYY-MM-DD.
+func (d Date) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// TimeOfDay is a wall-clock time without a date or zone. It travels as the
+// sentinel map {"__time__": true, "value": "HH:MM:SS[.ffffff]"}, which is
+// how Python's datetime.time crosses SDKs. Precision is microseconds.
+type TimeOfDay struct {
+	Hour, Minute, Second int
+	// Microsecond is the fraction of the second, 0-999999.
+	Microsecond int
+}
+
+// String returns the ISO-8601 form, HH:MM:SS with ".ffffff" when the
+// microseconds are not zero (Python's isoformat).
+func (t TimeOfDay) String() string {
+	s := fmt.Sprintf("%02d:%02d:%02d", t.Hour, t.Minute, t.Second)
+	if t.Microsecond != 0 {
+		s += fmt.Sprintf(".%06d", t.Microsecond)
+	}
+	return s
+}
+
+const (
+	sentinelDateTime = "__datetime__"
+	sentinelDate     = "__date__"
+	sentinelTime     = "__time__"
+)
+
+// formatDateTime renders t as Python's datetime.isoformat() does for an
+// aware datetime: microsecond precision (sub-microsecond digits are
+// dropped), the fraction only when non-zero, and a ±HH:MM offset.
+func formatDateTime(b []byte, t time.Time) []byte {
+	t = t.Truncate(time.Microsecond)
+	b = t.AppendFormat(b, "2006-01-02T15:04:05")
+	if us := t.Nanosecond() / 1000; us != 0 {
+		b = append(b, '.')
+		s := strconv.Itoa(us)
+		for i := len(s); i < 6; i++ {
+			b = append(b, '0')
+		}
+		b = append(b, s...)
+	}
+	_, off := t.Zone()
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b = append(b, sign)
+	b = append2(b, off/3600)
+	b = append(b, ':')
+	b = append2(b, off%3600/60)
+	if sec := off % 60; sec != 0 {
+		b = append(b, ':')
+		b = append2(b, sec)
+	}
+	return b
+}
+
+func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+
+// parseDateTime parses the ISO-8601 forms Python's isoformat emits: with a
+// "Z" or ±HH:MM offset, or naive (read as UTC).
+func parseDateTime(s string) (time.Time, bool) {
+	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999-07:00:00", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func parseDate(s string) (Date, bool) {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return Date{}, false
+	}
+	return DateOf(t), true
+}
+
+func parseTimeOfDay(s string) (TimeOfDay, bool) {
+	for _, layout := range [...]string{"15:04:05.999999999", "15:04:05.999999999Z07:00", "15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return TimeOfDay{Hour: t.Hour(), Minute: t.Minute(), Second: t.Second(), Microsecond: t.Nanosecond() / 1000}, true
+		}
+	}
+	return TimeOfDay{}, false
+}
+
+// reviveSentinel turns a decoded sentinel map into its temporal value. It
+// returns ok=false for any map that is not exactly a well-formed sentinel.
+func reviveSentinel(m map[string]any) (any, bool) {
+	if len(m) != 2 {
+		return nil, false
+	}
+	s, ok := m["value"].(string)
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case m[sentinelDateTime] == true:
+		if t, ok := parseDateTime(s); ok {
+			return t, true
+		}
+	case m[sentinelDate] == true:
+		if d, ok := parseDate(s); ok {
+			return d, true
+		}
+	case m[sentinelTime] == true:
+		if t, ok := parseTimeOfDay(s); ok {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+var (
+	markDateTime = []byte("\xac" + sentinelDateTime)
+	markDate     = []byte("\xa8" + sentinelDate)
+	markTime     = []byte("\xa8" + sentinelTime)
+)
+
+// mayHoldSentinel is a cheap byte search: false means the document holds
+// no temporal sentinel key, so the fast decode paths apply.
+func mayHoldSentinel(data []byte) bool {
+	return bytes.Contains(data, markDateTime) || bytes.Contains(data, markDate) || bytes.Contains(data, markTime)
+}
