@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/allegro/bigcache/v3 v3.1.0
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/crypto v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/l1/bigcache v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/protocol v0.0.0-00010101000000-000000000000
 	github.com/shamaton/msgpack/v2 v2.4.0
@@ -22,6 +23,7 @@ require (
 replace (
 	github.com/cachekit-io/cachekit-go/conformance => ../conformance
 	github.com/cachekit-io/cachekit-go/core => ../core
+	github.com/cachekit-io/cachekit-go/crypto => ../crypto
 	github.com/cachekit-io/cachekit-go/l1/bigcache => ../l1/bigcache
 	github.com/cachekit-io/cachekit-go/protocol => ../protocol
 )

@@ -38,7 +38,7 @@ func (s *suite) testMissing(t tester) {
 		if found {
 			t.Errorf("Get(missing): found %s", describe(e.Value))
 		}
-		if e.Value != nil && len(e.Value) != 0 {
+		if len(e.Value) != 0 {
 			t.Errorf("Get(missing): non-empty Entry.Value %s with found == false", describe(e.Value))
 		}
 	}

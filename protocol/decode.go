@@ -320,14 +320,13 @@ func (d *genDecoder) mapN(n uint64) (any, error) {
 				mk[ks] = vv
 			}
 		}
-		switch k.(type) {
+		switch kk := k.(type) {
 		case []any, map[string]any, map[any]any:
 			return nil, formatErr(d.op, "msgpack", RuleType, "a map key is a collection")
 		case []byte:
-			k = string(k.([]byte))
+			k = string(kk)
 		case Ext:
-			e := k.(Ext)
-			k = fmt.Sprintf("ext(%d):%x", e.Type, e.Data)
+			k = fmt.Sprintf("ext(%d):%x", kk.Type, kk.Data)
 		}
 		mk[k] = v
 	}

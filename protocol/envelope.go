@@ -152,6 +152,9 @@ func openEnvelope(op string, stored []byte, maxOut int) (data []byte, format str
 	m, _ = r.byte()
 	var compressed []byte
 	if bl, isBin, ok := r.binLen(m); isBin {
+		if !ok {
+			return nil, "", shape("truncated compressed_data")
+		}
 		if compressed, ok = r.take(bl); !ok {
 			return nil, "", shape("truncated compressed_data")
 		}

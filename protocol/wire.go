@@ -80,16 +80,6 @@ func appendBin(b []byte, p []byte) []byte {
 	return append(appendBinHeader(b, len(p)), p...)
 }
 
-func binHeaderLen(n int) int {
-	switch {
-	case n <= math.MaxUint8:
-		return 2
-	case n <= math.MaxUint16:
-		return 3
-	}
-	return 5
-}
-
 func appendArrayHeader(b []byte, n int) []byte {
 	switch {
 	case n <= 15:
