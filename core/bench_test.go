@@ -1,0 +1,65 @@
+package core_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// BenchmarkStampede: 1000 goroutines ask for the same cold key at once; the
+// loads/key metric must be exactly 1 (single-flight).
+func BenchmarkStampede(b *testing.B) {
+	ctx := context.Background()
+	c, err := core.New(newMem(), core.WithCodec(jsonCodec{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var loads atomic.Int64
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		key := "cold:" + strconv.Itoa(i)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for g := 0; g < 1000; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := core.GetOrLoad(ctx, c, key, func(context.Context) (int, error) {
+					loads.Add(1)
+					time.Sleep(time.Millisecond) // a slow source keeps the flight open
+					return 1, nil
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+	}
+	b.ReportMetric(float64(loads.Load())/float64(b.N), "loads/key")
+}
+
+// BenchmarkGetHit is the client's own overhead on a hit over a map backend.
+func BenchmarkGetHit(b *testing.B) {
+	ctx := context.Background()
+	c, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithNamespace("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = c.SetWithTTL(ctx, "k", 42, time.Hour)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
