@@ -1,0 +1,255 @@
+package cachekitio
+
+import (
+	"crypto/x509"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the configuration.
+const (
+	// DefaultTimeout bounds each HTTP attempt (CACHEKIT_TIMEOUT).
+	DefaultTimeout = 5 * time.Second
+	// DefaultMaxRetries is how often a failed idempotent request is retried
+	// on a transient error (CACHEKIT_MAX_RETRIES).
+	DefaultMaxRetries = 3
+	// DefaultPoolSize is the number of idle connections kept to the API
+	// (CACHEKIT_CONNECTION_POOL_SIZE).
+	DefaultPoolSize = 10
+	// DefaultMaxResponseBytes bounds the body of a GET response.
+	DefaultMaxResponseBytes = 512 << 20
+)
+
+// L1Status is the value of the X-CacheKit-L1-Status header sent on every
+// request: what the caller's in-process cache did before this request.
+type L1Status string
+
+// The three L1 statuses the API knows.
+const (
+	L1Hit      L1Status = "hit"
+	L1Miss     L1Status = "miss"
+	L1Disabled L1Status = "disabled"
+)
+
+// Metrics are the client-side counters sent in the optional metrics headers
+// (X-CacheKit-L1-Hits, X-CacheKit-L2-Hits, X-CacheKit-Misses,
+// X-CacheKit-L1-Hit-Rate).
+type Metrics struct {
+	L1Hits, L2Hits, Misses uint64
+}
+
+type config struct {
+	apiKey       secret
+	apiURL       string
+	apiURLSet    bool
+	allowCustom  bool
+	insecure     bool
+	rootCAs      *x509.CertPool
+	timeout      time.Duration
+	maxRetries   int
+	poolSize     int
+	staleTTL     time.Duration
+	l1Status     func() L1Status
+	metrics      func() Metrics
+	logger       *slog.Logger
+	maxResponse  int64
+	ignoreEnv    bool
+	errs         []error
+	retryBackoff time.Duration
+}
+
+// Option configures a Backend.
+type Option func(*config)
+
+// WithAPIKey sets the API key (default: CACHEKIT_API_KEY). It is sent only as
+// "Authorization: Bearer …" and never appears in errors, logs or %v output.
+func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = secret(key) } }
+
+// WithURL sets the API URL (default: CACHEKIT_API_URL, else ProductionURL).
+// It must be HTTPS; hosts other than api.cachekit.io and
+// api.staging.cachekit.io also need WithAllowCustomHost, and literal internal
+// addresses are always rejected (SSRF protection).
+func WithURL(rawURL string) Option {
+	return func(c *config) { c.apiURL, c.apiURLSet = rawURL, true }
+}
+
+// WithAllowCustomHost allows an API host outside the allow-list, like
+// CACHEKIT_ALLOW_CUSTOM_HOST=true. Literal loopback, private and link-local
+// addresses stay rejected.
+func WithAllowCustomHost() Option { return func(c *config) { c.allowCustom = true } }
+
+// WithInsecureCustomEndpoint points the backend at rawURL with the SSRF
+// protection switched OFF: any host is accepted, loopback and private
+// addresses included, and connections are not checked. HTTPS is still
+// required. It exists for tests and for self-hosted reference servers on a
+// private network; never pass it a URL that comes from untrusted input.
+// Combine it with WithRootCAs for a server whose certificate a private CA
+// signed.
+func WithInsecureCustomEndpoint(rawURL string) Option {
+	return func(c *config) { c.apiURL, c.apiURLSet, c.insecure = rawURL, true, true }
+}
+
+// WithRootCAs makes the backend trust only the CAs in pool (for example a
+// self-hosted server's private CA) instead of the system roots.
+func WithRootCAs(pool *x509.CertPool) Option { return func(c *config) { c.rootCAs = pool } }
+
+// WithTimeout bounds each HTTP attempt (default: CACHEKIT_TIMEOUT seconds,
+// else DefaultTimeout). The caller's context bounds the whole call.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, configError("timeout must be positive"))
+		}
+		c.timeout = d
+	}
+}
+
+// WithMaxRetries sets how often an idempotent request is retried after a
+// transient failure (default: CACHEKIT_MAX_RETRIES, else DefaultMaxRetries).
+// Lock acquisition is never retried.
+func WithMaxRetries(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.errs = append(c.errs, configError("max retries must not be negative"))
+		}
+		c.maxRetries = n
+	}
+}
+
+// WithConnectionPoolSize sets how many idle connections are kept to the API
+// (default: CACHEKIT_CONNECTION_POOL_SIZE, else DefaultPoolSize).
+func WithConnectionPoolSize(n int) Option {
+	return func(c *config) {
+		if n <= 0 {
+			c.errs = append(c.errs, configError("connection pool size must be positive"))
+		}
+		c.poolSize = n
+	}
+}
+
+// WithStaleTTL asks the server to keep every entry written with a TTL for d
+// past its freshness, serving it as stale meanwhile (X-CacheKit-Stale-TTL).
+// Sub-second values are rounded up to a second; ttl + d must not exceed 30
+// days. Entries written without expiry carry no stale window.
+func WithStaleTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.errs = append(c.errs, configError("stale TTL must not be negative"))
+		}
+		c.staleTTL = d
+	}
+}
+
+// WithL1Status sets the function that tells the backend what the caller's
+// in-process cache did, sent as X-CacheKit-L1-Status. Without it, and
+// without ContextWithL1Status, the backend sends "disabled".
+func WithL1Status(f func() L1Status) Option { return func(c *config) { c.l1Status = f } }
+
+// WithMetrics sets the function whose counters are sent in the metrics
+// headers. Without it the backend sends its own L2 hit and miss counts.
+func WithMetrics(f func() Metrics) Option { return func(c *config) { c.metrics = f } }
+
+// WithLogger sets the logger for retries and failures (debug and warn
+// levels). Nothing it logs contains the API key.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithMaxResponseBytes bounds the size of a value the backend will read
+// (default DefaultMaxResponseBytes).
+func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxResponse = n } }
+
+// WithoutEnv makes New ignore the CACHEKIT_* environment variables.
+func WithoutEnv() Option { return func(c *config) { c.ignoreEnv = true } }
+
+// withRetryBackoff sets the first retry's backoff (tests).
+func withRetryBackoff(d time.Duration) Option { return func(c *config) { c.retryBackoff = d } }
+
+// fromEnv fills c with the environment's defaults.
+func (c *config) fromEnv(getenv func(string) string) {
+	if v := getenv("CACHEKIT_API_KEY"); v != "" {
+		c.apiKey = secret(v)
+	}
+	if v := getenv("CACHEKIT_API_URL"); v != "" {
+		c.apiURL = v
+	}
+	if v := getenv("CACHEKIT_ALLOW_CUSTOM_HOST"); v != "" {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			c.errs = append(c.errs, configError("CACHEKIT_ALLOW_CUSTOM_HOST must be true or false"))
+		}
+		c.allowCustom = b
+	}
+	if v := getenv("CACHEKIT_TIMEOUT"); v != "" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 || f > 3600 {
+			c.errs = append(c.errs, configError("CACHEKIT_TIMEOUT must be a positive number of seconds"))
+		} else {
+			c.timeout = time.Duration(f * float64(time.Second))
+		}
+	}
+	if v := getenv("CACHEKIT_MAX_RETRIES"); v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 || n > 100 {
+			c.errs = append(c.errs, configError("CACHEKIT_MAX_RETRIES must be an integer from 0 to 100"))
+		} else {
+			c.maxRetries = n
+		}
+	}
+	if v := getenv("CACHEKIT_CONNECTION_POOL_SIZE"); v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			c.errs = append(c.errs, configError("CACHEKIT_CONNECTION_POOL_SIZE must be a positive integer"))
+		} else {
+			c.poolSize = n
+		}
+	}
+}
+
+func newConfig(opts []Option, getenv func(string) string) (*config, error) {
+	c := &config{
+		apiURL:       ProductionURL,
+		timeout:      DefaultTimeout,
+		maxRetries:   DefaultMaxRetries,
+		poolSize:     DefaultPoolSize,
+		maxResponse:  DefaultMaxResponseBytes,
+		retryBackoff: 50 * time.Millisecond,
+	}
+	probe := &config{}
+	for _, o := range opts {
+		o(probe)
+	}
+	if !probe.ignoreEnv {
+		c.fromEnv(getenv)
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs[0]
+	}
+	if c.apiKey == "" {
+		return nil, configError("no API key: set CACHEKIT_API_KEY or use WithAPIKey")
+	}
+	for i := 0; i < len(c.apiKey); i++ {
+		if ch := c.apiKey[i]; ch <= ' ' || ch >= 0x7f {
+			return nil, configError("the API key must be printable ASCII without spaces")
+		}
+	}
+	if c.staleTTL > 0 && ceilSeconds(c.staleTTL) > maxStaleSeconds {
+		return nil, configError("stale TTL exceeds 2591999 seconds")
+	}
+	return c, nil
+}
+
+// secret is a string that never prints.
+type secret string
+
+// String redacts.
+func (secret) String() string { return "[REDACTED]" }
+
+// GoString redacts.
+func (secret) GoString() string { return `"[REDACTED]"` }
+
+// LogValue redacts.
+func (secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }

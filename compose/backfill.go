@@ -1,0 +1,105 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/compose/offload"
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// BackfillStats count what became of the composition's backfills (upper-tier
+// copies of lower-tier hits).
+type BackfillStats struct {
+	// Submitted counts backfills handed to the offloader.
+	Submitted uint64
+	// Applied counts copies written to the upper tier and kept.
+	Applied uint64
+	// Dropped counts backfills the offloader refused (full, duplicate key,
+	// closed); the caller was never blocked by them.
+	Dropped uint64
+	// Skipped counts lower-tier hits not copied at all: refill disabled, a
+	// stale value, no remaining freshness, or a write of the key in flight.
+	Skipped uint64
+	// Raced counts backfills abandoned, or copies removed again, because a
+	// write or delete of the key started meanwhile.
+	Raced uint64
+	// Failed counts backfills whose upper-tier write failed.
+	Failed uint64
+}
+
+// BackfillStats returns a snapshot of the composition's backfill counters
+// (this pair only, not the compositions nested in it).
+func (b *Backend) BackfillStats() BackfillStats {
+	return BackfillStats{
+		Submitted: b.bf.submitted.Load(),
+		Applied:   b.bf.applied.Load(),
+		Dropped:   b.bf.dropped.Load(),
+		Skipped:   b.bf.skipped.Load(),
+		Raced:     b.bf.raced.Load(),
+		Failed:    b.bf.failed.Load(),
+	}
+}
+
+// backfill copies a lower-tier hit e of key into the upper tier in the
+// background, if the refill policy and the value's freshness allow it. word
+// is the generation snapshot taken before the lower tier was read, readAt
+// the time of that read.
+func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word uint64, readAt time.Time) {
+	if b.refill == RefillNever {
+		b.bf.skipped.Add(1)
+		return
+	}
+	ttl, ok := e.Freshness.Bound(b.cap)
+	if !ok {
+		b.bf.skipped.Add(1)
+		return
+	}
+	fresh := e.Freshness.Known && !e.Freshness.NoExpiry
+	value := bytes.Clone(e.Value) // the caller owns e.Value
+	if value == nil {
+		value = []byte{}
+	}
+	out := b.off.Submit(ctx, b.prefix+key, func(ctx context.Context) {
+		t := ttl
+		if fresh {
+			// The lower tier's promise runs from its read, not from now.
+			if t -= time.Since(readAt); t <= 0 {
+				b.bf.skipped.Add(1)
+				return
+			}
+		}
+		b.applyBackfill(ctx, key, value, t, word)
+	})
+	if out != offload.Accepted {
+		b.bf.dropped.Add(1)
+		return
+	}
+	b.bf.submitted.Add(1)
+}
+
+// applyBackfill writes one backfilled copy, unless a write of key started
+// since word was taken; if one starts while the copy is written, the copy is
+// deleted again (see generations).
+func (b *Backend) applyBackfill(ctx context.Context, key string, value []byte, ttl time.Duration, word uint64) {
+	if !b.gens.unchanged(key, word) {
+		b.bf.raced.Add(1)
+		return
+	}
+	err := b.upper.Set(ctx, key, value, ttl)
+	if !b.gens.unchanged(key, word) {
+		b.bf.raced.Add(1)
+		if derr := b.upper.Delete(ctx, key); derr != nil {
+			b.st[upperTier].errors.Add(1)
+		}
+		return
+	}
+	if err != nil {
+		b.bf.failed.Add(1)
+		b.st[upperTier].errors.Add(1)
+		return
+	}
+	b.bf.applied.Add(1)
+	b.st[upperTier].backfills.Add(1)
+}

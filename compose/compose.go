@@ -1,0 +1,381 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/compose/offload"
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// Tier indexes.
+const (
+	upperTier = 0
+	lowerTier = 1
+)
+
+// tierCounters are the composition's counters for one tier, padded so that
+// the upper tier's hit counter does not share a cache line with the lower's.
+type tierCounters struct {
+	hits, misses, staleHits, backfills, errors atomic.Uint64
+	_                                          [24]byte
+}
+
+// backfillCounters count what became of backfills.
+type backfillCounters struct {
+	submitted, applied, dropped, skipped, raced, failed atomic.Uint64
+}
+
+// compositionSeq numbers compositions, so that their de-duplication keys on a
+// shared offloader never collide.
+var compositionSeq atomic.Uint64
+
+// Backend is a composition of two tiers — an upper one (small, fast, local)
+// over a lower one (large, shared, authoritative) — and is itself a
+// core.Backend, so compositions nest: Tiers(l1, l2, l3) is l1 over (l2 over
+// l3).
+//
+// See the package documentation for the policies and their defaults. All
+// methods are safe for concurrent use.
+type Backend struct {
+	upper, lower core.Backend
+	read         ReadPolicy
+	write        WritePolicy
+	refill       RefillPolicy
+	cap          time.Duration
+
+	off     *offload.Offloader
+	ownsOff bool
+	gens    *generations
+	prefix  string // de-duplication key prefix on the offloader
+
+	names        [2]string // explicit names (WithNames); may be empty
+	defaultNames [2]string
+
+	st [2]tierCounters
+	bf backfillCounters
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var (
+	_ core.Backend       = (*Backend)(nil)
+	_ core.TTLInspector  = (*Backend)(nil)
+	_ core.TTLRefresher  = (*Backend)(nil)
+	_ core.Locker        = (*Backend)(nil)
+	_ core.BatchGetter   = (*Backend)(nil)
+	_ core.BatchSetter   = (*Backend)(nil)
+	_ core.StatsReporter = (*Backend)(nil)
+	_ io.Closer          = (*Backend)(nil)
+)
+
+// New composes upper over lower. Without options it reads sequentially,
+// writes through (lower first), backfills fresh lower-tier hits into the
+// upper tier for at most DefaultBackfillCap, and owns an offloader for its
+// background work, which Close drains. It fails with a core.KindConfig error
+// when a tier is nil.
+func New(upper, lower core.Backend, opts ...Option) (*Backend, error) {
+	if upper == nil || lower == nil {
+		return nil, core.NewError(core.KindConfig, "compose.new", "nil tier", nil)
+	}
+	cfg := newConfig(opts)
+	owns := cfg.off == nil
+	if owns {
+		cfg.off = offload.New()
+	}
+	b := build(upper, lower, cfg, [2]string{"upper", "lower"})
+	if len(cfg.names) > 0 {
+		b.names[0] = cfg.names[0]
+	}
+	if len(cfg.names) > 1 {
+		b.names[1] = cfg.names[1]
+	}
+	b.ownsOff = owns
+	return b, nil
+}
+
+// Tiers composes tiers top to bottom (L1 first) with the default policies:
+// Tiers(l1, l2, l3) is New(l1, New(l2, l3)), with one offloader for the
+// whole stack. See TiersWith.
+func Tiers(tiers ...core.Backend) (*Backend, error) {
+	return TiersWith(nil, tiers...)
+}
+
+// TiersWith composes tiers top to bottom (L1 first), applying opts to every
+// pair: TiersWith(opts, l1, l2, l3) is l1 over (l2 over l3). Unless
+// WithOffloader is given, the stack shares one offloader owned by the
+// returned (outermost) composition, and its Close drains it before closing
+// the tiers. WithNames names the tiers in order; unnamed tiers that do not
+// name themselves are "l1", "l2", …. It fails with a core.KindConfig error
+// for fewer than two tiers or a nil tier.
+func TiersWith(opts []Option, tiers ...core.Backend) (*Backend, error) {
+	if len(tiers) < 2 {
+		return nil, core.NewError(core.KindConfig, "compose.tiers", "need at least two tiers, got "+strconv.Itoa(len(tiers)), nil)
+	}
+	for i, t := range tiers {
+		if t == nil {
+			return nil, core.NewError(core.KindConfig, "compose.tiers", "tier "+strconv.Itoa(i+1)+" is nil", nil)
+		}
+	}
+	cfg := newConfig(opts)
+	owns := cfg.off == nil
+	if owns {
+		cfg.off = offload.New()
+	}
+	name := func(i int) string {
+		if i < len(cfg.names) {
+			return cfg.names[i]
+		}
+		return ""
+	}
+	n := len(tiers)
+	lower := tiers[n-1]
+	var b *Backend
+	for i := n - 2; i >= 0; i-- {
+		b = build(tiers[i], lower, cfg, [2]string{"l" + strconv.Itoa(i+1), "l" + strconv.Itoa(i+2)})
+		b.names = [2]string{name(i), name(i + 1)}
+		lower = b
+	}
+	b.ownsOff = owns
+	return b, nil
+}
+
+func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
+	return &Backend{
+		upper:        upper,
+		lower:        lower,
+		read:         cfg.read,
+		write:        cfg.write,
+		refill:       cfg.refill,
+		cap:          cfg.cap,
+		off:          cfg.off,
+		gens:         newGenerations(),
+		prefix:       "c" + strconv.FormatUint(compositionSeq.Add(1), 36) + "\x00",
+		defaultNames: defaults,
+	}
+}
+
+// Upper returns the upper tier.
+func (b *Backend) Upper() core.Backend { return b.upper }
+
+// Lower returns the lower tier (a *Backend itself in a stack of three or
+// more).
+func (b *Backend) Lower() core.Backend { return b.lower }
+
+// Offloader returns the offloader that runs the composition's background
+// work.
+func (b *Backend) Offloader() *offload.Offloader { return b.off }
+
+// Get implements core.Backend with the composition's read policy. A hit's
+// Freshness is the one reported by the tier that served it. Errors of the
+// upper tier are counted and fall through to the lower tier; the lower
+// tier's errors are returned.
+func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	switch b.read {
+	case ReadRace:
+		return b.getRace(ctx, key)
+	case ReadParallelFreshest:
+		return b.getParallel(ctx, key)
+	}
+	// The hit path: one call to the upper tier, one atomic add.
+	e, found, err := b.upper.Get(ctx, key)
+	if err == nil && found && !e.Freshness.Stale {
+		b.st[upperTier].hits.Add(1)
+		return e, true, nil
+	}
+	return b.getFromLower(ctx, key, e, found, err)
+}
+
+// getFromLower is the sequential read after the upper tier missed, failed or
+// returned a stale value (ue, ufound, uerr).
+func (b *Backend) getFromLower(ctx context.Context, key string, ue core.Entry, ufound bool, uerr error) (core.Entry, bool, error) {
+	b.count(upperTier, ue, ufound, uerr)
+	word, snapOK := b.gens.snapshot(key) // before the lower read: see generations
+	readAt := time.Now()
+	le, lfound, lerr := b.lower.Get(ctx, key)
+	b.count(lowerTier, le, lfound, lerr)
+	return b.settle(ctx, key, ue, ufound && uerr == nil, le, lfound, lerr, word, snapOK, readAt)
+}
+
+// settle decides a read from both tiers' outcomes when the upper tier had no
+// fresh hit: a lower-tier hit wins (and is backfilled when fresh); a stale
+// upper hit is served only when the lower tier failed; otherwise the lower
+// tier's miss or error stands.
+func (b *Backend) settle(ctx context.Context, key string, ue core.Entry, uhit bool, le core.Entry, lfound bool, lerr error, word uint64, snapOK bool, readAt time.Time) (core.Entry, bool, error) {
+	switch {
+	case lerr == nil && lfound:
+		if snapOK {
+			b.backfill(ctx, key, le, word, readAt)
+		}
+		return le, true, nil
+	case lerr != nil && uhit:
+		return ue, true, nil
+	case lerr != nil:
+		return core.Entry{}, false, core.Wrap(lerr, core.KindUnknown, "compose.get")
+	}
+	return core.Entry{}, false, nil
+}
+
+// count records one tier's read outcome.
+func (b *Backend) count(tier int, e core.Entry, found bool, err error) {
+	c := &b.st[tier]
+	switch {
+	case err != nil:
+		c.errors.Add(1)
+	case !found:
+		c.misses.Add(1)
+	case e.Freshness.Stale:
+		c.staleHits.Add(1)
+	default:
+		c.hits.Add(1)
+	}
+}
+
+// Set implements core.Backend with the composition's write policy.
+func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return &core.Error{Kind: core.KindInvalidInput, Op: "compose.set", Key: key, Msg: "negative ttl"}
+	}
+	if err := ctx.Err(); err != nil {
+		return done(err, "compose.set")
+	}
+	switch b.write {
+	case WriteOptimisticParallel:
+		return b.setParallel(ctx, key, value, ttl)
+	case WriteRace:
+		return b.setRace(ctx, key, value, ttl)
+	}
+	b.gens.begin(key)
+	defer b.gens.end(key)
+	if err := b.lower.Set(ctx, key, value, ttl); err != nil {
+		b.st[lowerTier].errors.Add(1)
+		b.invalidateUpper(ctx, key)
+		return core.Wrap(err, core.KindUnknown, "compose.set")
+	}
+	if err := b.upper.Set(ctx, key, value, ttl); err != nil {
+		b.st[upperTier].errors.Add(1)
+		if !b.invalidateUpper(ctx, key) {
+			return core.Wrap(err, core.KindUnknown, "compose.set")
+		}
+	}
+	return nil
+}
+
+// invalidateUpper deletes key from the upper tier after a failed write, so
+// that the upper tier cannot serve a value the lower tier may no longer
+// hold. It runs even if ctx is canceled, bounded by the offloader's timeout,
+// and reports whether it succeeded.
+func (b *Backend) invalidateUpper(ctx context.Context, key string) bool {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.off.Timeout())
+	defer cancel()
+	if err := b.upper.Delete(ictx, key); err != nil {
+		b.st[upperTier].errors.Add(1)
+		return false
+	}
+	return true
+}
+
+// Delete implements core.Backend: it invalidates the upper tier first, then
+// the lower one, and tries both even if the first fails. Any failure fails
+// the Delete (an upper tier that could not forget the key may still serve
+// it); when both fail the error carries both.
+func (b *Backend) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return done(err, "compose.delete")
+	}
+	b.gens.begin(key)
+	defer b.gens.end(key)
+	uerr := b.upper.Delete(ctx, key)
+	if uerr != nil {
+		b.st[upperTier].errors.Add(1)
+	}
+	lerr := b.lower.Delete(ctx, key)
+	if lerr != nil {
+		b.st[lowerTier].errors.Add(1)
+	}
+	return bothErr("compose.delete", key, uerr, lerr)
+}
+
+// Exists implements core.Backend: true if the upper tier has key, otherwise
+// the lower tier's answer. An upper-tier error falls through; a lower-tier
+// error is returned. Exists reads sequentially whatever the read policy.
+func (b *Backend) Exists(ctx context.Context, key string) (bool, error) {
+	ok, err := b.upper.Exists(ctx, key)
+	if err == nil && ok {
+		return true, nil
+	}
+	if err != nil {
+		b.st[upperTier].errors.Add(1)
+	}
+	ok, err = b.lower.Exists(ctx, key)
+	if err != nil {
+		b.st[lowerTier].errors.Add(1)
+		return false, core.Wrap(err, core.KindUnknown, "compose.exists")
+	}
+	return ok, nil
+}
+
+// Health implements core.Backend: it checks both tiers and fails if either
+// fails (the error carries both when both do).
+func (b *Backend) Health(ctx context.Context) error {
+	return bothErr("compose.health", "", b.upper.Health(ctx), b.lower.Health(ctx))
+}
+
+// done turns the error of a context that is done into the composition's
+// error for op. Writes check their context first, so that a call made with
+// a done context has no effect on any tier.
+func done(err error, op string) error {
+	return core.Wrap(err, core.KindCanceled, op)
+}
+
+// bothErr combines the outcomes of an operation on both tiers: nil when both
+// succeeded, the one error (as a *core.Error) when one failed, and one
+// *core.Error carrying both — with the lower tier's kind — when both failed.
+func bothErr(op, key string, uerr, lerr error) error {
+	switch {
+	case uerr == nil && lerr == nil:
+		return nil
+	case uerr == nil:
+		return core.Wrap(lerr, core.KindUnknown, op)
+	case lerr == nil:
+		return core.Wrap(uerr, core.KindUnknown, op)
+	}
+	return &core.Error{
+		Kind: core.KindOf(lerr), Op: op, Key: key, Msg: "both tiers failed",
+		Err: errors.Join(uerr, lerr),
+	}
+}
+
+// Wait blocks until the composition's offloader has no task running (its
+// backfills have landed) or ctx ends. On a shared offloader it waits for the
+// other users' tasks too.
+func (b *Backend) Wait(ctx context.Context) error { return b.off.Wait(ctx) }
+
+// Close drains and closes the composition's offloader if it owns it (see
+// WithOffloader), then closes every tier that is an io.Closer, upper first.
+// It returns the tiers' errors joined. Calling Close again returns the first
+// call's result. Operations after Close reach the tiers as they are, without
+// backfills.
+func (b *Backend) Close() error {
+	b.closeOnce.Do(func() {
+		var errs []error
+		if b.ownsOff {
+			errs = append(errs, b.off.Close())
+		}
+		for _, t := range [2]core.Backend{b.upper, b.lower} {
+			if c, ok := t.(io.Closer); ok {
+				errs = append(errs, c.Close())
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			b.closeErr = core.Wrap(err, core.KindUnknown, "compose.close")
+		}
+	})
+	return b.closeErr
+}

@@ -1,0 +1,84 @@
+// Package compose stacks cache tiers — an in-process L1 over a shared L2,
+// and so on down — into one core.Backend, in the manner of hitbox's
+// CompositionBackend. A composition is a pair, an upper tier over a lower
+// one; since the pair is itself a core.Backend, pairs nest:
+//
+//	stack, err := compose.Tiers(l1, l2, l3) // l1 over (l2 over l3)
+//
+// The lower tier is the authoritative one: locks, TTL inspection and TTL
+// changes go to it, its misses and errors decide a read when the upper tier
+// has nothing fresh, and the upper tier only ever holds copies.
+//
+// # Policies and their defaults
+//
+// Read (WithReadPolicy):
+//   - ReadSequential, the default: the upper tier, then — on a miss, an
+//     error or a stale value — the lower tier. A stale upper value is
+//     served only if the lower tier fails.
+//   - ReadRace: both at once; the first fresh hit wins, the loser finishes in
+//     the background (it is not canceled, which would cost a pooled
+//     connection in most clients).
+//   - ReadParallelFreshest: both at once; the hit with the longest remaining
+//     freshness wins, the lower tier's on a tie (a hit beats a miss).
+//
+// Write (WithWritePolicy):
+//   - WriteSequential, the default: write-through, the lower tier first and
+//     then the upper one, as cachekit does. A failed lower write fails the
+//     Set and deletes the upper copy; a failed upper write deletes the upper
+//     copy and fails the Set only if that delete fails too.
+//   - WriteOptimisticParallel: both at once; succeeds if one succeeds. When
+//     both fail, one *core.Error carries both (errors.Is and errors.As
+//     match either).
+//   - WriteRace: both at once; returns at the first success, the other write
+//     finishing in the background. This gives up read-your-writes (see
+//     WriteRace) and is the one policy under which a stack does not pass the
+//     conformance suite.
+//
+// Delete always invalidates the upper tier first, then the lower one, so
+// that no reader can copy a value back up between the two. Exists, GetMany
+// and SetMany are always sequential.
+//
+// Refill (WithRefill): RefillAlways, the default, copies fresh lower-tier
+// hits into the upper tier (a backfill); RefillNever does not.
+//
+// # Freshness-bounded backfill
+//
+// A backfilled copy never outlives what the lower tier promised: its TTL is
+// the smaller of the lower tier's reported remaining freshness (less the
+// time since the read) and the backfill cap (WithBackfillCap, default 30 s).
+// A value the lower tier flagged stale, or reported with no freshness left,
+// is never copied; a value of unknown freshness is copied for the cap (the
+// protocol's "absent Fresh-For → local TTL"). The caller always sees the
+// Freshness of the tier that served the value.
+//
+// A backfill never overwrites a newer write. Every Set, Delete, Expire and
+// SetMany marks its key's write generation (a striped counter of writes
+// started and in flight) for its whole duration; a backfill takes a snapshot
+// before it reads the lower tier, does not start while a write is in flight,
+// and deletes its copy again if a write started before its upper-tier write
+// returned. The reasoning is in version.go.
+//
+// # Background work
+//
+// Backfills, race losers and the concurrent side of parallel writes run on
+// an offload.Offloader: bounded concurrency (default 64 tasks), per-key
+// de-duplication of backfills, a per-task timeout (default 5 s), and drain
+// on Close. Pass one with WithOffloader to share or size it. When it is full a
+// backfill is dropped and counted (BackfillStats) — the caller is never
+// blocked — and a concurrent read or write runs on the caller's goroutine
+// instead. Nothing is queued, so nothing grows with load (the unbounded
+// backfill channel of eko/gocache is what this avoids).
+//
+// # Capabilities and stats
+//
+// Backend implements every optional capability of core. Lock, Unlock, TTL
+// and Expire go to the lower tier and fail with core.KindNotSupported when it
+// lacks them; GetMany and SetMany use each tier's batch calls where it has
+// them. Stats reports one core.TierStats per tier with dotted names
+// ("compose.bigcache", "compose.redis"); a nested composition contributes
+// its own tiers. Close drains the offloader the composition owns and closes
+// the tiers that are io.Closers.
+//
+// The hit path of a sequential read is one call to the upper tier and one
+// atomic increment: no goroutine, no closure, no lock, no allocation.
+package compose

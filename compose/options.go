@@ -1,0 +1,188 @@
+package compose
+
+import (
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/compose/offload"
+)
+
+// DefaultBackfillCap is the longest lifetime a backfilled upper-tier copy may
+// have when no WithBackfillCap option is given. The lower tier's reported
+// remaining freshness bounds it further.
+const DefaultBackfillCap = 30 * time.Second
+
+// ReadPolicy says how Get consults the two tiers of a composition.
+type ReadPolicy uint8
+
+const (
+	// ReadSequential (the default) asks the upper tier first and the lower
+	// tier only when the upper one misses, fails, or returns a stale value.
+	ReadSequential ReadPolicy = iota
+	// ReadRace asks both tiers at once; the first fresh hit wins. The loser
+	// is not canceled: it finishes in the background, bounded by the
+	// offloader's timeout, and its outcome is only counted.
+	ReadRace
+	// ReadParallelFreshest asks both tiers at once, waits for both and
+	// returns the hit with the longest remaining freshness (the lower tier's
+	// on a tie); a fresh upper hit is also served when the lower tier misses
+	// or fails, as under ReadSequential.
+	ReadParallelFreshest
+)
+
+var readNames = [...]string{ReadSequential: "sequential", ReadRace: "race", ReadParallelFreshest: "parallel-freshest"}
+
+// String returns the policy's name.
+func (p ReadPolicy) String() string {
+	if int(p) < len(readNames) {
+		return readNames[p]
+	}
+	return "unknown"
+}
+
+// WritePolicy says how Set writes the two tiers of a composition.
+type WritePolicy uint8
+
+const (
+	// WriteSequential (the default) is write-through: the lower tier first,
+	// then the upper one. A lower-tier failure fails the Set and invalidates
+	// the upper copy; an upper-tier failure after a lower-tier success
+	// invalidates the upper copy and fails the Set only if that fails too.
+	WriteSequential WritePolicy = iota
+	// WriteOptimisticParallel writes both tiers at once and succeeds if at
+	// least one of them does. When both fail, the error carries both
+	// (errors.Is and errors.As see each).
+	WriteOptimisticParallel
+	// WriteRace writes both tiers at once and returns as soon as one
+	// succeeds; the other write finishes in the background. When both fail,
+	// the error carries both.
+	//
+	// WriteRace trades read-your-writes for latency: until the losing write
+	// lands, reads may see the old value, and a later Set, Delete or Expire
+	// of the same key may be overtaken by it. An upper-tier write overtaken
+	// that way deletes its copy again, but a lower-tier one stands, so a
+	// stack with WriteRace does not pass the conformance suite's ordering
+	// checks. Use it only for keys written by one writer at a time and read
+	// with tolerance for staleness.
+	WriteRace
+)
+
+var writeNames = [...]string{WriteSequential: "sequential", WriteOptimisticParallel: "optimistic-parallel", WriteRace: "race"}
+
+// String returns the policy's name.
+func (p WritePolicy) String() string {
+	if int(p) < len(writeNames) {
+		return writeNames[p]
+	}
+	return "unknown"
+}
+
+// RefillPolicy says whether a lower-tier hit is copied into the upper tier.
+type RefillPolicy uint8
+
+const (
+	// RefillAlways (the default) backfills the upper tier from every fresh
+	// lower-tier hit, in the background and bounded by freshness.
+	RefillAlways RefillPolicy = iota
+	// RefillNever never backfills; the upper tier only holds what Set wrote.
+	RefillNever
+)
+
+var refillNames = [...]string{RefillAlways: "always", RefillNever: "never"}
+
+// String returns the policy's name.
+func (p RefillPolicy) String() string {
+	if int(p) < len(refillNames) {
+		return refillNames[p]
+	}
+	return "unknown"
+}
+
+// config is what the options set.
+type config struct {
+	read   ReadPolicy
+	write  WritePolicy
+	refill RefillPolicy
+	cap    time.Duration
+	off    *offload.Offloader
+	names  []string
+}
+
+func newConfig(opts []Option) config {
+	c := config{cap: DefaultBackfillCap}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// Option configures a composition made by New, Tiers or TiersWith.
+type Option func(*config)
+
+// WithReadPolicy sets the read policy (default ReadSequential). An unknown
+// value keeps the default.
+func WithReadPolicy(p ReadPolicy) Option {
+	return func(c *config) {
+		if int(p) < len(readNames) {
+			c.read = p
+		}
+	}
+}
+
+// WithWritePolicy sets the write policy (default WriteSequential). An unknown
+// value keeps the default.
+func WithWritePolicy(p WritePolicy) Option {
+	return func(c *config) {
+		if int(p) < len(writeNames) {
+			c.write = p
+		}
+	}
+}
+
+// WithRefill sets the refill policy (default RefillAlways). An unknown value
+// keeps the default.
+func WithRefill(p RefillPolicy) Option {
+	return func(c *config) {
+		if int(p) < len(refillNames) {
+			c.refill = p
+		}
+	}
+}
+
+// WithBackfillCap sets the longest lifetime of a backfilled upper-tier copy
+// (default DefaultBackfillCap). The copy's TTL is the smaller of the cap and
+// the remaining freshness the lower tier reported. A value of zero or below
+// keeps the default; use WithRefill(RefillNever) to turn backfill off.
+func WithBackfillCap(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.cap = d
+		}
+	}
+}
+
+// WithOffloader makes the composition run its background work (backfills,
+// race losers, parallel writes) on o, which may be shared with other
+// compositions and is not closed by the composition's Close: its owner
+// closes it, before closing the tiers. Without this option every New makes,
+// and owns, an offloader with the offload package's defaults; Tiers and
+// TiersWith make one for the whole stack, owned by the outermost
+// composition. A nil o is ignored.
+func WithOffloader(o *offload.Offloader) Option {
+	return func(c *config) {
+		if o != nil {
+			c.off = o
+		}
+	}
+}
+
+// WithNames names the tiers in the per-tier stats, top to bottom: for New the
+// upper and the lower tier, for Tiers and TiersWith each tier in order. The
+// stats call a tier "compose.<name>". An empty or missing name falls back to
+// the name the tier itself reports (the Name of its only core.TierStats, if
+// it is a core.StatsReporter), then to "upper"/"lower" (New) or "l1", "l2", …
+// (Tiers).
+func WithNames(names ...string) Option {
+	return func(c *config) { c.names = append([]string(nil), names...) }
+}
