@@ -432,6 +432,11 @@ func (s *suite) testBatchSetter(t tester) {
 	bad := 0
 	for i, it := range items {
 		e, found, err := b.Get(ctx, it.Key)
+		if err == nil && !found && it.TTL == s.short && time.Since(w.start) >= s.short {
+			// A short-TTL item may already have expired on a slow machine;
+			// that it expires is checked below.
+			continue
+		}
 		if err != nil || !found || !bytes.Equal(e.Value, orig[i]) {
 			if bad++; bad <= 5 {
 				t.Errorf("Get(%q) after SetMany: found=%v err=%v value %s; want %s", it.Key, found, err, describe(e.Value), describe(orig[i]))

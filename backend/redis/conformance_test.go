@@ -1,0 +1,66 @@
+package redis_test
+
+import (
+	"testing"
+	"time"
+
+	redis "github.com/cachekit-io/cachekit-go/backend/redis"
+	"github.com/cachekit-io/cachekit-go/conformance"
+	"github.com/cachekit-io/cachekit-go/conformance/rig"
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// harness runs the conformance suite on backends New makes from opts; every
+// subtest gets its own client on the shared server.
+func harness(opts redis.Options) conformance.Harness {
+	return conformance.Harness{
+		New: func(t *testing.T) core.Backend {
+			b, err := redis.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			return b
+		},
+		TTLResolution: time.Millisecond,
+	}
+}
+
+func TestConformanceSingle(t *testing.T) {
+	r := rig.StartRedis(t)
+	t.Run("pipeline", func(t *testing.T) {
+		conformance.RunBackend(t, harness(redis.Options{URL: r.URL()}))
+	})
+	t.Run("script", func(t *testing.T) {
+		conformance.RunBackend(t, harness(redis.Options{URL: r.URL(), GetScript: true}))
+	})
+}
+
+func TestConformanceCluster(t *testing.T) {
+	c := rig.StartCluster(t)
+	conformance.RunBackend(t, harness(redis.Options{Addrs: c.Addrs(), Cluster: true}))
+}
+
+func TestConformanceSentinel(t *testing.T) {
+	s := rig.StartSentinel(t)
+	conformance.RunBackend(t, harness(redis.Options{Addrs: s.SentinelAddrs(), MasterName: s.MasterName}))
+}
+
+// Wrap adapts a client the application owns; the suite's Close check must
+// not close it.
+func TestConformanceWrap(t *testing.T) {
+	r := rig.StartRedis(t)
+	b0, err := redis.New(redis.Options{URL: r.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b0.Close()
+	client := b0.Client()
+	conformance.RunBackend(t, conformance.Harness{
+		New:           func(t *testing.T) core.Backend { return redis.Wrap(client) },
+		TTLResolution: time.Millisecond,
+	})
+	if err := client.Ping(t.Context()).Err(); err != nil {
+		t.Errorf("the wrapped client was closed: %v", err)
+	}
+}

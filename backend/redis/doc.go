@@ -1,0 +1,54 @@
+// Package redis is the Redis backend of cachekit-go: a core.Backend on
+// github.com/redis/go-redis/v9's UniversalClient, for a single server, a
+// Redis Cluster or a Sentinel-managed master.
+//
+//	b, err := redis.New(redis.Options{URL: "redis://:secret@localhost:6379/0"})
+//	if err != nil { ... }
+//	defer b.Close()
+//
+// New builds the client from Options (a URL, addresses, ACL credentials, TLS,
+// pool size, timeouts); Wrap adapts a client the application already has.
+//
+// # Commands
+//
+//   - Set: SET key value PX ms (ms rounded up; core.NoExpiry sends no PX).
+//   - Get: GET and PTTL in one round trip, so that every hit reports its
+//     remaining freshness (core.Freshness): a pipeline of the two commands by
+//     default, or one server-side Lua script (Options.GetScript: atomic, but
+//     slower; see the benchmarks in this package).
+//   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
+//   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
+//   - core.Locker: compatible with the other CacheKit SDKs: the lock of key
+//     lives under "<key>:lock", is taken with SET NX PX and a random token,
+//     and released by a compare-and-delete Lua script, so only the holder
+//     releases it.
+//   - core.BatchGetter, core.BatchSetter: one pipeline; go-redis's cluster
+//     pipeline splits it by node and sends the parts in parallel.
+//   - core.StatsReporter (hits, misses, errors) and io.Closer.
+//
+// # Errors
+//
+// Every error is a *core.Error. Connection and I/O failures, and the server's
+// LOADING/BUSY/TRYAGAIN/CLUSTERDOWN/MASTERDOWN/READONLY replies, are
+// core.KindTransient; timeouts (socket deadlines, pool waits, a context
+// deadline) are core.KindTimeout; NOAUTH, WRONGPASS and NOPERM are
+// core.KindAuth; a canceled context is core.KindCanceled; OOM is
+// core.KindBackpressure; bad options are core.KindConfig; the rest is
+// core.KindPermanent. Passwords (from Options or the URL) never appear in an
+// error, nor in the %v output of Options or Backend.
+//
+// # Timeouts and retries
+//
+// The go-redis defaults apply unless set: 5 s dial, 3 s read and write
+// timeouts, 3 retries with backoff on retryable failures. A call can take up
+// to (MaxRetries+1) times the timeout that bites; a cache usually wants less,
+// for example ReadTimeout 200ms and MaxRetries 1 — or a context deadline,
+// which every call honours (go-redis's ContextTimeoutEnabled is on).
+//
+// A context that is already done fails a call before anything is sent, and
+// a cancellation is noticed while waiting for a pooled connection. go-redis
+// does not interrupt a socket read, though: a cancellation that arrives
+// while a command waits for its reply takes effect at the next socket
+// deadline (ReadTimeout at most), and the call then fails as
+// core.KindCanceled.
+package redis

@@ -1,0 +1,533 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Backend is a core.Backend on a go-redis UniversalClient. It implements
+// core.TTLInspector, core.TTLRefresher, core.Locker, core.BatchGetter,
+// core.BatchSetter, core.StatsReporter and io.Closer. It is safe for
+// concurrent use.
+type Backend struct {
+	c         goredis.UniversalClient
+	owned     bool        // Close closes c
+	desc      string      // mode and addresses, for String
+	secrets   *secretList // scrubbed from error messages; a pointer, so that no formatting of a Backend prints them
+	useScript bool        // Get by Lua script, not pipeline
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	stats     *counters
+}
+
+// Interface checks.
+var (
+	_ core.Backend       = (*Backend)(nil)
+	_ core.TTLInspector  = (*Backend)(nil)
+	_ core.TTLRefresher  = (*Backend)(nil)
+	_ core.Locker        = (*Backend)(nil)
+	_ core.BatchGetter   = (*Backend)(nil)
+	_ core.BatchSetter   = (*Backend)(nil)
+	_ core.StatsReporter = (*Backend)(nil)
+)
+
+// New connects a Backend as opts say. It does not contact the server: call
+// Health to check the connection. Errors are *core.Error of core.KindConfig.
+func New(opts Options) (*Backend, error) {
+	u, err := opts.universal()
+	if err != nil {
+		return nil, err
+	}
+	mode := "single"
+	switch {
+	case u.MasterName != "":
+		mode = "sentinel " + u.MasterName
+	case len(u.Addrs) > 1 || u.IsClusterMode:
+		mode = "cluster"
+	}
+	b := newBackend(goredis.NewUniversalClient(u), true, mode+" "+strings.Join(u.Addrs, ","))
+	b.secrets = &secretList{secretsOf(opts)}
+	b.useScript = opts.GetScript
+	return b, nil
+}
+
+// Wrap returns a Backend on a client the caller already has (a *Client,
+// *ClusterClient, or Sentinel failover client). The caller keeps ownership:
+// Backend.Close does not close c.
+func Wrap(c goredis.UniversalClient) *Backend {
+	mode := "client"
+	switch c.(type) {
+	case *goredis.ClusterClient:
+		mode = "cluster client"
+	case *goredis.Client:
+		mode = "single client"
+	}
+	return newBackend(c, false, mode)
+}
+
+func newBackend(c goredis.UniversalClient, owned bool, desc string) *Backend {
+	return &Backend{c: c, owned: owned, desc: desc, stats: &counters{}, secrets: &secretList{}}
+}
+
+// secretList holds the passwords to scrub from error messages.
+type secretList struct{ v []string }
+
+// Client returns the underlying go-redis client, for commands the Backend
+// does not offer.
+func (b *Backend) Client() goredis.UniversalClient { return b.c }
+
+// String describes the backend (mode and addresses, never credentials).
+func (b *Backend) String() string { return "redis.Backend(" + b.desc + ")" }
+
+// Format prints String for every verb, so that no %v, %+v or %#v of a
+// Backend shows its internals.
+func (b *Backend) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(b.String())) }
+
+// start checks what every call checks first: a closed backend, a done
+// context.
+func (b *Backend) start(ctx context.Context, op, key string) error {
+	if b.closed.Load() {
+		return b.classify(ctx, op, key, errClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return b.classify(ctx, op, key, err)
+	}
+	return nil
+}
+
+// millis converts a positive duration to whole milliseconds, rounding up:
+// Redis's PX resolution, and never 0 (which Redis rejects).
+func millis(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+func invalid(op, key, msg string) error {
+	return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: msg}
+}
+
+// Set stores value under key: SET key value [PX ms].
+func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	const op = "redis.set"
+	if ttl < 0 {
+		return invalid(op, key, "negative TTL")
+	}
+	if err := b.start(ctx, op, key); err != nil {
+		return err
+	}
+	if err := b.c.Process(ctx, setCmd(ctx, key, value, ttl)); err != nil {
+		return b.classify(ctx, op, key, err)
+	}
+	return nil
+}
+
+func setCmd(ctx context.Context, key string, value []byte, ttl time.Duration) *goredis.StatusCmd {
+	if value == nil {
+		value = []byte{}
+	}
+	if ttl == core.NoExpiry {
+		return goredis.NewStatusCmd(ctx, "set", key, value)
+	}
+	return goredis.NewStatusCmd(ctx, "set", key, value, "px", millis(ttl))
+}
+
+// getScript returns the value and remaining PTTL of a key in one command,
+// atomically; nil for a missing key.
+var getScript = goredis.NewScript(`local v = redis.call('GET', KEYS[1])
+if not v then return false end
+return {v, redis.call('PTTL', KEYS[1])}`)
+
+// Get returns key's value and its remaining freshness (PTTL), in one round
+// trip.
+func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	const op = "redis.get"
+	if err := b.start(ctx, op, key); err != nil {
+		return core.Entry{}, false, err
+	}
+	var (
+		e     core.Entry
+		found bool
+		err   error
+	)
+	if b.useScript {
+		e, found, err = fromScript(getScript.Run(ctx, b.c, []string{key}))
+	} else {
+		var g *goredis.StringCmd
+		var p *goredis.DurationCmd
+		if g, p, err = getPipelined(ctx, b.c, key); err == nil {
+			e, found, err = fromGetPTTL(g, p)
+		}
+	}
+	if err != nil {
+		return core.Entry{}, false, b.classify(ctx, op, key, err)
+	}
+	b.stats.count(found)
+	return e, found, nil
+}
+
+// getPipelined sends GET and PTTL of key as one pipeline.
+func getPipelined(ctx context.Context, c goredis.UniversalClient, key string) (*goredis.StringCmd, *goredis.DurationCmd, error) {
+	p := c.Pipeline()
+	g := p.Get(ctx, key)
+	t := p.PTTL(ctx, key)
+	if err := execErr(p.Exec(ctx)); err != nil {
+		return nil, nil, err
+	}
+	return g, t, nil
+}
+
+// execErr returns the error of a pipeline's Exec that is not a miss. Exec
+// reports the first failed command's error, but also failures that happen
+// before any command is sent (dial, AUTH), which are set on no command.
+func execErr(_ []goredis.Cmder, err error) error {
+	if err == nil || errors.Is(err, goredis.Nil) {
+		return nil
+	}
+	return err
+}
+
+// fromGetPTTL reads the replies of a GET and a PTTL of the same key.
+func fromGetPTTL(g *goredis.StringCmd, t *goredis.DurationCmd) (core.Entry, bool, error) {
+	v, err := g.Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return core.Entry{}, false, nil
+	}
+	if err != nil {
+		return core.Entry{}, false, err
+	}
+	d, err := t.Result()
+	if err != nil {
+		return core.Entry{}, false, err
+	}
+	return core.Entry{Value: v, Freshness: freshness(d, time.Nanosecond)}, true, nil
+}
+
+// fromScript reads getScript's reply.
+func fromScript(cmd *goredis.Cmd) (core.Entry, bool, error) {
+	r, err := cmd.Result()
+	if errors.Is(err, goredis.Nil) {
+		return core.Entry{}, false, nil
+	}
+	if err != nil {
+		return core.Entry{}, false, err
+	}
+	pair, ok := r.([]any)
+	if !ok || len(pair) != 2 {
+		return core.Entry{}, false, fmt.Errorf("unexpected script reply %T", r)
+	}
+	v, ok1 := pair[0].(string)
+	ms, ok2 := pair[1].(int64)
+	if !ok1 || !ok2 {
+		return core.Entry{}, false, fmt.Errorf("unexpected script reply (%T, %T)", pair[0], pair[1])
+	}
+	return core.Entry{Value: []byte(v), Freshness: freshness(time.Duration(ms), time.Millisecond)}, true, nil
+}
+
+// freshness turns a PTTL reply (n units; -1 no expiry, -2 gone) into a
+// Freshness.
+func freshness(n, unit time.Duration) core.Freshness {
+	switch {
+	case n == -1:
+		return core.ForeverFresh()
+	case n < 0:
+		// Expired between GET and PTTL: nothing left to promise.
+		return core.FreshFor(0)
+	}
+	return core.FreshFor(n * unit)
+}
+
+// Delete removes key: DEL.
+func (b *Backend) Delete(ctx context.Context, key string) error {
+	const op = "redis.delete"
+	if err := b.start(ctx, op, key); err != nil {
+		return err
+	}
+	if err := b.c.Del(ctx, key).Err(); err != nil {
+		return b.classify(ctx, op, key, err)
+	}
+	return nil
+}
+
+// Exists reports whether key holds a live value: EXISTS.
+func (b *Backend) Exists(ctx context.Context, key string) (bool, error) {
+	const op = "redis.exists"
+	if err := b.start(ctx, op, key); err != nil {
+		return false, err
+	}
+	n, err := b.c.Exists(ctx, key).Result()
+	if err != nil {
+		return false, b.classify(ctx, op, key, err)
+	}
+	return n > 0, nil
+}
+
+// Health pings the server: PING, on every master of a cluster.
+func (b *Backend) Health(ctx context.Context) error {
+	const op = "redis.health"
+	if err := b.start(ctx, op, ""); err != nil {
+		return err
+	}
+	var err error
+	if cc, ok := b.c.(*goredis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+			return c.Ping(ctx).Err()
+		})
+	} else {
+		err = b.c.Ping(ctx).Err()
+	}
+	if err != nil {
+		return b.classify(ctx, op, "", err)
+	}
+	return nil
+}
+
+// TTL returns key's remaining lifetime: PTTL. core.NoExpiry with found ==
+// true means the key never expires.
+func (b *Backend) TTL(ctx context.Context, key string) (time.Duration, bool, error) {
+	const op = "redis.ttl"
+	if err := b.start(ctx, op, key); err != nil {
+		return 0, false, err
+	}
+	d, err := b.c.PTTL(ctx, key).Result()
+	if err != nil {
+		return 0, false, b.classify(ctx, op, key, err)
+	}
+	switch {
+	case d == -1:
+		return core.NoExpiry, true, nil
+	case d < 0:
+		return 0, false, nil
+	case d == 0:
+		// Less than a millisecond left: still there, but about to go.
+		return time.Nanosecond, true, nil
+	}
+	return d, true, nil
+}
+
+// Expire sets key's remaining lifetime: PEXPIRE. It returns false for a
+// missing key.
+func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	const op = "redis.expire"
+	if ttl <= 0 {
+		return false, invalid(op, key, "TTL must be positive")
+	}
+	if err := b.start(ctx, op, key); err != nil {
+		return false, err
+	}
+	ok, err := b.c.PExpire(ctx, key, time.Duration(millis(ttl))*time.Millisecond).Result()
+	if err != nil {
+		return false, b.classify(ctx, op, key, err)
+	}
+	return ok, nil
+}
+
+// LockKey returns the key under which the lock of key lives: "<key>:lock",
+// as in the other CacheKit SDKs.
+func LockKey(key string) string { return key + ":lock" }
+
+// unlockScript deletes the lock only if it still holds the caller's token.
+var unlockScript = goredis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then
+return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+// Lock tries once to take the lock of key for lease: SET <key>:lock token NX
+// PX lease, with a random 128-bit token.
+func (b *Backend) Lock(ctx context.Context, key string, lease time.Duration) (string, bool, error) {
+	const op = "redis.lock"
+	if lease <= 0 {
+		return "", false, invalid(op, key, "lease must be positive")
+	}
+	if err := b.start(ctx, op, key); err != nil {
+		return "", false, err
+	}
+	var raw [16]byte
+	_, _ = rand.Read(raw[:]) // never fails
+	token := hex.EncodeToString(raw[:])
+	cmd := goredis.NewStatusCmd(ctx, "set", LockKey(key), token, "nx", "px", millis(lease))
+	err := b.c.Process(ctx, cmd)
+	if errors.Is(err, goredis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, b.classify(ctx, op, key, err)
+	}
+	return token, true, nil
+}
+
+// Unlock releases the lock of key if token holds it, with a
+// compare-and-delete script. It returns false when it did not.
+func (b *Backend) Unlock(ctx context.Context, key, token string) (bool, error) {
+	const op = "redis.unlock"
+	if err := b.start(ctx, op, key); err != nil {
+		return false, err
+	}
+	n, err := unlockScript.Run(ctx, b.c, []string{LockKey(key)}, token).Int64()
+	if err != nil {
+		return false, b.classify(ctx, op, key, err)
+	}
+	return n == 1, nil
+}
+
+// GetMany reads keys in one pipeline (split by node in a cluster), each with
+// its remaining freshness.
+func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResult, error) {
+	const op = "redis.getmany"
+	if err := b.start(ctx, op, ""); err != nil {
+		return nil, err
+	}
+	out := make([]core.BatchResult, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	p := b.c.Pipeline()
+	var read func(i int) (core.Entry, bool, error)
+	if b.useScript {
+		// EVALSHA in a pipeline: load the script once if the server lost it.
+		cmds := make([]*goredis.Cmd, len(keys))
+		for i, k := range keys {
+			cmds[i] = getScript.EvalSha(ctx, p, []string{k})
+		}
+		read = func(i int) (core.Entry, bool, error) { return fromScript(cmds[i]) }
+		err := execErr(p.Exec(ctx))
+		if err != nil && noScript(cmds) {
+			// SCRIPT LOAD reaches every shard of a cluster.
+			if err := getScript.Load(ctx, b.c).Err(); err != nil {
+				return nil, b.classify(ctx, op, "", err)
+			}
+			p = b.c.Pipeline()
+			for i, k := range keys {
+				cmds[i] = getScript.EvalSha(ctx, p, []string{k})
+			}
+		} else {
+			if err != nil {
+				return nil, b.classify(ctx, op, "", err)
+			}
+			p = nil
+		}
+	} else {
+		gets := make([]*goredis.StringCmd, len(keys))
+		ttls := make([]*goredis.DurationCmd, len(keys))
+		for i, k := range keys {
+			gets[i] = p.Get(ctx, k)
+			ttls[i] = p.PTTL(ctx, k)
+		}
+		read = func(i int) (core.Entry, bool, error) { return fromGetPTTL(gets[i], ttls[i]) }
+	}
+	if p != nil {
+		if err := execErr(p.Exec(ctx)); err != nil {
+			// Name the first key whose command failed, if one did.
+			for i, k := range keys {
+				if _, _, kerr := read(i); kerr != nil {
+					return nil, b.classify(ctx, op, k, kerr)
+				}
+			}
+			return nil, b.classify(ctx, op, "", err)
+		}
+	}
+	hits := 0
+	for i, k := range keys {
+		e, found, err := read(i)
+		if err != nil {
+			return nil, b.classify(ctx, op, k, err)
+		}
+		out[i] = core.BatchResult{Entry: e, Found: found}
+		if found {
+			hits++
+		}
+	}
+	b.stats.hits.Add(uint64(hits))
+	b.stats.misses.Add(uint64(len(keys) - hits))
+	return out, nil
+}
+
+func noScript(cmds []*goredis.Cmd) bool {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			return true
+		}
+	}
+	return false
+}
+
+// SetMany writes items in one pipeline (split by node in a cluster). It is
+// not atomic: on error some items may be stored. A negative TTL rejects the
+// whole batch before anything is sent.
+func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
+	const op = "redis.setmany"
+	for _, it := range items {
+		if it.TTL < 0 {
+			return invalid(op, it.Key, "negative TTL")
+		}
+	}
+	if err := b.start(ctx, op, ""); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	p := b.c.Pipeline()
+	cmds := make([]*goredis.StatusCmd, len(items))
+	for i, it := range items {
+		cmds[i] = setCmd(ctx, it.Key, it.Value, it.TTL)
+		_ = p.Process(ctx, cmds[i])
+	}
+	err := execErr(p.Exec(ctx))
+	for i, c := range cmds {
+		if err := c.Err(); err != nil {
+			return b.classify(ctx, op, items[i].Key, err)
+		}
+	}
+	if err != nil {
+		return b.classify(ctx, op, "", err)
+	}
+	return nil
+}
+
+// Close releases the client when New made it (not when Wrap was given it).
+// Calls after Close fail with core.KindPermanent. Close may be called more
+// than once.
+func (b *Backend) Close() error {
+	b.closeOnce.Do(func() {
+		b.closed.Store(true)
+		if b.owned {
+			if err := b.c.Close(); err != nil {
+				b.closeErr = &core.Error{Kind: core.KindTransient, Op: "redis.close", Err: scrubbed(err, b.secrets.v)}
+			}
+		}
+	})
+	return b.closeErr
+}
+
+// counters are the Stats of a Backend.
+type counters struct {
+	hits, misses, errors atomic.Uint64
+}
+
+func (c *counters) count(hit bool) {
+	if hit {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+}
+
+// Stats reports hits, misses and errors of this Backend (tier name "redis").
+func (b *Backend) Stats() []core.TierStats {
+	return []core.TierStats{{
+		Name:   "redis",
+		Hits:   b.stats.hits.Load(),
+		Misses: b.stats.misses.Load(),
+		Errors: b.stats.errors.Load(),
+	}}
+}

@@ -1,0 +1,226 @@
+// Command cachekit-server runs the reference CacheKit HTTP API server.
+//
+// Configuration comes from flags, each with an environment fallback:
+//
+//	-listen    CACHEKIT_SERVER_LISTEN     listen address (default 127.0.0.1:8443)
+//	-tls-cert  CACHEKIT_SERVER_TLS_CERT   PEM certificate file
+//	-tls-key   CACHEKIT_SERVER_TLS_KEY    PEM private key file
+//	-keys      CACHEKIT_SERVER_KEYS_FILE  API keys → tenants file (JSON, see server.KeysFile)
+//	-storage   CACHEKIT_SERVER_STORAGE    storage: bigcache (default, in-process), memory, or redis
+//	-redis-url CACHEKIT_SERVER_REDIS_URL  Redis URL for -storage redis (redis://, rediss://)
+//	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  bigcache size bound in MiB (0: unbounded)
+//	-max-value-bytes CACHEKIT_SERVER_MAX_VALUE_BYTES  largest value a PUT may store (default 25 MiB)
+//	-plain-http CACHEKIT_SERVER_PLAIN_HTTP serve HTTP without TLS (behind a TLS terminator only)
+//	-log-level CACHEKIT_SERVER_LOG_LEVEL  debug, info, warn or error
+//
+// Without -keys the server starts in development mode: it listens on a
+// loopback address only, makes a throwaway CA and server certificate (unless
+// -tls-cert is given), generates one API key of each class for tenant "dev"
+// and prints them with the CA file's path. It shuts down gracefully on
+// SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/backend/redis"
+	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/l1/bigcache"
+	"github.com/cachekit-io/cachekit-go/server"
+	"github.com/cachekit-io/cachekit-go/server/devcert"
+	"github.com/cachekit-io/cachekit-go/server/memstore"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "cachekit-server:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	listen, tlsCert, tlsKey, keysFile, storage, logLevel, redisURL string
+	maxMemoryMB, maxValueBytes                                     int64
+	plainHTTP                                                      bool
+	shutdownTimeout                                                time.Duration
+}
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("cachekit-server", flag.ContinueOnError)
+	fs.StringVar(&c.listen, "listen", env("CACHEKIT_SERVER_LISTEN", "127.0.0.1:8443"), "listen address")
+	fs.StringVar(&c.tlsCert, "tls-cert", env("CACHEKIT_SERVER_TLS_CERT", ""), "PEM certificate file")
+	fs.StringVar(&c.tlsKey, "tls-key", env("CACHEKIT_SERVER_TLS_KEY", ""), "PEM private key file")
+	fs.StringVar(&c.keysFile, "keys", env("CACHEKIT_SERVER_KEYS_FILE", ""), "API keys file (JSON)")
+	fs.StringVar(&c.storage, "storage", env("CACHEKIT_SERVER_STORAGE", "bigcache"), "storage: bigcache, memory or redis")
+	fs.StringVar(&c.redisURL, "redis-url", env("CACHEKIT_SERVER_REDIS_URL", ""), "Redis URL for -storage redis")
+	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", "0"), 10, 64)
+	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "bigcache size bound in MiB (0: unbounded)")
+	fs.StringVar(&c.logLevel, "log-level", env("CACHEKIT_SERVER_LOG_LEVEL", "info"), "log level")
+	maxValue, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_VALUE_BYTES", strconv.Itoa(server.DefaultMaxValueBytes)), 10, 64)
+	fs.Int64Var(&c.maxValueBytes, "max-value-bytes", maxValue, "largest value a PUT may store")
+	plain, _ := strconv.ParseBool(env("CACHEKIT_SERVER_PLAIN_HTTP", "false"))
+	fs.BoolVar(&c.plainHTTP, "plain-http", plain, "serve plain HTTP (only behind a TLS terminator)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown timeout")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, errors.New("-tls-cert and -tls-key go together")
+	}
+	return c, nil
+}
+
+func newStorage(c config) (core.Backend, error) {
+	switch c.storage {
+	case "bigcache", "":
+		var opts []bigcache.Option
+		if c.maxMemoryMB > 0 {
+			opts = append(opts, bigcache.WithMaxBytes(c.maxMemoryMB<<20))
+		}
+		return bigcache.New(opts...)
+	case "memory":
+		return memstore.New(), nil
+	case "redis":
+		if c.redisURL == "" {
+			return nil, errors.New("-storage redis needs -redis-url")
+		}
+		return redis.New(redis.Options{URL: c.redisURL})
+	}
+	return nil, fmt.Errorf("unknown storage %q", c.storage)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	c, err := parseConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("log level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}))
+
+	store, err := newStorage(c)
+	if err != nil {
+		return err
+	}
+	if err := store.Health(ctx); err != nil {
+		return fmt.Errorf("storage %s: %w", c.storage, err)
+	}
+	dev := c.keysFile == ""
+	var keys server.KeyStore
+	if dev {
+		host, _, err := net.SplitHostPort(c.listen)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return errors.New("development mode (no -keys) listens on a loopback address only")
+		}
+		k, err := devKeys(out)
+		if err != nil {
+			return err
+		}
+		keys = k
+	} else {
+		k, err := server.LoadKeysFile(c.keysFile)
+		if err != nil {
+			return err
+		}
+		log.Info("loaded API keys", "count", k.Len())
+		keys = k
+	}
+	srv, err := server.New(server.Config{Storage: store, Keys: keys, Logger: log, MaxValueBytes: c.maxValueBytes})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	switch {
+	case c.plainHTTP:
+	case c.tlsCert != "":
+	case dev:
+		b, err := devcert.New("localhost", "127.0.0.1", "::1")
+		if err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "cachekit-dev-")
+		if err != nil {
+			return err
+		}
+		ca, _, _, err := b.WriteFiles(dir)
+		if err != nil {
+			return err
+		}
+		hs.TLSConfig = b.ServerTLSConfig()
+		fmt.Fprintf(out, "development CA certificate (trust it with cachekitio.WithRootCAs): %s\n", ca)
+	default:
+		return errors.New("TLS is required: give -tls-cert and -tls-key (or -plain-http behind a TLS terminator)")
+	}
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() {
+		if c.plainHTTP {
+			errc <- hs.Serve(ln)
+		} else {
+			errc <- hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String(), "tls", !c.plainHTTP, "storage", c.storage, "dev", dev)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if cl, ok := store.(io.Closer); ok {
+		_ = cl.Close()
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// devKeys makes one key of each class for tenant "dev" and prints them:
+// development mode only, where printing them is the point.
+func devKeys(out io.Writer) (*server.StaticKeys, error) {
+	var entries []server.KeyEntry
+	fmt.Fprintln(out, "development mode: API keys for tenant \"dev\" (this process only):")
+	for _, prefix := range []string{"ck_sdk_", "ck_api_", "ck_live_"} {
+		k := prefix + "dev_" + rand.Text()
+		entries = append(entries, server.KeyEntry{Key: k, Tenant: "dev"})
+		fmt.Fprintf(out, "  %s\n", k)
+	}
+	return server.NewStaticKeys(entries)
+}

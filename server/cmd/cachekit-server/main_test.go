@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Development mode: generated keys and CA are printed, the server answers
+// over TLS, and it shuts down gracefully when its context ends.
+func TestRunDevMode(t *testing.T) {
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-storage", "memory"}, func(string) string { return "" }, &out)
+	}()
+	addrRe := regexp.MustCompile(`"addr":"([^"]+)"`)
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addrRe.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		cancel()
+		t.Fatalf("no listening line: %s", out.String())
+	}
+	key := regexp.MustCompile(`ck_live_dev_\S+`).FindString(out.String())
+	caPath := regexp.MustCompile(`\S+ca\.pem`).FindString(out.String())
+	ca, err := os.ReadFile(caPath)
+	if err != nil || key == "" {
+		cancel()
+		t.Fatalf("key %q, CA %q: %v", key, caPath, err)
+	}
+	defer os.RemoveAll(strings.TrimSuffix(caPath, "/ca.pem"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", "https://"+addr+"/v1/cache/health", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := c.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var h map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&h)
+	res.Body.Close()
+	if res.StatusCode != 200 || h["status"] != "ok" {
+		t.Errorf("health: %d %v", res.StatusCode, h)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no graceful shutdown")
+	}
+	if !strings.Contains(out.String(), `"msg":"stopped"`) {
+		t.Errorf("no stopped log: %s", out.String())
+	}
+	// Logs (JSON lines) carry no key.
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "{") && strings.Contains(line, key) {
+			t.Errorf("log line reveals a key: %s", line)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"-listen", "0.0.0.0:0"},            // dev mode off loopback
+		{"-tls-cert", "x.pem"},              // cert without key
+		{"-storage", "nope"},                // unknown storage
+		{"-storage", "redis"},               // no URL
+		{"-keys", "/nonexistent/keys.json"}, // unreadable keys file
+		{"-log-level", "loud"},              // bad level
+	} {
+		if err := run(context.Background(), args, env, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

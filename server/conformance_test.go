@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/backend/cachekitio"
+	"github.com/cachekit-io/cachekit-go/conformance"
+	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/l1/bigcache"
+	"github.com/cachekit-io/cachekit-go/server"
+	"github.com/cachekit-io/cachekit-go/server/devcert"
+	"github.com/cachekit-io/cachekit-go/server/memstore"
+)
+
+// conformanceValueLimit is the server's value limit in the in-process runs:
+// the suite's large values are this size, and one byte more must be refused.
+const conformanceValueLimit = 2 << 20
+
+// startTLS serves s over TLS (HTTP/2 offered) with a certificate from a CA
+// made for this test, and returns the URL and the CA pool.
+func startTLS(t testing.TB, h *server.Server) (string, *x509.CertPool) {
+	t.Helper()
+	bundle, err := devcert.New("127.0.0.1", "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(h)
+	ts.TLS = bundle.ServerTLSConfig()
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	return ts.URL, bundle.Pool
+}
+
+func newServer(t testing.TB, storage core.Backend, maxValue int64) *server.Server {
+	t.Helper()
+	keys, err := server.NewStaticKeys(testKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{Storage: storage, Keys: keys, MaxValueBytes: maxValue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// harness returns the conformance harness for cachekitio against url.
+func harness(url string, pool *x509.CertPool, maxValue int) conformance.Harness {
+	return conformance.Harness{
+		New: func(t *testing.T) core.Backend {
+			b, err := cachekitio.New(cachekitio.WithoutEnv(), cachekitio.WithAPIKey(sdkA),
+				cachekitio.WithInsecureCustomEndpoint(url), cachekitio.WithRootCAs(pool))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			return hashedKeys{b}
+		},
+		// Whole-second stamping (fresh_until = floor(stored_at) + ttl) and
+		// the whole-second X-CacheKit-Fresh-For each cost up to a second,
+		// so reported freshness can be off by up to two seconds.
+		TTLResolution:        2 * time.Second,
+		MaxValueSize:         maxValue,
+		EnforcesMaxValueSize: true,
+		// A no-expiry entry carries no X-CacheKit-Fresh-For, which the
+		// protocol makes indistinguishable from a pre-signal server: the
+		// backend reports Known == false rather than claiming NoExpiry.
+		NoFreshness: true,
+	}
+}
+
+// TestConformanceInProcess runs the conformance suite for backend/cachekitio
+// against the reference server over TLS on loopback, on both in-process
+// stores.
+func TestConformanceInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("conformance suite sleeps through TTLs")
+	}
+	stores := map[string]func(t *testing.T) core.Backend{
+		"memstore": func(*testing.T) core.Backend { return memstore.New() },
+		"bigcache": func(t *testing.T) core.Backend {
+			b, err := bigcache.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			return b
+		},
+	}
+	for name, mk := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			url, pool := startTLS(t, newServer(t, mk(t), conformanceValueLimit))
+			conformance.RunBackend(t, harness(url, pool, conformanceValueLimit))
+		})
+	}
+}
+
+// hashedKeys maps the suite's keys (which contain '/', spaces, non-ASCII
+// and up to 1 KiB) onto keys the CacheKit API accepts ([A-Za-z0-9_.:-],
+// at most 400): the server rejects the originals with 400, by the protocol.
+// It passes every capability through unchanged.
+type hashedKeys struct{ b *cachekitio.Backend }
+
+func hk(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return "conformance:" + hex.EncodeToString(sum[:])
+}
+
+func (h hashedKeys) Get(ctx context.Context, k string) (core.Entry, bool, error) {
+	return h.b.Get(ctx, hk(k))
+}
+func (h hashedKeys) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	return h.b.Set(ctx, hk(k), v, ttl)
+}
+func (h hashedKeys) Delete(ctx context.Context, k string) error { return h.b.Delete(ctx, hk(k)) }
+func (h hashedKeys) Exists(ctx context.Context, k string) (bool, error) {
+	return h.b.Exists(ctx, hk(k))
+}
+func (h hashedKeys) Health(ctx context.Context) error { return h.b.Health(ctx) }
+func (h hashedKeys) TTL(ctx context.Context, k string) (time.Duration, bool, error) {
+	return h.b.TTL(ctx, hk(k))
+}
+func (h hashedKeys) Expire(ctx context.Context, k string, ttl time.Duration) (bool, error) {
+	return h.b.Expire(ctx, hk(k), ttl)
+}
+func (h hashedKeys) Lock(ctx context.Context, k string, lease time.Duration) (string, bool, error) {
+	return h.b.Lock(ctx, hk(k), lease)
+}
+func (h hashedKeys) Unlock(ctx context.Context, k, token string) (bool, error) {
+	return h.b.Unlock(ctx, hk(k), token)
+}
+func (h hashedKeys) Stats() []core.TierStats { return h.b.Stats() }
+func (h hashedKeys) Close() error            { return h.b.Close() }

@@ -1,0 +1,677 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// Limits of the API.
+const (
+	// MaxTTLSeconds is the largest TTL, and the cap on TTL + stale TTL.
+	MaxTTLSeconds = 2_592_000
+	// MaxStaleTTLSeconds is the largest stale-grace window on its own.
+	MaxStaleTTLSeconds = MaxTTLSeconds - 1
+	// DefaultMaxValueBytes is the largest value a PUT may store (25 MB).
+	DefaultMaxValueBytes = 25 << 20
+	// DefaultLockTimeout is the lease of a lock requested without timeout_ms.
+	DefaultLockTimeout = 5 * time.Second
+	// MaxLockTimeout is the longest lock lease a client may ask for.
+	MaxLockTimeout = time.Hour
+	// maxJSONBody bounds the JSON bodies of the lock and ttl endpoints.
+	maxJSONBody = 4 << 10
+)
+
+// LivenessPath answers 200 without authentication, for container and load
+// balancer probes. It is outside /v1/cache/ and touches no data.
+const LivenessPath = "/livez"
+
+// Header names of the API.
+const (
+	HeaderTTL         = "X-CacheKit-TTL"
+	HeaderLegacyTTL   = "X-TTL"
+	HeaderStaleTTL    = "X-CacheKit-Stale-TTL"
+	HeaderFreshness   = "X-CacheKit-Freshness"
+	HeaderFreshFor    = "X-CacheKit-Fresh-For"
+	HeaderL1Status    = "X-CacheKit-L1-Status"
+	HeaderLockID      = "X-CacheKit-Lock-Id"
+	HeaderStoreSource = "X-CacheKit-Store-Source"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Storage holds the entries (required). Any core.Backend works: the
+	// server keeps its metadata inside the stored value. Storage keys are
+	// the cache key prefixed with the tenant.
+	Storage core.Backend
+	// Keys authenticates API keys (required).
+	Keys KeyStore
+	// Logger receives one structured record per request (never a secret).
+	// Nil discards logs.
+	Logger *slog.Logger
+	// Now is the server's clock; nil means time.Now. Tests inject one.
+	Now func() time.Time
+	// MaxValueBytes is the largest value a PUT may store; 0 means
+	// DefaultMaxValueBytes.
+	MaxValueBytes int64
+	// LocalLocks keeps lock leases in this process even when Storage
+	// implements core.Locker. By default a Storage that implements
+	// core.Locker (Redis) holds the leases, so that several server replicas
+	// share them.
+	LocalLocks bool
+	// ExposeEntryCount makes the health endpoint report the store's total
+	// entry count (all tenants) as cache_entries. Off by default, since it
+	// tells one tenant about the others; cache_entries is then 0.
+	ExposeEntryCount bool
+}
+
+// Server is the reference CacheKit HTTP API server: an http.Handler for the
+// /v1/cache/ API.
+type Server struct {
+	store      core.Backend
+	keys       KeyStore
+	log        *slog.Logger
+	now        func() time.Time
+	maxValue   int64
+	locks      *lockTable
+	locker     core.Locker
+	entryCount bool
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Storage == nil {
+		return nil, core.NewError(core.KindConfig, "server.new", "Storage is required", nil)
+	}
+	if cfg.Keys == nil {
+		return nil, core.NewError(core.KindConfig, "server.new", "Keys is required", nil)
+	}
+	s := &Server{
+		store:      cfg.Storage,
+		keys:       cfg.Keys,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		maxValue:   cfg.MaxValueBytes,
+		entryCount: cfg.ExposeEntryCount,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxValue <= 0 {
+		s.maxValue = DefaultMaxValueBytes
+	}
+	s.locks = newLockTable(s.now)
+	if l, ok := cfg.Storage.(core.Locker); ok && !cfg.LocalLocks {
+		s.locker = l
+	}
+	return s, nil
+}
+
+// request is one request's state as it moves through the checks.
+type request struct {
+	w      *statusWriter
+	r      *http.Request
+	p      Principal
+	route  routeKind
+	key    cacheKey
+	skey   string // storage key: tenant-scoped
+	now    time.Time
+	tenant string
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	// API-2: on every response, whatever path it takes.
+	h := sw.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Authorization")
+	req := &request{w: sw, r: r}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "method", r.Method, "panic", v)
+			if sw.status == 0 {
+				writeError(sw, http.StatusInternalServerError, "internal error")
+			}
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method),
+			slog.String("route", req.route.String()),
+			slog.Int("status", sw.status),
+			slog.String("tenant", req.tenant),
+			slog.Int("key_len", len(req.key.key)),
+			slog.Int64("bytes_out", sw.bytes),
+			slog.Duration("duration", time.Since(start)),
+		)
+	}()
+	s.serve(req)
+}
+
+func (s *Server) serve(q *request) {
+	w, r := q.w, q.r
+	// CORS preflight: before authentication, on any path.
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	raw, ok := rawRequestPath(r.RequestURI)
+	if ok && raw == LivenessPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+		return
+	}
+	if !ok || !strings.HasPrefix(raw, "/v1/cache") {
+		writeError(w, http.StatusNotFound, "not found")
+		return
+	}
+	// Authentication precedes every other check.
+	p, status, msg := s.authenticate(r)
+	if status != 0 {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cachekit"`)
+		}
+		writeError(w, status, msg)
+		return
+	}
+	q.p, q.tenant = p, p.Tenant
+	if p.Class == ClassSDK {
+		if v := r.Header.Values(HeaderL1Status); len(v) != 1 || (v[0] != "hit" && v[0] != "miss" && v[0] != "disabled") {
+			writeError(w, http.StatusBadRequest, "ck_sdk_ keys must send X-CacheKit-L1-Status: hit, miss or disabled")
+			return
+		}
+	}
+	kind, seg := route(raw)
+	q.route = kind
+	if kind == routeNotFound {
+		writeError(w, http.StatusNotFound, "not found")
+		return
+	}
+	if !methodAllowed(kind, r.Method) {
+		w.Header().Set("Allow", kind.allow())
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if kind == routeHealth {
+		s.health(q)
+		return
+	}
+	ck, bad := decodeKey(seg)
+	if bad != "" {
+		writeError(w, http.StatusBadRequest, bad)
+		return
+	}
+	q.key = ck
+	if !p.allows(ck.namespace) {
+		writeError(w, http.StatusForbidden, "API key has no grant for namespace "+ck.namespace)
+		return
+	}
+	if isMutation(kind, r.Method) && !p.Class.mayMutate(ck.prefix) {
+		writeError(w, http.StatusForbidden, p.Class.String()+" keys may not mutate "+ck.prefix+": keys")
+		return
+	}
+	q.skey = storageKey(p.Tenant, ck.key)
+	q.now = s.now()
+	switch kind {
+	case routeEntry:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			s.get(q)
+		case http.MethodPut:
+			s.put(q)
+		case http.MethodDelete:
+			s.delete(q)
+		}
+	case routeTTL:
+		if r.Method == http.MethodGet {
+			s.getTTL(q)
+		} else {
+			s.patchTTL(q)
+		}
+	case routeLock:
+		if r.Method == http.MethodPost {
+			s.lock(q)
+		} else {
+			s.unlock(q)
+		}
+	}
+}
+
+// storageKey scopes a cache key to its tenant. Tenant ids contain no ':',
+// so the mapping is injective.
+func storageKey(tenant, key string) string {
+	return "t:" + tenant + ":" + key
+}
+
+func methodAllowed(k routeKind, m string) bool {
+	switch k {
+	case routeEntry:
+		return m == http.MethodGet || m == http.MethodHead || m == http.MethodPut || m == http.MethodDelete
+	case routeTTL:
+		return m == http.MethodGet || m == http.MethodPatch
+	case routeLock:
+		return m == http.MethodPost || m == http.MethodDelete
+	case routeHealth:
+		return m == http.MethodGet
+	}
+	return false
+}
+
+// isMutation: PUT, DELETE, lock and TTL refresh are writes.
+func isMutation(k routeKind, m string) bool {
+	switch k {
+	case routeEntry:
+		return m == http.MethodPut || m == http.MethodDelete
+	case routeTTL:
+		return m == http.MethodPatch
+	case routeLock:
+		return true
+	}
+	return false
+}
+
+// authenticate returns the principal, or a status (401/503) and message.
+func (s *Server) authenticate(r *http.Request) (Principal, int, string) {
+	vals := r.Header.Values("Authorization")
+	if len(vals) != 1 {
+		return Principal{}, http.StatusUnauthorized, "missing or malformed Authorization header"
+	}
+	scheme, token, ok := strings.Cut(vals[0], " ")
+	token = strings.TrimLeft(token, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Principal{}, http.StatusUnauthorized, "missing or malformed Authorization header"
+	}
+	if _, ok := ClassOf(token); !ok {
+		return Principal{}, http.StatusUnauthorized, "invalid API key"
+	}
+	p, found, err := s.keys.Lookup(r.Context(), token)
+	if err != nil {
+		s.log.Warn("key store fault", "error", err.Error())
+		return Principal{}, http.StatusServiceUnavailable, "key store unavailable"
+	}
+	if !found {
+		return Principal{}, http.StatusUnauthorized, "invalid API key"
+	}
+	return p, 0, ""
+}
+
+// storeError answers a storage failure: 503 (with Retry-After) for a
+// transient fault, 500 otherwise.
+func (s *Server) storeError(q *request, op string, err error) {
+	kind := core.KindOf(err)
+	s.log.Warn("storage error", "op", op, "kind", kind.String(), "error", err.Error())
+	if kind.Retryable() || kind == core.KindCircuitOpen || kind == core.KindUnknown && errors.Is(err, context.DeadlineExceeded) {
+		q.w.Header().Set("Retry-After", "1")
+		writeError(q.w, http.StatusServiceUnavailable, "storage temporarily unavailable")
+		return
+	}
+	writeError(q.w, http.StatusInternalServerError, "storage failure")
+}
+
+// load reads and decodes the entry, treating one past evict_at as absent.
+func (s *Server) load(q *request) (m entryMeta, value []byte, found bool, err error) {
+	e, found, err := s.store.Get(q.r.Context(), q.skey)
+	if err != nil || !found {
+		return entryMeta{}, nil, false, err
+	}
+	m, value, err = decodeEntry(e.Value)
+	if err != nil {
+		return entryMeta{}, nil, false, core.NewError(core.KindSerialization, "server.load", "", err)
+	}
+	if m.expired(q.now) { // API-52: never serve past evict_at
+		return entryMeta{}, nil, false, nil
+	}
+	return m, value, true, nil
+}
+
+func (s *Server) get(q *request) {
+	m, value, found, err := s.load(q)
+	if err != nil {
+		s.storeError(q, "get", err)
+		return
+	}
+	h := q.w.Header()
+	h.Set(HeaderStoreSource, "store")
+	if !found {
+		writeError(q.w, http.StatusNotFound, "not found")
+		return
+	}
+	stale := m.stale(q.now)
+	if stale {
+		h.Set(HeaderFreshness, "stale")
+	} else {
+		h.Set(HeaderFreshness, "fresh")
+	}
+	h.Set("Content-Type", "application/octet-stream")
+	if q.r.Method == http.MethodHead {
+		// API-47: GET's status, no body; no Fresh-For on HEAD.
+		q.w.WriteHeader(http.StatusOK)
+		return
+	}
+	if m.bounded {
+		ff := int64(0)
+		if !stale {
+			ff = m.freshFor(q.now)
+		}
+		h.Set(HeaderFreshFor, strconv.FormatInt(ff, 10))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(value)))
+	q.w.WriteHeader(http.StatusOK)
+	_, _ = q.w.Write(value)
+}
+
+// parseSeconds reads a seconds header: absent, or exactly one value of
+// ASCII digits no larger than max.
+func parseSeconds(h http.Header, name string, max int64) (n int64, present, ok bool) {
+	vals := h.Values(name)
+	if len(vals) == 0 {
+		return 0, false, true
+	}
+	if len(vals) > 1 {
+		return 0, true, false
+	}
+	n, ok = parseDigits(vals[0], max)
+	return n, true, ok
+}
+
+// parseDigits accepts 1–18 ASCII digits whose value is at most max.
+func parseDigits(v string, max int64) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, n <= max
+}
+
+func (s *Server) put(q *request) {
+	r := q.r
+	// Effective TTL: X-CacheKit-TTL, else legacy X-TTL (API-43).
+	ttlHeader := HeaderTTL
+	if len(r.Header.Values(HeaderTTL)) == 0 {
+		ttlHeader = HeaderLegacyTTL
+	}
+	ttl, hasTTL, ok := parseSeconds(r.Header, ttlHeader, MaxTTLSeconds)
+	if !ok || hasTTL && ttl == 0 {
+		writeError(q.w, http.StatusBadRequest, "TTL must be an integer from 1 to 2592000")
+		return
+	}
+	stale, hasStale, ok := parseSeconds(r.Header, HeaderStaleTTL, MaxStaleTTLSeconds)
+	if !ok {
+		writeError(q.w, http.StatusBadRequest, "X-CacheKit-Stale-TTL must be an integer from 0 to 2591999")
+		return
+	}
+	if hasStale && !hasTTL {
+		writeError(q.w, http.StatusBadRequest, "X-CacheKit-Stale-TTL requires an explicit TTL")
+		return
+	}
+	if ttl+stale > MaxTTLSeconds {
+		writeError(q.w, http.StatusBadRequest, "TTL plus stale TTL exceeds 2592000")
+		return
+	}
+	if r.ContentLength > s.maxValue {
+		writeError(q.w, http.StatusRequestEntityTooLarge, "value too large")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(q.w, r.Body, s.maxValue))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(q.w, http.StatusRequestEntityTooLarge, "value too large")
+			return
+		}
+		writeError(q.w, http.StatusBadRequest, "could not read request body")
+		return
+	}
+	// Stamp from floor(stored_at) (API-50), after the body has arrived.
+	now := s.now()
+	m := entryMeta{}
+	if hasTTL {
+		m = entryMeta{bounded: true, freshUntil: now.Unix() + ttl, staleTTL: stale}
+	}
+	if err := s.store.Set(r.Context(), q.skey, encodeEntry(m, body), m.storageTTL(now)); err != nil {
+		s.storeError(q, "put", err)
+		return
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"success": true})
+}
+
+func (s *Server) delete(q *request) {
+	if err := s.store.Delete(q.r.Context(), q.skey); err != nil {
+		s.storeError(q, "delete", err)
+		return
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"success": true})
+}
+
+func (s *Server) getTTL(q *request) {
+	m, _, found, err := s.load(q)
+	if err != nil {
+		s.storeError(q, "ttl", err)
+		return
+	}
+	if !found {
+		writeError(q.w, http.StatusNotFound, "not found")
+		return
+	}
+	if !m.bounded {
+		writeJSON(q.w, http.StatusOK, map[string]any{"ttl": nil})
+		return
+	}
+	// evict_at − floor(now): rounded up, never 0 for a present key.
+	writeJSON(q.w, http.StatusOK, map[string]any{"ttl": m.evictAt() - q.now.Unix()})
+}
+
+// readJSON decodes a small JSON object body into v. An empty body leaves v
+// unchanged.
+func readJSON(q *request, v any) bool {
+	b, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, maxJSONBody))
+	if err != nil {
+		writeError(q.w, http.StatusBadRequest, "could not read request body")
+		return false
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return true
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		writeError(q.w, http.StatusBadRequest, "body must be a JSON object")
+		return false
+	}
+	return true
+}
+
+func (s *Server) patchTTL(q *request) {
+	var body struct {
+		TTL json.RawMessage `json:"ttl"`
+	}
+	if !readJSON(q, &body) {
+		return
+	}
+	ttl, ok := parseDigits(string(body.TTL), MaxTTLSeconds)
+	if !ok || ttl == 0 {
+		writeError(q.w, http.StatusBadRequest, "ttl must be an integer from 1 to 2592000")
+		return
+	}
+	e, found, err := s.store.Get(q.r.Context(), q.skey)
+	if err != nil {
+		s.storeError(q, "patch_ttl", err)
+		return
+	}
+	var m entryMeta
+	var value []byte
+	if found {
+		if m, value, err = decodeEntry(e.Value); err != nil {
+			s.storeError(q, "patch_ttl", core.NewError(core.KindSerialization, "server.patch_ttl", "", err))
+			return
+		}
+	}
+	now := s.now()
+	if !found || m.expired(now) {
+		// A no-op on an absent key: never 404.
+		writeJSON(q.w, http.StatusOK, map[string]any{"success": true, "updated": false})
+		return
+	}
+	if m.stale(now) { // API-56
+		writeError(q.w, http.StatusConflict, "entry is past fresh_until; refresh it with a PUT")
+		return
+	}
+	if ttl+m.staleTTL > MaxTTLSeconds {
+		writeError(q.w, http.StatusBadRequest, "ttl plus the stored stale window exceeds 2592000")
+		return
+	}
+	// API-51: stamp from floor(now); the stale window is kept.
+	m = entryMeta{bounded: true, freshUntil: now.Unix() + ttl, staleTTL: m.staleTTL}
+	if err := s.store.Set(q.r.Context(), q.skey, encodeEntry(m, value), m.storageTTL(now)); err != nil {
+		s.storeError(q, "patch_ttl", err)
+		return
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"success": true, "updated": true})
+}
+
+func (s *Server) lock(q *request) {
+	var body struct {
+		TimeoutMS json.RawMessage `json:"timeout_ms"`
+	}
+	if !readJSON(q, &body) {
+		return
+	}
+	lease := DefaultLockTimeout
+	if body.TimeoutMS != nil && string(body.TimeoutMS) != "null" {
+		ms, ok := parseDigits(string(body.TimeoutMS), int64(MaxLockTimeout/time.Millisecond))
+		if !ok || ms == 0 {
+			writeError(q.w, http.StatusBadRequest, "timeout_ms must be an integer from 1 to 3600000")
+			return
+		}
+		lease = time.Duration(ms) * time.Millisecond
+	}
+	var id string
+	var acquired bool
+	if s.locker != nil {
+		var err error
+		id, acquired, err = s.locker.Lock(q.r.Context(), q.skey, lease)
+		if err != nil {
+			s.storeError(q, "lock", err)
+			return
+		}
+		if acquired {
+			s.locks.track(q.skey, id, lease)
+		}
+	} else {
+		id, acquired = s.locks.acquire(q.skey, lease)
+	}
+	if !acquired {
+		// Contention is 200 with a null lock_id, never another status.
+		writeJSON(q.w, http.StatusOK, map[string]any{"lock_id": nil})
+		return
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"lock_id": id})
+}
+
+func (s *Server) unlock(q *request) {
+	// The header wins over the deprecated query parameter (API-68).
+	id := strings.TrimSpace(q.r.Header.Get(HeaderLockID))
+	if id == "" {
+		id = strings.TrimSpace(q.r.URL.Query().Get("lock_id"))
+	}
+	if id == "" {
+		writeError(q.w, http.StatusBadRequest, "X-CacheKit-Lock-Id header is required")
+		return
+	}
+	var released bool
+	if s.locker != nil {
+		var err error
+		released, err = s.locker.Unlock(q.r.Context(), q.skey, id)
+		if err != nil {
+			s.storeError(q, "unlock", err)
+			return
+		}
+		s.locks.release(q.skey, id)
+	} else {
+		released = s.locks.release(q.skey, id)
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"success": true, "released": released})
+}
+
+func (s *Server) health(q *request) {
+	if err := s.store.Health(q.r.Context()); err != nil {
+		s.log.Warn("storage health check failed", "error", err.Error())
+		q.w.Header().Set("Retry-After", "1")
+		writeJSON(q.w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable"})
+		return
+	}
+	var entries int64
+	if sr, ok := s.store.(core.StatsReporter); ok && s.entryCount {
+		for _, t := range sr.Stats() {
+			entries += t.Entries
+		}
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{
+		"status":        "ok",
+		"cache_entries": entries,
+		"active_locks":  s.locks.active("t:" + q.p.Tenant + ":"),
+	})
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": msg})
+}
