@@ -31,6 +31,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RIG=${CACHEKIT_RIG_DIR:-$ROOT/.rig}
 SOCK=$RIG/podman.sock
+# A unix socket path must fit in 108 bytes: a deep checkout gets a short one.
+if ((${#SOCK} > 100)); then
+	SOCK=/tmp/cachekit-rig-$(printf '%s' "$RIG" | sha256sum | cut -c1-12)/podman.sock
+fi
 PIDFILE=$RIG/podman.pid
 ENVFILE=$RIG/env
 LOG=$RIG/podman.log
@@ -235,7 +239,7 @@ service_running() {
 
 start_service() {
 	service_running && return 0
-	mkdir -p "$RIG"
+	mkdir -p "$RIG" "$(dirname "$SOCK")"
 	rm -f "$SOCK"
 	log "starting podman system service on $SOCK"
 	setsid nohup podman system service --time=0 "unix://$SOCK" >"$LOG" 2>&1 </dev/null &
