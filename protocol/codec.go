@@ -95,8 +95,10 @@ func (envelopeCodec) Compressed() bool { return true }
 
 var rawPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func (c envelopeCodec) Marshal(v any) ([]byte, error) {
-	const op = "protocol.envelope.marshal"
+// encodeSealed encodes v into a pooled buffer, enforces max (when > 0) on
+// the encoded size, and returns what seal makes of it; seal must not retain
+// its argument.
+func encodeSealed(op string, v any, max int, seal func([]byte) ([]byte, error)) ([]byte, error) {
 	bp := rawPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 1<<20 {
@@ -109,19 +111,30 @@ func (c envelopeCodec) Marshal(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.max > 0 && len(e.b) > c.max {
+	if max > 0 && len(e.b) > max {
 		return nil, tooLarge(op, "encoded value exceeds the configured max size")
 	}
-	return sealEnvelope(nil, e.b)
+	return seal(e.b)
+}
+
+// decodeLimit is the decoded-size bound of a codec configured with max
+// (0: the protocol's own cap).
+func decodeLimit(max int) int {
+	if max > 0 {
+		return max
+	}
+	return MaxUncompressedSize
+}
+
+func (c envelopeCodec) Marshal(v any) ([]byte, error) {
+	return encodeSealed("protocol.envelope.marshal", v, c.max, func(raw []byte) ([]byte, error) {
+		return sealEnvelope(nil, raw)
+	})
 }
 
 func (c envelopeCodec) Unmarshal(data []byte, v any) error {
 	const op = "protocol.envelope.unmarshal"
-	max := MaxUncompressedSize
-	if c.max > 0 {
-		max = c.max
-	}
-	payload, format, err := openEnvelope(op, data, max)
+	payload, format, err := openEnvelope(op, data, decodeLimit(c.max))
 	if err != nil {
 		return err
 	}
@@ -146,32 +159,14 @@ func (v2Codec) Format() string   { return Format }
 func (v2Codec) Compressed() bool { return true }
 
 func (c v2Codec) Marshal(v any) ([]byte, error) {
-	const op = "protocol.v2.marshal"
-	bp := rawPool.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= 1<<20 {
-			rawPool.Put(bp)
-		}
-	}()
-	e := encoder{b: (*bp)[:0]}
-	err := e.encode(v)
-	*bp = e.b[:0]
-	if err != nil {
-		return nil, err
-	}
-	if c.max > 0 && len(e.b) > c.max {
-		return nil, tooLarge(op, "encoded value exceeds the configured max size")
-	}
-	return SealV2(e.b, c.compress)
+	return encodeSealed("protocol.v2.marshal", v, c.max, func(raw []byte) ([]byte, error) {
+		return SealV2(raw, c.compress)
+	})
 }
 
 func (c v2Codec) Unmarshal(data []byte, v any) error {
 	const op = "protocol.v2.unmarshal"
-	max := MaxUncompressedSize
-	if c.max > 0 {
-		max = c.max
-	}
-	value, err := openV2(op, data, max)
+	value, err := openV2(op, data, decodeLimit(c.max))
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,25 @@ func unmarshalValue(op string, data []byte, v any) (err error) {
 	return decodeChecked(op, data, v)
 }
 
+// binOrStr returns the payload of a document that is a single bin or str
+// value (the fast path for []byte and string targets); ok is false when the
+// document is something else.
+func binOrStr(op string, data []byte) (b []byte, ok bool, err error) {
+	r := reader{b: data}
+	m, _ := r.byte()
+	n, is, _ := r.binLen(m)
+	if !is {
+		n, is, _ = r.strLen(m)
+	}
+	if !is {
+		return nil, false, nil
+	}
+	if b, ok = r.take(n); !ok {
+		return nil, false, guardErr(op, RuleIncomplete, r.pos)
+	}
+	return b, true, nil
+}
+
 // decodeChecked decodes a document the guard has already accepted.
 func decodeChecked(op string, data []byte, v any) (err error) {
 	defer func() {
@@ -42,41 +61,25 @@ func decodeChecked(op string, data []byte, v any) (err error) {
 		if p == nil {
 			return invalidInput(op, "Unmarshal needs a non-nil pointer")
 		}
-		r := reader{b: data}
-		m, _ := r.byte()
-		if m == 0xc0 {
+		if len(data) > 0 && data[0] == 0xc0 {
 			*p = nil
 			return nil
 		}
-		n, isBin, _ := r.binLen(m)
-		if !isBin {
-			n, isBin, _ = r.strLen(m)
-		}
-		if isBin {
-			b, ok := r.take(n)
-			if !ok {
-				return guardErr(op, RuleIncomplete, r.pos)
+		if b, ok, err := binOrStr(op, data); ok || err != nil {
+			if ok {
+				*p = b[:len(b):len(b)]
 			}
-			*p = b[:len(b):len(b)]
-			return nil
+			return err
 		}
 	case *string:
 		if p == nil {
 			return invalidInput(op, "Unmarshal needs a non-nil pointer")
 		}
-		r := reader{b: data}
-		m, _ := r.byte()
-		n, isStr, _ := r.strLen(m)
-		if !isStr {
-			n, isStr, _ = r.binLen(m)
-		}
-		if isStr {
-			b, ok := r.take(n)
-			if !ok {
-				return guardErr(op, RuleIncomplete, r.pos)
+		if b, ok, err := binOrStr(op, data); ok || err != nil {
+			if ok {
+				*p = string(b)
 			}
-			*p = string(b)
-			return nil
+			return err
 		}
 	case *any:
 		if p == nil {
