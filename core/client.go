@@ -238,12 +238,7 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	st.mu.Lock()
 	st.gen++
 	st.mu.Unlock()
-	for attempt := 0; ; attempt++ {
-		err = c.backend.Delete(ctx, sk)
-		if !c.retry(ctx, err, attempt) {
-			break
-		}
-	}
+	err = c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) })
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "delete")
@@ -259,12 +254,10 @@ func (c *Client) Exists(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var ok bool
-	for attempt := 0; ; attempt++ {
+	err = c.withRetry(ctx, func() (err error) {
 		ok, err = c.backend.Exists(ctx, sk)
-		if !c.retry(ctx, err, attempt) {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return false, Wrap(err, KindUnknown, "exists")
@@ -284,12 +277,10 @@ func (c *Client) read(ctx context.Context, sk string) (Entry, bool, error) {
 		found bool
 		err   error
 	)
-	for attempt := 0; ; attempt++ {
+	err = c.withRetry(ctx, func() (err error) {
 		e, found, err = c.backend.Get(ctx, sk)
-		if !c.retry(ctx, err, attempt) {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Entry{}, false, Wrap(err, KindUnknown, "get")
@@ -309,18 +300,24 @@ func (c *Client) read(ctx context.Context, sk string) (Entry, bool, error) {
 
 // write is a backend Set with retries.
 func (c *Client) write(ctx context.Context, sk string, data []byte, ttl time.Duration) error {
-	var err error
-	for attempt := 0; ; attempt++ {
-		err = c.backend.Set(ctx, sk, data, ttl)
-		if !c.retry(ctx, err, attempt) {
-			break
-		}
-	}
+	err := c.withRetry(ctx, func() error { return c.backend.Set(ctx, sk, data, ttl) })
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "set")
 	}
 	return nil
+}
+
+// withRetry calls attempt until it succeeds, fails with a kind that is not
+// retryable, or the retries run out; it returns the last error. attempt does
+// not escape, so the closures callers pass cost no allocation.
+func (c *Client) withRetry(ctx context.Context, attempt func() error) error {
+	for n := 0; ; n++ {
+		err := attempt()
+		if !c.retry(ctx, err, n) {
+			return err
+		}
+	}
 }
 
 // retry reports whether a failed attempt should be tried again, sleeping
