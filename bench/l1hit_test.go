@@ -29,18 +29,7 @@ var sample = Profile{ID: 123456789, Name: "Ada Lovelace", Email: "ada.lovelace@e
 func BenchmarkL1Hit(b *testing.B) {
 	ctx := context.Background()
 	b.Run("client", func(b *testing.B) {
-		l1, err := bigcache.New(bigcache.WithMaxBytes(64 << 20))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer l1.Close()
-		c, err := core.New(l1, core.WithCodec(protocol.Msgpack()), core.WithPreset(core.PresetMinimal))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := c.SetWithTTL(ctx, "profile:1", sample, time.Hour); err != nil {
-			b.Fatal(err)
-		}
+		c := newL1Client(b)
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -93,21 +82,29 @@ func benchRaw(b *testing.B, decode func([]byte, *Profile) error) {
 	}
 }
 
-// BenchmarkL1HitParallel is BenchmarkL1Hit/client under b.RunParallel.
-func BenchmarkL1HitParallel(b *testing.B) {
-	ctx := context.Background()
+// newL1Client returns a client over a fresh bigcache L1 holding sample under
+// "profile:1"; the L1 is closed when the benchmark ends.
+func newL1Client(b *testing.B) *core.Client {
+	b.Helper()
 	l1, err := bigcache.New(bigcache.WithMaxBytes(64 << 20))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer l1.Close()
+	b.Cleanup(func() { _ = l1.Close() })
 	c, err := core.New(l1, core.WithCodec(protocol.Msgpack()), core.WithPreset(core.PresetMinimal))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := c.SetWithTTL(ctx, "profile:1", sample, time.Hour); err != nil {
+	if err := c.SetWithTTL(context.Background(), "profile:1", sample, time.Hour); err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+// BenchmarkL1HitParallel is BenchmarkL1Hit/client under b.RunParallel.
+func BenchmarkL1HitParallel(b *testing.B) {
+	ctx := context.Background()
+	c := newL1Client(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
