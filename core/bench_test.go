@@ -63,3 +63,34 @@ func BenchmarkGetHit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkObjectCacheHit is a hit answered by the object cache
+// (WithObjectCache): no backend, no codec, no allocation.
+func BenchmarkObjectCacheHit(b *testing.B) {
+	ctx := context.Background()
+	for _, ns := range []string{"", "bench"} {
+		b.Run("namespace="+ns, func(b *testing.B) {
+			opts := []core.Option{core.WithCodec(jsonCodec{}), core.WithObjectCache(1024, time.Minute)}
+			if ns != "" {
+				opts = append(opts, core.WithNamespace(ns))
+			}
+			c, err := core.New(newMem(), opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = c.SetWithTTL(ctx, "user:42", user{42, "Ada"}, time.Hour)
+			if _, found, _ := core.Get[user](ctx, c, "user:42"); !found {
+				b.Fatal("miss")
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, found, _ := core.Get[user](ctx, c, "user:42"); !found {
+						b.Error("miss")
+						return
+					}
+				}
+			})
+		})
+	}
+}

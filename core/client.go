@@ -52,6 +52,7 @@ type shared struct {
 	bg       sync.WaitGroup
 	closed   atomic.Bool
 	counters counters
+	objects  *objectCache // nil unless WithObjectCache
 }
 
 // stripe orders writes per key (hashed): a background write made from a load
@@ -81,6 +82,9 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	}
 	if s.codec == nil {
 		return nil, configErr("no codec: pass WithCodec (protocol.Msgpack() or protocol.Envelope())")
+	}
+	if s.objectEntries > 0 && s.encryptor != nil {
+		return nil, configErr("WithObjectCache keeps decoded plaintext in memory; it cannot be combined with WithEncryptor")
 	}
 	if s.preset == PresetSecure && s.encryptor == nil {
 		return nil, configErr("the secure preset requires an encryptor (WithEncryptor); a master key in the environment does not turn encryption on by itself")
@@ -122,6 +126,9 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	}
 	if c.encryptor != nil {
 		c.maxStored += EncryptionOverhead
+	}
+	if s.objectEntries > 0 {
+		c.sh.objects = newObjectCache(s.objectEntries, s.objectMaxAge)
 	}
 	c.setNamespace(s.namespace)
 	return c, nil
@@ -178,10 +185,32 @@ func (c *Client) StorageKey(key string) (string, error) {
 // Get reads the value stored under key into a T. found is false on a miss,
 // which is not an error. Stored bytes that do not decode (or, with
 // encryption, do not authenticate) are an error — never a silent miss.
-func Get[T any](ctx context.Context, c *Client, key string) (value T, found bool, err error) {
+//
+// With WithObjectCache, a hit may be answered from the object cache: the
+// value returned is then shared with other callers (see WithObjectCache).
+func Get[T any](ctx context.Context, c *Client, key string) (T, bool, error) {
+	if c.sh.objects != nil {
+		if err := ValidateKey(key); err != nil {
+			var zero T
+			return zero, false, err
+		}
+		if v, ok := lookupObject[T](c, key); ok {
+			return v, true, nil
+		}
+	}
+	return getSlow[T](ctx, c, key)
+}
+
+// getSlow is Get past the object cache. It is its own function so that its
+// decode target, which escapes, costs the object-cache hit no allocation.
+func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found bool, err error) {
 	sk, err := c.StorageKey(key)
 	if err != nil {
 		return value, false, err
+	}
+	var gen uint64
+	if c.sh.objects != nil {
+		gen = c.generation(sk)
 	}
 	e, found, err := c.read(ctx, sk)
 	if err != nil || !found {
@@ -189,6 +218,9 @@ func Get[T any](ctx context.Context, c *Client, key string) (value T, found bool
 	}
 	if err := c.decode(e.Value, sk, &value); err != nil {
 		return value, false, err
+	}
+	if c.sh.objects != nil {
+		c.keepObject(sk, gen, value, e.Freshness)
 	}
 	return value, true, nil
 }
@@ -217,11 +249,9 @@ func (c *Client) set(ctx context.Context, key string, value any, ttl time.Durati
 	if err != nil {
 		return err
 	}
-	st := c.stripe(sk)
-	st.mu.Lock()
-	st.gen++
-	st.mu.Unlock()
+	c.beginWrite(sk)
 	err = c.write(ctx, sk, data, ttl)
+	c.endWrite(sk)
 	if err == nil {
 		c.sh.counters.sets.Add(1)
 	}
@@ -234,11 +264,9 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	st := c.stripe(sk)
-	st.mu.Lock()
-	st.gen++
-	st.mu.Unlock()
+	c.beginWrite(sk)
 	err = c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) })
+	c.endWrite(sk)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "delete")
@@ -404,11 +432,14 @@ func (c *Client) Wait(ctx context.Context) error {
 }
 
 // Close stops new background refreshes and waits for those under way. It
-// does not close the backend, which the caller owns. Reads and writes keep
-// working after Close.
+// does not close the backend, which the caller owns. It empties the object
+// cache, which stays empty. Reads and writes keep working after Close.
 func (c *Client) Close() error {
 	c.sh.closed.Store(true)
 	c.sh.bg.Wait()
+	if c.sh.objects != nil {
+		c.sh.objects.purge()
+	}
 	return nil
 }
 

@@ -33,6 +33,16 @@
 //	Set:  value ─Codec.Marshal─► bytes ─Encryptor.Encrypt─► Backend.Set
 //	Get:  Backend.Get ─Encryptor.Decrypt─► bytes ─Codec.Unmarshal─► T
 //
+// # Object cache
+//
+// WithObjectCache puts an in-process cache of decoded values in front of the
+// backend for clients that do not encrypt: a repeated read of the same key
+// and type is one map lookup and a type assertion, with no allocation, where
+// a byte-level L1 still copies the bytes and decodes them on every hit.
+// Values it returns are shared between callers (treat them as read-only);
+// this client's own writes are always seen at once, other processes' writes
+// within maxAge. See WithObjectCache for the full contract.
+//
 // # Errors
 //
 // Every error is an *Error carrying a Kind (invalid input, transient,

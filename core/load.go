@@ -82,9 +82,21 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if ls.ttlErr != nil {
 		return zero, ls.ttlErr
 	}
+	if c.sh.objects != nil {
+		if err := ValidateKey(key); err != nil {
+			return zero, err
+		}
+		if v, ok := lookupObject[T](c, key); ok {
+			return v, nil
+		}
+	}
 	sk, err := c.StorageKey(key)
 	if err != nil {
 		return zero, err
+	}
+	var gen uint64
+	if c.sh.objects != nil {
+		gen = c.generation(sk)
 	}
 	e, found, err := c.read(ctx, sk)
 	switch {
@@ -102,6 +114,8 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio) {
 			c.sh.counters.staleServed.Add(1)
 			c.refreshInBackground(sk, func(ctx context.Context) (any, error) { return load(ctx) }, ls.ttl)
+		} else if c.sh.objects != nil {
+			c.keepObject(sk, gen, v, e.Freshness)
 		}
 		return v, nil
 	}
@@ -181,6 +195,11 @@ func (c *Client) loadAndStore(sk string, ttl time.Duration, load func(context.Co
 	}
 	if werr := c.write(ctx, sk, data, ttl); werr != nil {
 		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+	}
+	if c.sh.objects != nil {
+		// Reads that began before this write must not cache what they saw.
+		st.gen++
+		c.sh.objects.forget(sk)
 	}
 	return v, nil
 }

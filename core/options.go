@@ -61,22 +61,24 @@ const (
 type Option func(*settings) error
 
 type settings struct {
-	preset       Preset
-	codec        Codec
-	encryptor    Encryptor
-	namespace    string
-	defaultTTL   time.Duration
-	ttlSet       bool
-	neverExpire  bool
-	maxPayload   int
-	swr          bool
-	swrSet       bool
-	freshRatio   float64
-	retries      int
-	retryBackoff time.Duration
-	refreshLimit int
-	loadTimeout  time.Duration
-	logger       *slog.Logger
+	preset        Preset
+	codec         Codec
+	encryptor     Encryptor
+	namespace     string
+	defaultTTL    time.Duration
+	ttlSet        bool
+	neverExpire   bool
+	maxPayload    int
+	swr           bool
+	swrSet        bool
+	freshRatio    float64
+	retries       int
+	retryBackoff  time.Duration
+	refreshLimit  int
+	loadTimeout   time.Duration
+	logger        *slog.Logger
+	objectEntries int
+	objectMaxAge  time.Duration
 }
 
 func defaultSettings() settings {
@@ -258,6 +260,52 @@ func WithLogger(l *slog.Logger) Option {
 			return configErr("WithLogger(nil)")
 		}
 		s.logger = l
+		return nil
+	}
+}
+
+// MaxObjectAge bounds WithObjectCache's maxAge.
+const MaxObjectAge = 24 * time.Hour
+
+// WithObjectCache keeps up to maxEntries decoded values in process, in front
+// of the backend, so that a repeated Get, GetOrLoad or Cached call for the
+// same key and type returns without touching the backend or the codec: one
+// map lookup and a type assertion, no allocation. It is for read-heavy keys
+// whose values are expensive to decode.
+//
+// Semantics, which callers must accept to turn it on:
+//   - Sharing: a value answered from the object cache is the same value
+//     every caller gets. A T that holds pointers, slices or maps is shared,
+//     not copied: treat values read through the cache as read-only. (A T
+//     that is a plain struct of scalars and strings is copied on return, as
+//     usual in Go, and is safe to modify.)
+//   - Consistency: this client's Set and Delete (and a background refresh's
+//     write-back) remove the entry, and a read under way while they run does
+//     not cache what it saw, so this client always reads its own writes.
+//     Writes by other processes are seen once the entry expires: after at
+//     most maxAge, and never later than the remaining freshness the backend
+//     reported when the value was read. Stale values are never cached.
+//   - Bounds: at most maxEntries entries (about; the bound is kept per
+//     shard); when full, an expired or else an arbitrary entry is evicted.
+//     The bound counts entries, not bytes: size it for your values.
+//   - Types: an entry is returned only to a read of the same T; a read as
+//     another type decodes from the backend as usual and replaces it.
+//   - Stale-while-revalidate sees a value's age when its entry expires, so a
+//     refresh can start up to maxAge later than without the cache.
+//   - It cannot be combined with WithEncryptor: the object cache holds
+//     plaintext, and an encrypting client keeps plaintext in no tier.
+//
+// Stats.ObjectHits counts the reads it answered. maxEntries must be
+// positive and 0 < maxAge ≤ MaxObjectAge.
+func WithObjectCache(maxEntries int, maxAge time.Duration) Option {
+	return func(s *settings) error {
+		if maxEntries <= 0 {
+			return configErr("WithObjectCache: maxEntries must be positive, got " + strconv.Itoa(maxEntries))
+		}
+		if maxAge <= 0 || maxAge > MaxObjectAge {
+			return configErr("WithObjectCache: want 0 < maxAge <= 24h, got " + maxAge.String())
+		}
+		s.objectEntries, s.objectMaxAge = maxEntries, maxAge
 		return nil
 	}
 }

@@ -13,6 +13,9 @@ type counters struct {
 type Stats struct {
 	// Hits and Misses count backend reads (Get and GetOrLoad).
 	Hits, Misses uint64
+	// ObjectHits counts reads answered by the object cache
+	// (WithObjectCache), which reach neither the backend nor Hits.
+	ObjectHits uint64
 	// Errors counts failed operations (backend, decode, decryption).
 	Errors uint64
 	// Sets and Deletes count successful writes and deletes.
@@ -50,6 +53,9 @@ func (c *Client) Stats() Stats {
 		StaleServed: k.staleServed.Load(), Degraded: k.degraded.Load(),
 		Refreshes: k.refreshes.Load(), RefreshErrors: k.refreshErrors.Load(),
 		RefreshSkipped: k.refreshSkipped.Load(), WritesDropped: k.writesDropped.Load(),
+	}
+	if c.sh.objects != nil {
+		s.ObjectHits = c.sh.objects.hitCount()
 	}
 	if r, ok := c.backend.(StatsReporter); ok {
 		s.Tiers = r.Stats()
