@@ -40,3 +40,27 @@ func ExampleSecret() {
 	fmt.Printf("%v %+v %#v\n", k, k, k)
 	// Output: [REDACTED] [REDACTED] core.Secret([REDACTED])
 }
+
+// An object cache in front of the backend: the second read is answered from
+// decoded values kept in process, without the backend or the codec.
+func ExampleWithObjectCache() {
+	ctx := context.Background()
+	backend := newMem()
+	c, err := core.New(backend, core.WithCodec(jsonCodec{}), core.WithObjectCache(10_000, 5*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+
+	_ = c.Set(ctx, "user:42", user{ID: 42, Name: "Ada"})
+	u, _, _ := core.Get[user](ctx, c, "user:42") // backend read, decoded, kept
+	u, _, _ = core.Get[user](ctx, c, "user:42")  // object cache
+	fmt.Println(u.Name, c.Stats().Hits, c.Stats().ObjectHits)
+
+	_ = c.Set(ctx, "user:42", user{ID: 42, Name: "Ada L."}) // this client's writes are seen at once
+	u, _, _ = core.Get[user](ctx, c, "user:42")
+	fmt.Println(u.Name)
+	// Output:
+	// Ada 1 1
+	// Ada L.
+}

@@ -75,6 +75,7 @@ type Backend struct {
 	base       url.URL      // scheme and host only
 	cred       *credentials // behind a pointer: fmt never prints it
 	transport  *http.Transport
+	rt         http.RoundTripper // transport, or WithTransport's
 	timeout    time.Duration
 	maxRetries int
 	backoff    time.Duration
@@ -143,6 +144,7 @@ func newBackend(opts []Option, getenv func(string) string) (*Backend, error) {
 		base:       *base,
 		cred:       &credentials{key: c.apiKey, auth: []string{"Bearer " + string(c.apiKey)}},
 		transport:  tr,
+		rt:         c.roundTripper(tr),
 		timeout:    c.timeout,
 		maxRetries: c.maxRetries,
 		backoff:    c.retryBackoff,
@@ -415,7 +417,7 @@ func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result,
 	if c.hdr != nil {
 		c.hdr(h)
 	}
-	res, err := b.transport.RoundTrip(req)
+	res, err := b.rt.RoundTrip(req)
 	if err != nil {
 		return result{}, b.transportError(ctx, actx, c, err)
 	}
@@ -846,6 +848,6 @@ func (b *Backend) Stats() []core.TierStats {
 // KindPermanent; Close may be called more than once.
 func (b *Backend) Close() error {
 	b.closed.Store(true)
-	b.transport.CloseIdleConnections()
+	closeIdle(b.rt)
 	return nil
 }

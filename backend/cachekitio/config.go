@@ -3,6 +3,7 @@ package cachekitio
 import (
 	"crypto/x509"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,7 @@ type config struct {
 	ignoreEnv    bool
 	errs         []error
 	retryBackoff time.Duration
+	transport    http.RoundTripper // WithTransport; nil: the built-in transport
 }
 
 // Option configures a Backend.
