@@ -227,6 +227,9 @@ func TestBackfillDroppedWhenOffloaderIsFull(t *testing.T) {
 	if bs := b.BackfillStats(); bs.Dropped != 3 {
 		t.Errorf("backfill stats %+v, want 3 dropped", bs)
 	}
+	if st := b.Stats(); len(st) != 2 || st[0].BackfillsDropped != 3 || st[1].BackfillsDropped != 0 {
+		t.Errorf("tier stats %+v, want 3 backfills dropped on the upper tier only", st)
+	}
 }
 
 func TestBackfillDeduplicatesPerKey(t *testing.T) {

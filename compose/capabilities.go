@@ -298,6 +298,9 @@ func (b *Backend) Stats() []core.TierStats {
 		s.Misses = c.misses.Load()
 		s.StaleHits = c.staleHits.Load()
 		s.Backfills = c.backfills.Load()
+		if i == upperTier {
+			s.BackfillsDropped = b.bf.dropped.Load()
+		}
 		s.Errors = c.errors.Load()
 		out = append(out, s)
 	}

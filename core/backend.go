@@ -118,6 +118,12 @@ type TTLRefresher interface {
 }
 
 // Locker is an optional Backend capability: a distributed, leased lock per key.
+//
+// A wrapper that implements an optional capability only by delegating (a
+// composition delegates Lock, TTL and Expire to its lower tier) fails with
+// an *Error of KindNotSupported when the backend it wraps lacks it; callers
+// that probe capabilities by type assertion should treat that kind as "not
+// available", as the conformance suite does.
 type Locker interface {
 	// Lock tries once to take the lock for key, held for at most lease. It
 	// returns acquired == false (and no error) when somebody else holds it.
@@ -164,14 +170,23 @@ type StatsReporter interface {
 
 // TierStats are the counters of one tier. Counters a tier cannot know are 0.
 type TierStats struct {
-	Name       string
-	Hits       uint64
-	Misses     uint64
-	StaleHits  uint64
-	Backfills  uint64
-	Errors     uint64
-	Evictions  uint64
-	Entries    int64
-	SizeBytes  int64
+	// Name names the tier ("bigcache", "redis"; "compose.bigcache" inside a
+	// composition).
+	Name string
+	// Hits and Misses count reads of the tier.
+	Hits, Misses uint64
+	// StaleHits counts hits on values past their fresh window.
+	StaleHits uint64
+	// Backfills counts copies written into this tier from a lower tier's
+	// hits; BackfillsDropped counts copies that were due but were not made
+	// because the bounded backfill queue was full or closed.
+	Backfills, BackfillsDropped uint64
+	// Errors counts failed operations of the tier.
+	Errors uint64
+	// Evictions counts entries the tier evicted to make room.
+	Evictions uint64
+	// Entries and SizeBytes are the tier's current size, where it knows it.
+	Entries, SizeBytes int64
+	// Collisions counts hash collisions (bigcache).
 	Collisions uint64
 }
