@@ -3,10 +3,14 @@
 #   make test    what CI runs: the container rig, then for every module gofmt,
 #                go vet, go test -race and a go mod tidy no-diff check
 #   make bench   every benchmark, 6 runs each, summarised by benchstat
+#                (the peer comparison alone: make bench BENCHMODULES=bench)
+#   make bench-profile   CPU/memory profiles of the L1-hit path into .bench/
 #   make fuzz    every Fuzz target for FUZZTIME (default 10s)
 #   make fmt     gofmt -w
 #   make lint    staticcheck on every module
 #   make rig     set up the container engine only (scripts/rig.sh up)
+#   make test-workers   backend/workers' Node and workerd tests alone
+#                (make test installs workerd with npm and runs them too)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -23,17 +27,41 @@ RIG_ENV := .rig/env
 # Go's test cache must not hide a rig that went away: tests read env it sets.
 GOTESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: test unit check-fmt vet gotest tidy-check rig bench fuzz fmt lint tools clean
+.PHONY: test unit check-fmt vet gotest tidy-check rig bench bench-profile fuzz fmt lint tools clean
 
-test: rig check-fmt vet gotest tidy-check
+test: rig workers check-fmt vet gotest tidy-check
 	@echo "make test: all modules passed"
 
 # unit: the same checks without the container rig (container tests fail in
 # CI without it and skip elsewhere).
-unit: check-fmt vet gotest tidy-check
+unit: workers check-fmt vet gotest tidy-check
 
 rig:
 	@scripts/rig.sh up >/dev/null
+
+# workers: what backend/workers' tests need beyond Go — the pinned workerd,
+# installed by npm into .tools/node — and its GOOS=js GOARCH=wasm vet. Its
+# tests (run by gotest like every module's) then build the reference server
+# and run the js/wasm side under Node and inside workerd.
+WORKERD_VERSION := 1.20261117.1
+WORKERD_DIR := $(CURDIR)/.tools/node
+.PHONY: workers workerd test-workers
+
+workers: workerd
+	@echo "== vet backend/workers (GOOS=js GOARCH=wasm)"; cd backend/workers && GOOS=js GOARCH=wasm go vet ./...
+
+workerd:
+	@if grep -qs '"version": "$(WORKERD_VERSION)"' $(WORKERD_DIR)/node_modules/workerd/package.json && \
+		$(WORKERD_DIR)/node_modules/.bin/workerd --version >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v npm >/dev/null; then \
+		if [ "$${CI:-}" = true ]; then echo "workerd: npm is missing (CI=true: a failure)"; exit 1; fi; \
+		echo "workerd: no npm, backend/workers' workerd test will skip"; exit 0; fi; \
+	echo "== npm install workerd@$(WORKERD_VERSION) into .tools/node"; mkdir -p $(WORKERD_DIR); \
+	npm install --prefix $(WORKERD_DIR) --no-save --no-audit --no-fund --loglevel=error workerd@$(WORKERD_VERSION)
+
+# test-workers: backend/workers' Node and workerd proof alone.
+test-workers: workers
+	cd backend/workers && go test -count=1 -run '^Test(Node|Workerd)$$' -v .
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
@@ -73,13 +101,44 @@ lint: $(TOOLS)/staticcheck
 
 # bench: each module's benchmarks BENCHCOUNT times, then one benchstat table
 # per module (results kept in .bench/ to compare runs: benchstat old new).
+# The bench module (cachekit-go against eko/gocache and go-redis/cache, see
+# bench/README.md) gets one column per library and the issue-#8 target report.
+#   BENCHMODULES   modules to run (default: all)   make bench BENCHMODULES=bench
+#   BENCHFILTER    go test -bench regexp            make bench BENCHFILTER='L1Hit$$'
+#   BENCHCOUNT, BENCHTIME as usual (6 runs of 1s)
+BENCHMODULES ?= $(MODULES)
+BENCHFILTER ?= .
+BENCHLIBS := cachekit cachekit-objects cachekit-enc gocache gocache-aside goredis-cache raw
+
 bench: $(TOOLS)/benchstat
-	@if [ -f $(RIG_ENV) ]; then . ./$(RIG_ENV); fi; mkdir -p .bench; \
-	for m in $(MODULES); do \
+	@scripts/rig.sh up >/dev/null || echo "bench: no container rig: the Redis rows of bench/ are skipped (CI=true: they fail)"; \
+	if [ -f $(RIG_ENV) ]; then . ./$(RIG_ENV); fi; mkdir -p .bench; \
+	for m in $(BENCHMODULES); do \
 		out=.bench/$$(echo $$m | tr / _).txt; \
-		(cd $$m && go test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) -benchtime=$(BENCHTIME) ./...) > $$out || exit 1; \
-		if grep -q '^Benchmark' $$out; then echo "== $$m"; $(TOOLS)/benchstat $$out; fi; \
+		(cd $$m && go test -run='^$$' -bench='$(BENCHFILTER)' -benchmem -count=$(BENCHCOUNT) -benchtime=$(BENCHTIME) -timeout=0 ./...) > $$out || { cat $$out; exit 1; }; \
+		grep -q '^Benchmark' $$out || continue; \
+		echo "== $$m"; \
+		if [ "$$m" = bench ]; then \
+			$(TOOLS)/benchstat -col '/lib@($(BENCHLIBS))' $$out; \
+			(cd bench && go run ./cmd/benchreport ../$$out) | tee .bench/report.md; \
+		else \
+			$(TOOLS)/benchstat $$out; \
+		fi; \
 	done
+
+# bench-profile: CPU and memory profiles of the L1-hit path (cachekit, bytes
+# tier; size PROFILESIZE, default 100B) into .bench/, with the top of each.
+PROFILESIZE ?= 100B
+PROFILELIB ?= cachekit
+
+bench-profile:
+	@if [ -f $(RIG_ENV) ]; then . ./$(RIG_ENV); fi; mkdir -p .bench; p=.bench/l1hit-$(PROFILELIB)-$(PROFILESIZE); \
+	(cd bench && go test -run='^$$' -bench='^BenchmarkL1Hit$$/size=$(PROFILESIZE)/lib=$(PROFILELIB)$$' \
+		-benchmem -benchtime=5s -count=1 -o ../$$p.test \
+		-cpuprofile ../$$p.cpu.prof -memprofile ../$$p.mem.prof .); \
+	echo "== CPU ($$p.cpu.prof)"; go tool pprof -top -cum -nodecount=40 $$p.test $$p.cpu.prof 2>/dev/null | sed -n '1,50p'; \
+	echo "== allocations ($$p.mem.prof)"; go tool pprof -sample_index=alloc_space -top -nodecount=15 $$p.test $$p.mem.prof 2>/dev/null; \
+	echo "go tool pprof -http=: $$p.test $$p.cpu.prof   # to explore"
 
 # fuzz: every func FuzzXxx in every package, for FUZZTIME each.
 fuzz:

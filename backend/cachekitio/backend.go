@@ -86,8 +86,10 @@ type Backend struct {
 	maxResp    int64
 	sessionID  []string
 	sessionAt  []string
+	anyKey     bool // send keys the service rejects (tests of the path encoding)
 
 	metricsAt                         atomic.Int64 // unix ns of the last metrics headers
+	lastTTL, lastStale                atomic.Pointer[secondsVal]
 	closed                            atomic.Bool
 	hits, misses, staleHits, failures atomic.Uint64
 }
@@ -154,6 +156,7 @@ func newBackend(opts []Option, getenv func(string) string) (*Backend, error) {
 		maxResp:    c.maxResponse,
 		sessionID:  []string{id},
 		sessionAt:  []string{at},
+		anyKey:     c.anyKey,
 	}
 	if c.staleTTL > 0 {
 		b.staleTTL = ceilSeconds(c.staleTTL)
@@ -261,11 +264,23 @@ type call struct {
 	op, method, key, sub string
 	body                 []byte
 	hasBody              bool
-	contentType          string
-	hdr                  func(http.Header)
+	contentType          []string // a shared value slice: octetStream or jsonType
+	ttl, staleTTL        []string // X-CacheKit-TTL and -Stale-TTL values, when sent
+	lockID               []string // X-CacheKit-Lock-Id value, when sent
 	idempotent           bool
 	maxBody              int64
 }
+
+// Header values shared by every request. net/http never modifies a
+// request's header slices, so requests may share them.
+var (
+	userAgentValue = []string{userAgent}
+	octetStream    = []string{"application/octet-stream"}
+	jsonType       = []string{"application/json"}
+	l1HitValue     = []string{string(L1Hit)}
+	l1MissValue    = []string{string(L1Miss)}
+	l1DisabledVal  = []string{string(L1Disabled)}
+)
 
 // result is a response that has been read completely.
 type result struct {
@@ -309,12 +324,6 @@ func (b *Backend) do(ctx context.Context, c call) (result, error) {
 	if err := ctx.Err(); err != nil {
 		return result{}, &core.Error{Kind: core.ContextKind(err), Op: c.op, Key: c.key, Err: err}
 	}
-	var bodies []*gatedBody
-	defer func() {
-		for _, g := range bodies {
-			g.shut()
-		}
-	}()
 	attempts := 1
 	if c.idempotent {
 		attempts += b.maxRetries
@@ -331,9 +340,13 @@ func (b *Backend) do(ctx context.Context, c call) (result, error) {
 		if c.hasBody {
 			g = &gatedBody{}
 			g.r.Reset(c.body)
-			bodies = append(bodies, g)
 		}
 		res, err := b.attempt(ctx, c, g)
+		if g != nil {
+			// This attempt is over: whatever the transport still does
+			// with the body no longer reads the caller's value.
+			g.shut()
+		}
 		if err == nil {
 			if res.status < 500 && res.status != http.StatusTooManyRequests && res.status != http.StatusRequestTimeout {
 				return res, nil
@@ -376,8 +389,14 @@ func (b *Backend) sleep(ctx context.Context, n int, _ error) error {
 
 // attempt sends one HTTP request and reads its response.
 func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result, error) {
-	actx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
+	// The per-attempt timeout; a caller's deadline that ends sooner needs
+	// no second timer.
+	actx := ctx
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > b.timeout {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
+	}
 	u := b.base
 	if c.key == "" && c.sub == "health" {
 		u.Path = "/v1/cache/health"
@@ -386,37 +405,55 @@ func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result,
 		u.Path = "/v1/cache/" + c.key + c.sub
 		u.RawPath = "/v1/cache/" + enc + c.sub
 	}
-	req := &http.Request{
+	// Up to 8 fields fit the smallest map (one group of 8 slots): the 5
+	// sent on every request, Content-Type and the two TTLs. The metrics
+	// headers, once a second, add up to 4.
+	metrics := false
+	if now := time.Now().UnixNano(); now-b.metricsAt.Load() >= int64(metricsEvery) {
+		b.metricsAt.Store(now)
+		metrics = true
+	}
+	n := 8
+	if metrics {
+		n = 12
+	}
+	h := make(http.Header, n)
+	h["Authorization"] = b.cred.auth
+	h["User-Agent"] = userAgentValue
+	h[hdrL1Status] = l1Value(b.l1(ctx))
+	h[hdrSessionID] = b.sessionID
+	h[hdrSessionTime] = b.sessionAt
+	if metrics {
+		b.metricHeaders(h)
+	}
+	// tmpl stays on the stack: WithContext makes the one heap copy.
+	tmpl := http.Request{
 		Method:     c.method,
 		URL:        &u,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     make(http.Header, 12),
+		Header:     h,
 		Host:       u.Host,
 	}
-	req = req.WithContext(actx)
-	h := req.Header
-	h["Authorization"] = b.cred.auth
-	h["User-Agent"] = []string{userAgent}
-	h[hdrL1Status] = []string{string(b.l1(ctx))}
-	h[hdrSessionID] = b.sessionID
-	h[hdrSessionTime] = b.sessionAt
-	if now := time.Now().UnixNano(); now-b.metricsAt.Load() >= int64(metricsEvery) {
-		b.metricsAt.Store(now)
-		b.metricHeaders(h)
-	}
 	if body != nil {
-		req.Body = body
-		req.ContentLength = int64(len(c.body))
-		if req.ContentLength == 0 {
-			req.Body = http.NoBody
+		tmpl.Body = body
+		tmpl.ContentLength = int64(len(c.body))
+		if tmpl.ContentLength == 0 {
+			tmpl.Body = http.NoBody
 		}
-		h["Content-Type"] = []string{c.contentType}
+		h["Content-Type"] = c.contentType
 	}
-	if c.hdr != nil {
-		c.hdr(h)
+	if c.ttl != nil {
+		h[hdrTTL] = c.ttl
 	}
+	if c.staleTTL != nil {
+		h[hdrStaleTTL] = c.staleTTL
+	}
+	if c.lockID != nil {
+		h[hdrLockID] = c.lockID
+	}
+	req := tmpl.WithContext(actx)
 	res, err := b.rt.RoundTrip(req)
 	if err != nil {
 		return result{}, b.transportError(ctx, actx, c, err)
@@ -472,6 +509,17 @@ func (b *Backend) transportError(ctx, actx context.Context, c call, err error) e
 		}
 	}
 	return &core.Error{Kind: kind, Op: c.op, Key: c.key, Err: b.wrapCause(err)}
+}
+
+// l1Value returns the shared header value of s.
+func l1Value(s L1Status) []string {
+	switch s {
+	case L1Hit:
+		return l1HitValue
+	case L1Miss:
+		return l1MissValue
+	}
+	return l1DisabledVal
 }
 
 // l1 returns the L1 status for a request: the context's, else the
@@ -544,7 +592,7 @@ func (b *Backend) unexpected(op, key string, r result) error {
 // (Known, FreshFor), so that an upper tier bounds its copy by them.
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
 	const op = "cachekitio.get"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return core.Entry{}, false, err
 	}
 	r, err := b.do(ctx, call{op: op, method: http.MethodGet, key: key, idempotent: true, maxBody: b.maxResp})
@@ -567,7 +615,25 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 	return core.Entry{}, false, b.unexpected(op, key, r)
 }
 
-// ttlHeaders validates ttl and returns the header values for a PUT.
+// secondsValue returns the header value for secs, reusing the last one made
+// through slot: applications write with one or a few TTLs, so the common
+// case allocates nothing.
+func (b *Backend) secondsValue(slot *atomic.Pointer[secondsVal], secs int64) []string {
+	if v := slot.Load(); v != nil && v.secs == secs {
+		return v.value
+	}
+	v := &secondsVal{secs: secs, value: []string{strconv.FormatInt(secs, 10)}}
+	slot.Store(v)
+	return v.value
+}
+
+// secondsVal is a TTL in seconds and its header value.
+type secondsVal struct {
+	secs  int64
+	value []string
+}
+
+// ttlSeconds validates ttl and returns it in whole seconds, rounded up.
 func (b *Backend) ttlSeconds(op, key string, ttl time.Duration) (int64, error) {
 	if ttl < 0 {
 		return 0, &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "negative TTL"}
@@ -585,7 +651,7 @@ func (b *Backend) ttlSeconds(op, key string, ttl time.Duration) (int64, error) {
 // also carries X-CacheKit-Stale-TTL.
 func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	const op = "cachekitio.set"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return err
 	}
 	secs, err := b.ttlSeconds(op, key, ttl)
@@ -598,18 +664,17 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	} else if secs+stale > maxTTLSeconds {
 		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "TTL plus stale TTL exceeds 30 days (2592000 s)"}
 	}
-	r, err := b.do(ctx, call{
+	c := call{
 		op: op, method: http.MethodPut, key: key, body: value, hasBody: true,
-		contentType: "application/octet-stream", idempotent: true,
-		hdr: func(h http.Header) {
-			if secs > 0 {
-				h[hdrTTL] = []string{strconv.FormatInt(secs, 10)}
-				if stale > 0 {
-					h[hdrStaleTTL] = []string{strconv.FormatInt(stale, 10)}
-				}
-			}
-		},
-	})
+		contentType: octetStream, idempotent: true,
+	}
+	if secs > 0 {
+		c.ttl = b.secondsValue(&b.lastTTL, secs)
+		if stale > 0 {
+			c.staleTTL = b.secondsValue(&b.lastStale, stale)
+		}
+	}
+	r, err := b.do(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -624,7 +689,7 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 // succeeds.
 func (b *Backend) Delete(ctx context.Context, key string) error {
 	const op = "cachekitio.delete"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return err
 	}
 	r, err := b.do(ctx, call{op: op, method: http.MethodDelete, key: key, idempotent: true})
@@ -642,7 +707,7 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 // status is the answer; the freshness label of a HEAD is ignored.
 func (b *Backend) Exists(ctx context.Context, key string) (bool, error) {
 	const op = "cachekitio.exists"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return false, err
 	}
 	r, err := b.do(ctx, call{op: op, method: http.MethodHead, key: key, idempotent: true})
@@ -685,7 +750,7 @@ func (b *Backend) Health(ctx context.Context) error {
 // found is false for a 404, and a null ttl is core.NoExpiry.
 func (b *Backend) TTL(ctx context.Context, key string) (time.Duration, bool, error) {
 	const op = "cachekitio.ttl"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return 0, false, err
 	}
 	r, err := b.do(ctx, call{op: op, method: http.MethodGet, key: key, sub: "/ttl", idempotent: true})
@@ -723,7 +788,7 @@ func (b *Backend) TTL(ctx context.Context, key string) (time.Duration, bool, err
 // is stale: store recomputed bytes instead) is a KindPermanent error.
 func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	const op = "cachekitio.expire"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return false, err
 	}
 	if ttl <= 0 {
@@ -735,7 +800,7 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 	}
 	r, err := b.do(ctx, call{
 		op: op, method: http.MethodPatch, key: key, sub: "/ttl", idempotent: true,
-		body: []byte(`{"ttl":` + strconv.FormatInt(secs, 10) + `}`), hasBody: true, contentType: "application/json",
+		body: []byte(`{"ttl":` + strconv.FormatInt(secs, 10) + `}`), hasBody: true, contentType: jsonType,
 	})
 	if err != nil {
 		return false, err
@@ -759,7 +824,7 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 // the lock_id. Lock is never retried.
 func (b *Backend) Lock(ctx context.Context, key string, lease time.Duration) (string, bool, error) {
 	const op = "cachekitio.lock"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return "", false, err
 	}
 	if lease <= 0 {
@@ -771,7 +836,7 @@ func (b *Backend) Lock(ctx context.Context, key string, lease time.Duration) (st
 	}
 	r, err := b.do(ctx, call{
 		op: op, method: http.MethodPost, key: key, sub: "/lock",
-		body: []byte(`{"timeout_ms":` + strconv.FormatInt(ms, 10) + `}`), hasBody: true, contentType: "application/json",
+		body: []byte(`{"timeout_ms":` + strconv.FormatInt(ms, 10) + `}`), hasBody: true, contentType: jsonType,
 	})
 	if err != nil {
 		return "", false, err
@@ -800,7 +865,7 @@ func (b *Backend) Lock(ctx context.Context, key string, lease time.Duration) (st
 // never in the URL. An empty token releases nothing and sends nothing.
 func (b *Backend) Unlock(ctx context.Context, key, token string) (bool, error) {
 	const op = "cachekitio.unlock"
-	if err := checkKey(op, key); err != nil {
+	if err := b.checkKey(op, key); err != nil {
 		return false, err
 	}
 	if strings.TrimSpace(token) == "" {
@@ -811,7 +876,7 @@ func (b *Backend) Unlock(ctx context.Context, key, token string) (bool, error) {
 	}
 	r, err := b.do(ctx, call{
 		op: op, method: http.MethodDelete, key: key, sub: "/lock", idempotent: true,
-		hdr: func(h http.Header) { h[hdrLockID] = []string{token} },
+		lockID: []string{token},
 	})
 	if err != nil {
 		return false, err

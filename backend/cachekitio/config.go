@@ -59,6 +59,7 @@ type config struct {
 	ignoreEnv    bool
 	errs         []error
 	retryBackoff time.Duration
+	anyKey       bool
 	transport    http.RoundTripper // WithTransport; nil: the built-in transport
 }
 
@@ -163,6 +164,11 @@ func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxRespon
 
 // WithoutEnv makes New ignore the CACHEKIT_* environment variables.
 func WithoutEnv() Option { return func(c *config) { c.ignoreEnv = true } }
+
+// withAnyKey makes the backend send keys that the service's key rules
+// reject (tests of the path encoding, which must reach the wire); the
+// reserved keys stay rejected.
+func withAnyKey() Option { return func(c *config) { c.anyKey = true } }
 
 // withRetryBackoff sets the first retry's backoff (tests).
 func withRetryBackoff(d time.Duration) Option { return func(c *config) { c.retryBackoff = d } }

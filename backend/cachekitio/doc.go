@@ -16,11 +16,14 @@
 //
 // The key is one path segment: RFC 3986 unreserved characters raw, every
 // other byte %HH with uppercase hex (url.PathEscape is not used: it leaves
-// ':' and other sub-delimiters raw). The keys "", ".", "..", "health", "ttl"
-// and "lock" are rejected with core.KindInvalidInput before a URL is built.
-// The service itself accepts 1–400 characters of [A-Za-z0-9_.:-] without
-// "..": other keys are sent faithfully and answered 400, which surfaces as
-// core.KindInvalidInput.
+// ':' and other sub-delimiters raw). Before any request, every keyed call
+// checks the key against the service's rules and fails with a *core.Error of
+// core.KindInvalidInput, naming the broken rule, for a key the service would
+// answer 400 or that the path encoding reserves: the keys "", ".", "..",
+// "health", "ttl" and "lock"; keys outside 1–400 characters of
+// [A-Za-z0-9_.:-]; keys containing ".."; and "ns:"/"nsapi:" keys not of the
+// form {prefix}:{namespace}:{rest} (namespace: 1–64 characters of
+// [A-Za-z0-9_-]; rest non-empty). ValidateKey runs the same check.
 //
 // # Freshness
 //

@@ -66,3 +66,15 @@ func Example() {
 	// false
 	// cachekit: cachekitio.get "..": invalid input: the keys "", ".", "..", "health", "ttl" and "lock" cannot be sent to the CacheKit API
 }
+
+// ValidateKey tells in advance whether the CacheKit API accepts a key; every
+// keyed call runs the same check before sending anything.
+func ExampleValidateKey() {
+	for _, key := range []string{"ns:users:42", "users/42", "ns:42"} {
+		fmt.Println(cachekitio.ValidateKey(key))
+	}
+	// Output:
+	// <nil>
+	// cachekit: cachekitio.validate_key "users/42": invalid input: the CacheKit API accepts only the characters [A-Za-z0-9_.:-] in keys; byte 5 is "/"
+	// cachekit: cachekitio.validate_key "ns:42": invalid input: a key starting "ns:" must be ns:{namespace}:{rest}, with a namespace of 1 to 64 characters of [A-Za-z0-9_-] and a non-empty rest
+}

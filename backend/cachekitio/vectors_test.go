@@ -124,7 +124,11 @@ const testKey = "ck_sdk_test_SECRET_0123456789abcdef"
 
 // Every path vector: the encoding is the reference form (or an allowed
 // alternate), and on the wire the parsed request path carries exactly it
-// for every endpoint (API-4..7, API-11, API-15, API-17).
+// for every endpoint (API-4..7, API-11, API-15, API-17). Most transmittable
+// rows are keys the service rejects (its charset), which the backend
+// refuses before sending (TestKeyValidation); the wire is checked with that
+// check switched off (withAnyKey), and the default backend must refuse
+// exactly the rows ValidateKey refuses, sending nothing for them.
 func TestPathEncodingVectors(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -136,7 +140,8 @@ func TestPathEncodingVectors(t *testing.T) {
 			w.WriteHeader(200)
 		}
 	})
-	b := rec.backend(t)
+	b := rec.backend(t, withAnyKey())
+	strict := keyOps(t, rec.backend(t))
 	ctx := t.Context()
 	ops := []struct {
 		sub string
@@ -168,6 +173,17 @@ func TestPathEncodingVectors(t *testing.T) {
 				t.Errorf("reserved key %q: %d requests sent", v.Key, n)
 			}
 			continue
+		}
+		if ValidateKey(v.Key) != nil {
+			before := rec.count()
+			for i, op := range strict {
+				if err := op(v.Key); core.KindOf(err) != core.KindInvalidInput {
+					t.Errorf("key %q, op %d with the key check: %v, want KindInvalidInput", v.Key, i, err)
+				}
+			}
+			if n := rec.count() - before; n != 0 {
+				t.Errorf("key %q: %d requests sent with the key check on", v.Key, n)
+			}
 		}
 		allowed := append([]string{*v.Encoded}, v.Alternates...)
 		enc := encodeKey(v.Key)
