@@ -38,13 +38,17 @@ func startTLS(t testing.TB, h *server.Server) (string, *x509.CertPool) {
 	return ts.URL, bundle.Pool
 }
 
-func newServer(t testing.TB, storage core.Backend, maxValue int64) *server.Server {
+func newServer(t testing.TB, storage core.Backend, maxValue int64, opts ...envOption) *server.Server {
 	t.Helper()
 	keys, err := server.NewStaticKeys(testKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Storage: storage, Keys: keys, MaxValueBytes: maxValue})
+	cfg := server.Config{Storage: storage, Keys: keys, MaxValueBytes: maxValue}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +82,7 @@ func harness(url string, pool *x509.CertPool, maxValue int) conformance.Harness 
 
 // TestConformanceInProcess runs the conformance suite for backend/cachekitio
 // against the reference server over TLS on loopback, on both in-process
-// stores.
+// stores, and on memstore behind the edge tier (default 5 s budget).
 func TestConformanceInProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite sleeps through TTLs")
@@ -101,6 +105,12 @@ func TestConformanceInProcess(t *testing.T) {
 			conformance.RunBackend(t, harness(url, pool, conformanceValueLimit))
 		})
 	}
+	t.Run("memstore+edge", func(t *testing.T) {
+		t.Parallel()
+		url, pool := startTLS(t, newServer(t, memstore.New(), conformanceValueLimit,
+			func(c *server.Config) { c.EdgeCacheBytes = 8 << 20 }))
+		conformance.RunBackend(t, harness(url, pool, conformanceValueLimit))
+	})
 }
 
 // hashedKeys maps the suite's keys (which contain '/', spaces, non-ASCII

@@ -33,6 +33,19 @@
 // stored value. When the store implements core.Locker (Redis), it holds the
 // lock leases too, so several server replicas can share one store.
 //
+// Optional, all off by default (Config): CORS headers for a closed
+// allowlist of browser origins, which may send Authorization and
+// Content-Type but no X-CacheKit-* header and read no X-CacheKit-* response
+// header; a per-tenant token-bucket rate limit, answered 429 with
+// Retry-After after authentication; and an edge tier, an in-process cache
+// in front of the store that re-serves GET and HEAD answers for a budget
+// (5 s by default, at most 300 s) with X-CacheKit-Store-Source: edge and
+// Age. The edge tier is partitioned by tenant, never holds not-found or
+// stale answers, drops its copy on every PUT, DELETE and PATCH /ttl through
+// the server, and emits X-CacheKit-Fresh-For by the re-serving tier rules
+// (API-19..27): the copy's bound decayed, never re-stamped; omitted only for
+// a copy known to have no expiry; 0 for anything it cannot bound.
+//
 // The command cachekit-server (cmd/cachekit-server) runs a Server with its
 // configuration from flags and environment variables; see its
 // documentation and README.md, which lists every requirement implemented

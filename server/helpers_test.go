@@ -170,12 +170,3 @@ func (e *env) put(key, path string, value string, hdr map[string]string) {
 }
 
 func ttlHdr(ttl string) map[string]string { return map[string]string{"X-CacheKit-TTL": ttl} }
-
-func containsAny(s string, subs ...string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
-}

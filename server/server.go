@@ -71,6 +71,33 @@ type Config struct {
 	// entry count (all tenants) as cache_entries. Off by default, since it
 	// tells one tenant about the others; cache_entries is then 0.
 	ExposeEntryCount bool
+	// CORSOrigins is the closed allowlist of browser origins
+	// ("https://app.example.com") that get Access-Control-* headers. Empty
+	// (the default): no response carries any. OPTIONS is answered 204 before
+	// authentication either way.
+	CORSOrigins []string
+	// RateLimit is each tenant's sustained request rate, in requests a
+	// second, enforced with a token bucket after authentication: a request
+	// beyond it is answered 429 with Retry-After. 0 (the default) is off.
+	RateLimit float64
+	// RateBurst is the token bucket's size; 0 means RateLimit rounded up
+	// (at least 1).
+	RateBurst int
+	// EdgeCacheBytes turns on the edge tier, an in-process cache of entries
+	// in front of Storage bounded to about this many bytes, that re-serves
+	// GET and HEAD answers within EdgeBudget (see the package doc). 0 (the
+	// default) is off.
+	EdgeCacheBytes int64
+	// EdgeBudget is how long an edge copy may be served after it was read
+	// from or written to the store: 0 means DefaultEdgeBudget; at most
+	// MaxEdgeBudget.
+	EdgeBudget time.Duration
+	// EdgeStorePreSignal tells the edge tier that the store below does not
+	// emit X-CacheKit-Fresh-For (a pre-signal store), so that a missing
+	// header proves nothing and the tier emits 0 instead of passing the
+	// absence through. This server's own stores signal; set it to model a
+	// pre-signal deployment, where it makes the tier fail closed.
+	EdgeStorePreSignal bool
 }
 
 // Server is the reference CacheKit HTTP API server: an http.Handler for the
@@ -84,6 +111,9 @@ type Server struct {
 	locks      *lockTable
 	locker     core.Locker
 	entryCount bool
+	cors       *corsPolicy
+	limiter    *rateLimiter
+	edge       *edgeTier
 }
 
 // New returns a Server for cfg.
@@ -115,6 +145,25 @@ func New(cfg Config) (*Server, error) {
 	if l, ok := cfg.Storage.(core.Locker); ok && !cfg.LocalLocks {
 		s.locker = l
 	}
+	cors, err := newCORSPolicy(cfg.CORSOrigins)
+	if err != nil {
+		return nil, err
+	}
+	s.cors = cors
+	if cfg.RateLimit < 0 || cfg.RateBurst < 0 {
+		return nil, core.NewError(core.KindConfig, "server.new", "RateLimit and RateBurst must not be negative", nil)
+	}
+	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, s.now)
+	if cfg.EdgeCacheBytes < 0 || cfg.EdgeBudget < 0 || cfg.EdgeBudget > MaxEdgeBudget {
+		return nil, core.NewError(core.KindConfig, "server.new", "EdgeCacheBytes must not be negative and EdgeBudget must be at most 300 s", nil)
+	}
+	if cfg.EdgeCacheBytes > 0 {
+		budget := cfg.EdgeBudget
+		if budget == 0 {
+			budget = DefaultEdgeBudget
+		}
+		s.edge = newEdgeTier(cfg.EdgeCacheBytes, budget, !cfg.EdgeStorePreSignal)
+	}
 	return s, nil
 }
 
@@ -138,6 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := sw.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "Authorization")
+	s.cors.apply(h, r, r.Method == http.MethodOptions)
 	req := &request{w: sw, r: r}
 	defer func() {
 		if v := recover(); v != nil {
@@ -192,6 +242,13 @@ func (s *Server) serve(q *request) {
 		return
 	}
 	q.p, q.tenant = p, p.Tenant
+	if s.limiter != nil {
+		if ok, wait := s.limiter.allow(p.Tenant); !ok {
+			w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
+			writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
+			return
+		}
+	}
 	if p.Class == ClassSDK {
 		if v := r.Header.Values(HeaderL1Status); len(v) != 1 || (v[0] != "hit" && v[0] != "miss" && v[0] != "disabled") {
 			writeError(w, http.StatusBadRequest, "ck_sdk_ keys must send X-CacheKit-L1-Status: hit, miss or disabled")
@@ -342,22 +399,65 @@ func (s *Server) load(q *request) (m entryMeta, value []byte, found bool, err er
 }
 
 func (s *Server) get(q *request) {
-	m, value, found, err := s.load(q)
+	head := q.r.Method == http.MethodHead
+	var seq uint64
+	if s.edge != nil {
+		if a, ok := s.edge.serve(q.skey, q.now, head); ok {
+			writeRead(q, a)
+			return
+		}
+		seq = s.edge.seqOf(q.skey)
+	}
+	a, err := s.storeRead(q)
 	if err != nil {
 		s.storeError(q, "get", err)
 		return
 	}
+	if s.edge != nil {
+		var c *edgeCopy
+		a, c = s.edge.fromStore(q.skey, a, q.now, head)
+		if c != nil {
+			s.edge.install(c, seq, true)
+		}
+	}
+	writeRead(q, a)
+}
+
+// storeRead is the store's answer to a GET (or HEAD) of q's key: the
+// freshness label on every hit, Fresh-For on a bounded entry (0 once stale,
+// API-50/52), none on a no-expiry entry.
+func (s *Server) storeRead(q *request) (readAnswer, error) {
+	m, value, found, err := s.load(q)
+	if err != nil || !found {
+		return readAnswer{source: sourceStore}, err
+	}
+	a := readAnswer{found: true, value: value, label: "fresh", labelled: true, source: sourceStore}
+	stale := m.stale(q.now)
+	if stale {
+		a.label = "stale"
+	}
+	if m.bounded {
+		a.hasFreshFor = true
+		if !stale {
+			a.freshFor = m.freshFor(q.now)
+		}
+	}
+	return a, nil
+}
+
+// writeRead writes a GET or HEAD answer.
+func writeRead(q *request, a readAnswer) {
 	h := q.w.Header()
-	h.Set(HeaderStoreSource, "store")
-	if !found {
+	h.Set(HeaderStoreSource, a.source)
+	if a.hasAge {
+		h.Set("Age", strconv.FormatInt(a.age, 10))
+	}
+	if !a.found {
 		writeError(q.w, http.StatusNotFound, "not found")
 		return
 	}
-	stale := m.stale(q.now)
-	if stale {
-		h.Set(HeaderFreshness, "stale")
-	} else {
-		h.Set(HeaderFreshness, "fresh")
+	if a.labelled {
+		h.Set(HeaderFreshness, a.label)
 	}
 	h.Set("Content-Type", "application/octet-stream")
 	if q.r.Method == http.MethodHead {
@@ -365,16 +465,12 @@ func (s *Server) get(q *request) {
 		q.w.WriteHeader(http.StatusOK)
 		return
 	}
-	if m.bounded {
-		ff := int64(0)
-		if !stale {
-			ff = m.freshFor(q.now)
-		}
-		h.Set(HeaderFreshFor, strconv.FormatInt(ff, 10))
+	if a.hasFreshFor {
+		h.Set(HeaderFreshFor, strconv.FormatInt(a.freshFor, 10))
 	}
-	h.Set("Content-Length", strconv.Itoa(len(value)))
+	h.Set("Content-Length", strconv.Itoa(len(a.value)))
 	q.w.WriteHeader(http.StatusOK)
-	_, _ = q.w.Write(value)
+	_, _ = q.w.Write(a.value)
 }
 
 // parseSeconds reads a seconds header: absent, or exactly one value of
@@ -453,14 +549,26 @@ func (s *Server) put(q *request) {
 		m = entryMeta{bounded: true, freshUntil: now.Unix() + ttl, staleTTL: stale}
 	}
 	if err := s.store.Set(r.Context(), q.skey, encodeEntry(m, body), m.storageTTL(now)); err != nil {
+		if s.edge != nil {
+			s.edge.invalidate(q.skey, nil) // the store may or may not hold the write
+		}
 		s.storeError(q, "put", err)
 		return
+	}
+	if s.edge != nil {
+		// Populate from the accepted write, its bound measured from the
+		// dispatch (API-20, API-22: the effective TTL).
+		s.edge.invalidate(q.skey, writeCopy(q.skey, body, hasTTL, ttl, now))
 	}
 	writeJSON(q.w, http.StatusOK, map[string]any{"success": true})
 }
 
 func (s *Server) delete(q *request) {
-	if err := s.store.Delete(q.r.Context(), q.skey); err != nil {
+	err := s.store.Delete(q.r.Context(), q.skey)
+	if s.edge != nil {
+		s.edge.invalidate(q.skey, nil)
+	}
+	if err != nil {
 		s.storeError(q, "delete", err)
 		return
 	}
@@ -515,6 +623,10 @@ func (s *Server) patchTTL(q *request) {
 		writeError(q.w, http.StatusBadRequest, "ttl must be an integer from 1 to 2592000")
 		return
 	}
+	if s.edge != nil {
+		// The copy's bound may not hold any more, whatever the outcome.
+		s.edge.invalidate(q.skey, nil)
+	}
 	e, found, err := s.store.Get(q.r.Context(), q.skey)
 	if err != nil {
 		s.storeError(q, "patch_ttl", err)
@@ -544,7 +656,11 @@ func (s *Server) patchTTL(q *request) {
 	}
 	// API-51: stamp from floor(now); the stale window is kept.
 	m = entryMeta{bounded: true, freshUntil: now.Unix() + ttl, staleTTL: m.staleTTL}
-	if err := s.store.Set(q.r.Context(), q.skey, encodeEntry(m, value), m.storageTTL(now)); err != nil {
+	err = s.store.Set(q.r.Context(), q.skey, encodeEntry(m, value), m.storageTTL(now))
+	if s.edge != nil {
+		s.edge.invalidate(q.skey, nil) // and any copy read meanwhile
+	}
+	if err != nil {
 		s.storeError(q, "patch_ttl", err)
 		return
 	}

@@ -12,6 +12,12 @@
 //	-max-value-bytes CACHEKIT_SERVER_MAX_VALUE_BYTES  largest value a PUT may store (default 25 MiB)
 //	-plain-http CACHEKIT_SERVER_PLAIN_HTTP serve HTTP without TLS (behind a TLS terminator only)
 //	-log-level CACHEKIT_SERVER_LOG_LEVEL  debug, info, warn or error
+//	-cors-origins CACHEKIT_SERVER_CORS_ORIGINS  comma-separated browser origins that get Access-Control-* headers
+//	-rate-limit CACHEKIT_SERVER_RATE_LIMIT  requests a second per tenant (0: off); beyond it 429 + Retry-After
+//	-rate-burst CACHEKIT_SERVER_RATE_BURST  token bucket size (0: the rate, rounded up)
+//	-edge-cache-mb CACHEKIT_SERVER_EDGE_CACHE_MB  in-process edge tier size in MiB (0: off)
+//	-edge-budget CACHEKIT_SERVER_EDGE_BUDGET  how long an edge copy may be served (default 5s, at most 300s)
+//	-edge-store-signals CACHEKIT_SERVER_EDGE_STORE_SIGNALS  whether the store below the edge emits X-CacheKit-Fresh-For (default true)
 //
 // Without -keys the server starts in development mode: it listens on a
 // loopback address only, makes a throwaway CA and server certificate (unless
@@ -33,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,6 +63,12 @@ type config struct {
 	maxMemoryMB, maxValueBytes                                     int64
 	plainHTTP                                                      bool
 	shutdownTimeout                                                time.Duration
+	corsOrigins                                                    string
+	rateLimit                                                      float64
+	rateBurst                                                      int
+	edgeCacheMB                                                    int64
+	edgeBudget                                                     time.Duration
+	edgeStoreSignals                                               bool
 }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
@@ -81,6 +94,26 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	plain, _ := strconv.ParseBool(env("CACHEKIT_SERVER_PLAIN_HTTP", "false"))
 	fs.BoolVar(&c.plainHTTP, "plain-http", plain, "serve plain HTTP (only behind a TLS terminator)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown timeout")
+	fs.StringVar(&c.corsOrigins, "cors-origins", env("CACHEKIT_SERVER_CORS_ORIGINS", ""), "comma-separated browser origins that get Access-Control-* headers")
+	var envErr error
+	envNum := func(name, def string, parse func(string) error) {
+		if err := parse(env(name, def)); err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	envNum("CACHEKIT_SERVER_RATE_LIMIT", "0", func(v string) (err error) { c.rateLimit, err = strconv.ParseFloat(v, 64); return })
+	envNum("CACHEKIT_SERVER_RATE_BURST", "0", func(v string) (err error) { c.rateBurst, err = strconv.Atoi(v); return })
+	envNum("CACHEKIT_SERVER_EDGE_CACHE_MB", "0", func(v string) (err error) { c.edgeCacheMB, err = strconv.ParseInt(v, 10, 64); return })
+	envNum("CACHEKIT_SERVER_EDGE_BUDGET", server.DefaultEdgeBudget.String(), func(v string) (err error) { c.edgeBudget, err = time.ParseDuration(v); return })
+	envNum("CACHEKIT_SERVER_EDGE_STORE_SIGNALS", "true", func(v string) (err error) { c.edgeStoreSignals, err = strconv.ParseBool(v); return })
+	if envErr != nil {
+		return c, envErr
+	}
+	fs.Float64Var(&c.rateLimit, "rate-limit", c.rateLimit, "requests a second per tenant (0: off)")
+	fs.IntVar(&c.rateBurst, "rate-burst", c.rateBurst, "rate limiter burst (0: the rate, rounded up)")
+	fs.Int64Var(&c.edgeCacheMB, "edge-cache-mb", c.edgeCacheMB, "edge tier size in MiB (0: off)")
+	fs.DurationVar(&c.edgeBudget, "edge-budget", c.edgeBudget, "how long an edge copy may be served (at most 300s)")
+	fs.BoolVar(&c.edgeStoreSignals, "edge-store-signals", c.edgeStoreSignals, "whether the store below the edge tier emits X-CacheKit-Fresh-For")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -147,7 +180,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		log.Info("loaded API keys", "count", k.Len())
 		keys = k
 	}
-	srv, err := server.New(server.Config{Storage: store, Keys: keys, Logger: log, MaxValueBytes: c.maxValueBytes})
+	var origins []string
+	for _, o := range strings.Split(c.corsOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	srv, err := server.New(server.Config{
+		Storage: store, Keys: keys, Logger: log, MaxValueBytes: c.maxValueBytes,
+		CORSOrigins: origins, RateLimit: c.rateLimit, RateBurst: c.rateBurst,
+		EdgeCacheBytes: c.edgeCacheMB << 20, EdgeBudget: c.edgeBudget, EdgeStorePreSignal: !c.edgeStoreSignals,
+	})
 	if err != nil {
 		return err
 	}

@@ -112,3 +112,52 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// The CORS, rate limit and edge settings: flags, their environment
+// fallbacks, and the errors of bad values.
+func TestCORSRateEdgeConfig(t *testing.T) {
+	env := map[string]string{
+		"CACHEKIT_SERVER_CORS_ORIGINS":       "https://a.example, https://b.example",
+		"CACHEKIT_SERVER_RATE_LIMIT":         "2.5",
+		"CACHEKIT_SERVER_RATE_BURST":         "4",
+		"CACHEKIT_SERVER_EDGE_CACHE_MB":      "8",
+		"CACHEKIT_SERVER_EDGE_BUDGET":        "30s",
+		"CACHEKIT_SERVER_EDGE_STORE_SIGNALS": "false",
+	}
+	c, err := parseConfig(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.corsOrigins != env["CACHEKIT_SERVER_CORS_ORIGINS"] || c.rateLimit != 2.5 || c.rateBurst != 4 ||
+		c.edgeCacheMB != 8 || c.edgeBudget != 30*time.Second || c.edgeStoreSignals {
+		t.Fatalf("from the environment: %+v", c)
+	}
+	c, err = parseConfig([]string{"-rate-limit", "10", "-edge-cache-mb", "1", "-edge-budget", "1m", "-edge-store-signals=true"},
+		func(k string) string { return env[k] })
+	if err != nil || c.rateLimit != 10 || c.edgeCacheMB != 1 || c.edgeBudget != time.Minute || !c.edgeStoreSignals {
+		t.Fatalf("flags over the environment: %+v %v", c, err)
+	}
+	c, err = parseConfig(nil, func(string) string { return "" })
+	if err != nil || c.rateLimit != 0 || c.edgeCacheMB != 0 || c.edgeBudget != 5*time.Second || !c.edgeStoreSignals {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	if _, err := parseConfig(nil, func(k string) string {
+		if k == "CACHEKIT_SERVER_RATE_LIMIT" {
+			return "fast"
+		}
+		return ""
+	}); err == nil {
+		t.Error("a non-numeric CACHEKIT_SERVER_RATE_LIMIT was accepted")
+	}
+	none := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"-listen", "127.0.0.1:0", "-storage", "memory", "-cors-origins", "*"},
+		{"-listen", "127.0.0.1:0", "-storage", "memory", "-cors-origins", "https://a.example/path"},
+		{"-listen", "127.0.0.1:0", "-storage", "memory", "-rate-limit", "-1"},
+		{"-listen", "127.0.0.1:0", "-storage", "memory", "-edge-cache-mb", "1", "-edge-budget", "301s"},
+	} {
+		if err := run(context.Background(), args, none, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// rateLimiter is a token bucket per tenant: rate tokens a second, at most
+// burst banked. Each authenticated request takes one; without one it is
+// answered 429 with Retry-After (saas-api.md, Error Handling: 429 is
+// transient, and SDKs retry it with backoff).
+type rateLimiter struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	now     func() time.Time
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter {
+	if rate <= 0 {
+		return nil
+	}
+	b := float64(burst)
+	if burst <= 0 {
+		b = math.Max(1, math.Ceil(rate))
+	}
+	return &rateLimiter{rate: rate, burst: b, now: now, buckets: make(map[string]*bucket)}
+}
+
+// allow takes a token from tenant's bucket. When there is none it returns
+// false and the whole seconds (at least 1) until there will be one.
+func (l *rateLimiter) allow(tenant string) (bool, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[tenant]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[tenant] = b
+	}
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = math.Min(l.burst, b.tokens+d.Seconds()*l.rate)
+	}
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	wait := int64(math.Ceil((1 - b.tokens) / l.rate))
+	if wait < 1 {
+		wait = 1
+	}
+	return false, wait
+}
