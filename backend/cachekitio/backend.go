@@ -507,6 +507,13 @@ func (b *Backend) transportError(ctx, actx context.Context, c call, err error) e
 		if errors.As(err, &cv) {
 			kind = core.KindConfig
 		}
+		// A transport that classifies its own failures (WithTransport, such
+		// as backend/workers' fetch transport) is believed: a certificate
+		// it reports as KindConfig is not retried as a transient fault.
+		var ce *core.Error
+		if errors.As(err, &ce) && ce.Kind != core.KindUnknown {
+			kind = ce.Kind
+		}
 	}
 	return &core.Error{Kind: kind, Op: c.op, Key: c.key, Err: b.wrapCause(err)}
 }

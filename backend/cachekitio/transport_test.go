@@ -76,3 +76,49 @@ func TestWithTransportKeepsURLChecks(t *testing.T) {
 		t.Fatalf("a rejected configuration sent %d requests", len(ft.reqs))
 	}
 }
+
+// failingTransport fails every round trip with a classified error.
+type failingTransport struct {
+	mu    sync.Mutex
+	calls int
+	err   error
+}
+
+func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	return nil, f.err
+}
+
+// A transport's own classification wins: a KindConfig failure (an untrusted
+// certificate) is returned as KindConfig and not retried; an unclassified
+// failure stays transient and is retried.
+func TestWithTransportErrorKinds(t *testing.T) {
+	for _, tc := range []struct {
+		err       error
+		kind      core.Kind
+		wantCalls int
+	}{
+		{core.NewError(core.KindConfig, "fetch", "certificate not trusted", nil), core.KindConfig, 1},
+		{io.ErrUnexpectedEOF, core.KindTransient, 3},
+	} {
+		ft := &failingTransport{err: tc.err}
+		b, err := cachekitio.New(cachekitio.WithoutEnv(), cachekitio.WithAPIKey("ck_sdk_transport_test"),
+			cachekitio.WithInsecureCustomEndpoint("https://127.0.0.1:1"), cachekitio.WithTransport(ft),
+			cachekitio.WithMaxRetries(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = b.Get(t.Context(), "k")
+		if got := core.KindOf(err); got != tc.kind {
+			t.Errorf("%v: kind %v, want %v", tc.err, got, tc.kind)
+		}
+		if ft.calls != tc.wantCalls {
+			t.Errorf("%v: %d round trips, want %d", tc.err, ft.calls, tc.wantCalls)
+		}
+		if strings.Contains(err.Error(), "ck_sdk_transport_test") {
+			t.Errorf("API key in error: %v", err)
+		}
+	}
+}
