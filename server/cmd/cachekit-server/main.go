@@ -212,6 +212,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return err
 		}
+		// The development CA lives as long as the server: it is removed on
+		// a graceful shutdown.
+		defer os.RemoveAll(dir)
 		ca, _, _, err := b.WriteFiles(dir)
 		if err != nil {
 			return err

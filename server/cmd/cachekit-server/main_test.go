@@ -89,6 +89,9 @@ func TestRunDevMode(t *testing.T) {
 	if !strings.Contains(out.String(), `"msg":"stopped"`) {
 		t.Errorf("no stopped log: %s", out.String())
 	}
+	if _, err := os.Stat(caPath); !os.IsNotExist(err) {
+		t.Errorf("the development CA outlived the server: %v", err)
+	}
 	// Logs (JSON lines) carry no key.
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(line, "{") && strings.Contains(line, key) {
