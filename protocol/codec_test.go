@@ -223,3 +223,36 @@ func TestAutoKeyLengthAndIdentity(t *testing.T) {
 		t.Errorf("set accepted: %v", err)
 	}
 }
+
+// The guard tells the decoder when a sentinel map may be present: a sentinel
+// key in any str form is revived into a typed time.Time field, and sentinel
+// bytes inside a bin payload are just bytes.
+func TestSentinelDetectionByTheGuard(t *testing.T) {
+	type rec struct {
+		When time.Time
+		Blob []byte
+	}
+	want := time.Date(2025, 11, 14, 10, 30, 0, 0, time.UTC)
+	// {"When": {"__datetime__": true, "value": "..."}, "Blob": bin} with the
+	// sentinel key as str8 (0xd9) instead of fixstr.
+	doc := "82" + "a45768656e" + "82" + "d90c" + hex.EncodeToString([]byte("__datetime__")) + "c3" +
+		"a576616c7565" + "b9" + hex.EncodeToString([]byte("2025-11-14T10:30:00+00:00")) +
+		"a4426c6f62" + "c403" + "010203"
+	b, err := hex.DecodeString(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got rec
+	if err := Msgpack().Unmarshal(b, &got); err != nil || !got.When.Equal(want) || !bytes.Equal(got.Blob, []byte{1, 2, 3}) {
+		t.Fatalf("str8 sentinel key: %+v %v", got, err)
+	}
+	blob := append([]byte("\xa8__date__\xac__datetime__"), bytes.Repeat([]byte{0xa8}, 100)...)
+	enc, err := Msgpack().Marshal(rec{When: want, Blob: blob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = rec{}
+	if err := Msgpack().Unmarshal(enc, &got); err != nil || !got.When.Equal(want) || !bytes.Equal(got.Blob, blob) {
+		t.Fatalf("sentinel bytes in a blob: %+v %v", got, err)
+	}
+}

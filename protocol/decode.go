@@ -22,10 +22,11 @@ type Ext struct {
 // The guard runs first; it also enforces exactly-one-document and diagnoses
 // CK frames. Decoded []byte values may share memory with data.
 func unmarshalValue(op string, data []byte, v any) (err error) {
-	if err := checkOne(data, op); err != nil {
+	sentinel, err := checkOne(data, op)
+	if err != nil {
 		return err
 	}
-	return decodeChecked(op, data, v)
+	return decodeChecked(op, data, v, sentinel)
 }
 
 // binOrStr returns the payload of a document that is a single bin or str
@@ -47,8 +48,10 @@ func binOrStr(op string, data []byte) (b []byte, ok bool, err error) {
 	return b, true, nil
 }
 
-// decodeChecked decodes a document the guard has already accepted.
-func decodeChecked(op string, data []byte, v any) (err error) {
+// decodeChecked decodes a document the guard has already accepted; sentinel
+// is what the guard found (checkOne): whether the document may hold a
+// temporal sentinel map.
+func decodeChecked(op string, data []byte, v any, sentinel bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = formatErr(op, "msgpack", RuleType, fmt.Sprint("decoder failure: ", r))
@@ -129,7 +132,7 @@ func decodeChecked(op string, data []byte, v any) (err error) {
 		}
 		return formatErr(op, "msgpack", RuleType, fmt.Sprintf("cannot decode %T into []any", x))
 	}
-	if mayHoldSentinel(data) {
+	if sentinel {
 		// Temporal sentinel maps: decode generically (reviving them), then
 		// let shamaton/msgpack place the tree, whose temporal values it
 		// now sees as its native timestamp ext, into the typed target.

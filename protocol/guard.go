@@ -18,7 +18,8 @@ const MaxDepth = 100
 // Rejections are *core.Error values of KindSerialization wrapping a
 // *GuardError. Bytes after the first document are not examined.
 func ScanMsgpack(data []byte) (n int, err error) {
-	return scan(data, "protocol.guard")
+	n, _, err = scan(data, "protocol.guard")
+	return n, err
 }
 
 // CheckMsgpack is ScanMsgpack for a reader that must consume exactly one
@@ -26,29 +27,36 @@ func ScanMsgpack(data []byte) (n int, err error) {
 // start with the cachekit-py CK frame magic are reported as a
 // *ForeignFrameError.
 func CheckMsgpack(data []byte) error {
-	return checkOne(data, "protocol.guard")
+	_, err := checkOne(data, "protocol.guard")
+	return err
 }
 
-func checkOne(data []byte, op string) error {
-	n, err := scan(data, op)
+// checkOne is CheckMsgpack; sentinel reports whether the document holds a
+// string spelled like a temporal sentinel key (see scan).
+func checkOne(data []byte, op string) (sentinel bool, err error) {
+	n, sentinel, err := scan(data, op)
 	if err != nil {
 		if isCKFrame(data) {
-			return foreignErr(op)
+			return false, foreignErr(op)
 		}
-		return err
+		return false, err
 	}
 	if n != len(data) {
 		if isCKFrame(data) {
-			return foreignErr(op)
+			return false, foreignErr(op)
 		}
-		return guardErr(op, RuleTrailing, n)
+		return false, guardErr(op, RuleTrailing, n)
 	}
-	return nil
+	return sentinel, nil
 }
 
-func scan(data []byte, op string) (int, error) {
+// scan is the guard's walk. On the way it notes whether any str item is
+// spelled like a temporal sentinel key ("__datetime__", "__date__",
+// "__time__"), so that decoders know when the sentinel-reviving path is
+// needed without searching the payload bytes again.
+func scan(data []byte, op string) (n int, sentinel bool, err error) {
 	if len(data) == 0 {
-		return 0, guardErr(op, RuleEmpty, 0)
+		return 0, false, guardErr(op, RuleEmpty, 0)
 	}
 	var (
 		stack  [MaxDepth]uint64 // remaining items of each open collection
@@ -60,7 +68,7 @@ func scan(data []byte, op string) (int, error) {
 	)
 	for {
 		if pos >= end {
-			return 0, guardErr(op, RuleIncomplete, pos)
+			return 0, false, guardErr(op, RuleIncomplete, pos)
 		}
 		b := data[pos]
 		start := pos
@@ -82,7 +90,7 @@ func scan(data []byte, op string) (int, error) {
 		default:
 			switch b {
 			case 0xc1:
-				return 0, guardErr(op, RuleReservedMarker, start)
+				return 0, false, guardErr(op, RuleReservedMarker, start)
 			case 0xc4, 0xd9: // bin8, str8
 				kind, lenBytes = 'd', 1
 			case 0xc5, 0xda:
@@ -104,7 +112,7 @@ func scan(data []byte, op string) (int, error) {
 				// the fixed data counts toward the budget like ext data
 				slots += skip - 1
 				if slots > budget {
-					return 0, guardErr(op, RuleBudget, start)
+					return 0, false, guardErr(op, RuleBudget, start)
 				}
 			case 0xdc:
 				kind, lenBytes = 'a', 2
@@ -118,7 +126,7 @@ func scan(data []byte, op string) (int, error) {
 		}
 		if lenBytes > 0 {
 			if end-pos < lenBytes {
-				return 0, guardErr(op, RuleIncomplete, pos)
+				return 0, false, guardErr(op, RuleIncomplete, pos)
 			}
 			switch lenBytes {
 			case 1:
@@ -135,13 +143,13 @@ func scan(data []byte, op string) (int, error) {
 			skip = 1 + count // type byte, then data
 			slots += count
 			if slots > budget {
-				return 0, guardErr(op, RuleBudget, start)
+				return 0, false, guardErr(op, RuleBudget, start)
 			}
 		case 'd':
 			skip = count
 			slots += count
 			if slots > budget {
-				return 0, guardErr(op, RuleBudget, start)
+				return 0, false, guardErr(op, RuleBudget, start)
 			}
 		case 'a', 'm':
 			if kind == 'm' {
@@ -149,10 +157,10 @@ func scan(data []byte, op string) (int, error) {
 			}
 			slots += count
 			if slots > budget {
-				return 0, guardErr(op, RuleBudget, start)
+				return 0, false, guardErr(op, RuleBudget, start)
 			}
 			if sp >= MaxDepth {
-				return 0, guardErr(op, RuleDepth, start)
+				return 0, false, guardErr(op, RuleDepth, start)
 			}
 			if count > 0 {
 				stack[sp] = count
@@ -161,7 +169,10 @@ func scan(data []byte, op string) (int, error) {
 			}
 		}
 		if skip > uint64(end-pos) {
-			return 0, guardErr(op, RuleIncomplete, pos)
+			return 0, false, guardErr(op, RuleIncomplete, pos)
+		}
+		if kind == 'd' && (skip == 8 || skip == 12) && isStrMarker(b) && isSentinelKey(data[pos:pos+int(skip)]) {
+			sentinel = true
 		}
 		pos += int(skip)
 		// one item complete: close every collection it completes
@@ -173,7 +184,22 @@ func scan(data []byte, op string) (int, error) {
 			sp--
 		}
 		if sp == 0 {
-			return pos, nil
+			return pos, sentinel, nil
 		}
 	}
+}
+
+// isStrMarker reports whether b starts a MessagePack str (fixstr, str8,
+// str16, str32).
+func isStrMarker(b byte) bool {
+	return (b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb
+}
+
+// isSentinelKey reports whether s is one of the temporal sentinel keys.
+func isSentinelKey(s []byte) bool {
+	switch string(s) {
+	case sentinelDateTime, sentinelDate, sentinelTime:
+		return true
+	}
+	return false
 }

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"time"
@@ -137,16 +136,4 @@ func reviveSentinel(m map[string]any) (any, bool) {
 		}
 	}
 	return nil, false
-}
-
-var (
-	markDateTime = []byte("\xac" + sentinelDateTime)
-	markDate     = []byte("\xa8" + sentinelDate)
-	markTime     = []byte("\xa8" + sentinelTime)
-)
-
-// mayHoldSentinel is a cheap byte search: false means the document holds
-// no temporal sentinel key, so the fast decode paths apply.
-func mayHoldSentinel(data []byte) bool {
-	return bytes.Contains(data, markDateTime) || bytes.Contains(data, markDate) || bytes.Contains(data, markTime)
 }
