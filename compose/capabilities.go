@@ -15,6 +15,25 @@ func notSupported(op string) error {
 	return core.NewError(core.KindNotSupported, op, "the lower tier does not support it", nil)
 }
 
+// GetLocal implements core.LocalGetter: with the sequential read policy, a
+// fresh hit in the upper tier when that tier can answer in process (it is a
+// LocalGetter itself); a miss otherwise. Stale and missing local copies are
+// left to Get, which reads the lower tier and counts the outcome. The race
+// and parallel-freshest policies always consult the lower tier, so for them
+// GetLocal always misses.
+func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
+	lg, ok := b.upper.(core.LocalGetter)
+	if !ok || b.read != ReadSequential {
+		return core.Entry{}, false, nil
+	}
+	e, found, err := lg.GetLocal(ctx, key)
+	if err != nil || !found || e.Freshness.Stale {
+		return core.Entry{}, false, nil
+	}
+	b.st[upperTier].hits.Add(1)
+	return e, true, nil
+}
+
 // TTL implements core.TTLInspector by asking the lower (authoritative) tier.
 // It fails with core.KindNotSupported when the lower tier cannot.
 func (b *Backend) TTL(ctx context.Context, key string) (time.Duration, bool, error) {

@@ -66,6 +66,7 @@ type Backend struct {
 
 var (
 	_ core.Backend       = (*Backend)(nil)
+	_ core.LocalGetter   = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.Locker        = (*Backend)(nil)

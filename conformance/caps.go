@@ -11,6 +11,42 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
+func (s *suite) testLocalGetter(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.LocalGetter)
+	if !ok {
+		t.Skipf("backend does not implement core.LocalGetter")
+		return
+	}
+	check := func(key string, want []byte, present bool) {
+		t.Helper()
+		e, found, err := x.GetLocal(t.Context(), key)
+		if !noErr(t, err, fmt.Sprintf("GetLocal(%q)", key)) || !found {
+			return // a local miss is always allowed
+		}
+		switch {
+		case !present:
+			t.Errorf("GetLocal(%q) answered %q for a key that is not stored", key, e.Value)
+		case !bytes.Equal(e.Value, want):
+			t.Errorf("GetLocal(%q) = %q, want %q", key, e.Value, want)
+		case e.Freshness.Stale:
+			t.Errorf("GetLocal(%q) answered a stale value", key)
+		}
+	}
+	k := s.key(t, "k")
+	check(k, nil, false)
+	if !set(t, b, k, []byte("v1"), s.long) {
+		return
+	}
+	check(k, []byte("v1"), true)
+	if set(t, b, k, []byte("v2"), s.long) {
+		check(k, []byte("v2"), true)
+	}
+	if noErr(t, b.Delete(t.Context(), k), "Delete") {
+		check(k, nil, false)
+	}
+}
+
 func (s *suite) testTTLInspector(t tester) {
 	b := s.newBackend(t)
 	x, ok := b.(core.TTLInspector)

@@ -26,7 +26,7 @@ import (
 // unless h.Sequential, and RunBackend returns only once all of them have
 // finished, so the caller may release shared resources (a server) right
 // after it. Like testing/fstest.TestFS, it reports every misbehaviour it
-// finds, not only the first. Optional capabilities (core.TTLInspector,
+// finds, not only the first. Optional capabilities (core.LocalGetter, core.TTLInspector,
 // core.TTLRefresher, core.Locker, core.BatchGetter, core.BatchSetter,
 // core.StatsReporter, io.Closer) are discovered by type assertion on the
 // backend that New returns and checked when present; a backend that
@@ -55,6 +55,9 @@ import (
 //   - Locks: Lock is exclusive per key, independent of the value stored
 //     under the same key, released only by Unlock with the holder's token,
 //     and released by itself once its lease has passed.
+//   - Local reads (core.LocalGetter): GetLocal never errors on a missing
+//     key, never answers a key that was never stored or was deleted, and
+//     when it answers, answers with the value stored, not stale.
 //   - Close (io.Closer): returns nil, may be called more than once, and
 //     calls made after it return errors or results but never panic.
 func RunBackend(t *testing.T, h Harness) {
@@ -126,6 +129,7 @@ func (s *suite) tests() []testCase {
 		{"Freshness", s.testFreshness},
 		{"NoExpiry", s.testNoExpiry},
 		{"OverwriteTTL", s.testOverwriteTTL},
+		{"LocalGetter", s.testLocalGetter},
 		{"TTLInspector", s.testTTLInspector},
 		{"TTLRefresher", s.testTTLRefresher},
 		{"Locker", s.testLocker},

@@ -88,6 +88,8 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"Expiry"}},
 		{"PanicsAfterClose", func(m *memory.Backend) core.Backend { return &panicsAfterClose{Backend: m} },
 			[]string{"Closer"}},
+		{"StaleLocalCopy", func(m *memory.Backend) core.Backend { return newStaleLocal(m) },
+			[]string{"LocalGetter"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -351,3 +353,28 @@ func (a *aliasing) Exists(ctx context.Context, k string) (bool, error) {
 }
 
 func (a *aliasing) Health(context.Context) error { return nil }
+
+// staleLocal is a LocalGetter whose local copy is never invalidated: it
+// keeps answering the first value it saw, even after an overwrite or delete.
+type staleLocal struct {
+	*memory.Backend
+	mu   sync.Mutex
+	seen map[string][]byte
+}
+
+func newStaleLocal(m *memory.Backend) *staleLocal {
+	return &staleLocal{Backend: m, seen: map[string][]byte{}}
+}
+
+func (b *staleLocal) GetLocal(ctx context.Context, k string) (core.Entry, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v, ok := b.seen[k]; ok {
+		return core.Entry{Value: v, Freshness: core.ForeverFresh()}, true, nil
+	}
+	e, ok, err := b.Backend.Get(ctx, k)
+	if ok {
+		b.seen[k] = e.Value
+	}
+	return e, ok, err
+}

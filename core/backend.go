@@ -101,6 +101,19 @@ func (f Freshness) Bound(wanted time.Duration) (ttl time.Duration, ok bool) {
 	return min(wanted, f.FreshFor), wanted > 0
 }
 
+// LocalGetter is an optional Backend capability: reading only what the
+// backend holds in process, without I/O. GetOrLoad asks it first and answers
+// a fresh local hit at once; only what it cannot answer goes through the
+// single-flight that shares one backend read (and one load) among all the
+// callers of a key. An in-process L1 implements it with its Get; a
+// composition with its upper tier's GetLocal.
+//
+// A miss (found == false) means only "not held here". It must not block on
+// the network. An error is treated as a local miss.
+type LocalGetter interface {
+	GetLocal(ctx context.Context, key string) (e Entry, found bool, err error)
+}
+
 // TTLInspector is an optional Backend capability: reading an entry's remaining
 // lifetime without reading its value.
 type TTLInspector interface {

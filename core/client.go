@@ -45,14 +45,15 @@ type Client struct {
 
 // shared is the state every namespace view of a client shares.
 type shared struct {
-	flight   flightGroup
-	stripes  [256]stripe
-	seed     maphash.Seed
-	refresh  chan struct{} // semaphore bounding background refreshes
-	bg       sync.WaitGroup
-	closed   atomic.Bool
-	counters counters
-	objects  *objectCache // nil unless WithObjectCache
+	flight    flightGroup // GetOrLoad: one backend read (and load) per key
+	refreshes flightGroup // stale-while-revalidate: one background refresh per key
+	stripes   [256]stripe
+	seed      maphash.Seed
+	refresh   chan struct{} // semaphore bounding background refreshes
+	bg        sync.WaitGroup
+	closed    atomic.Bool
+	counters  counters
+	objects   *objectCache // nil unless WithObjectCache
 }
 
 // stripe orders writes per key (hashed): a background write made from a load

@@ -633,3 +633,112 @@ func TestFreshnessBound(t *testing.T) {
 		}
 	}
 }
+
+// gatedBackend blocks every Get until released, so that concurrent callers
+// overlap for certain.
+type gatedBackend struct {
+	*memBackend
+	gate chan struct{}
+}
+
+func (g *gatedBackend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	<-g.gate
+	return g.memBackend.Get(ctx, key)
+}
+
+// Concurrent GetOrLoad callers of one key share one backend read: on a cold
+// key, one read and one load; on a stored key, one read, decoded by each
+// caller into its own value.
+func TestGetOrLoadSharesTheBackendRead(t *testing.T) {
+	ctx := context.Background()
+	for _, stored := range []bool{false, true} {
+		g := &gatedBackend{memBackend: newMem(), gate: make(chan struct{})}
+		c := newClient(t, g)
+		if stored {
+			close(g.gate)
+			if err := c.Set(ctx, "k", []int{1, 2, 3}); err != nil {
+				t.Fatal(err)
+			}
+			g.gate = make(chan struct{})
+		}
+		var loads atomic.Int64
+		const callers = 200
+		results := make([][]int, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) ([]int, error) {
+					loads.Add(1)
+					return []int{1, 2, 3}, nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = v
+			}()
+		}
+		time.Sleep(50 * time.Millisecond) // let the callers pile up on the flight
+		close(g.gate)
+		wg.Wait()
+		wantLoads := int64(1)
+		if stored {
+			wantLoads = 0
+		}
+		if n := g.gets.Load(); n != 1 || loads.Load() != wantLoads {
+			t.Fatalf("stored=%v: %d backend reads and %d loads for %d callers, want 1 and %d", stored, n, loads.Load(), callers, wantLoads)
+		}
+		for i, r := range results {
+			if len(r) != 3 || r[2] != 3 {
+				t.Fatalf("caller %d got %v", i, r)
+			}
+		}
+		if stored && &results[0][0] == &results[1][0] {
+			t.Fatal("a shared read must be decoded by each caller into its own value")
+		}
+	}
+}
+
+// localBackend is a memBackend that is also a LocalGetter: its GetLocal
+// answers only for keys marked local.
+type localBackend struct {
+	*memBackend
+	local     map[string]bool
+	localGets atomic.Int64
+}
+
+func (l *localBackend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
+	l.localGets.Add(1)
+	if !l.local[key] {
+		return core.Entry{}, false, nil
+	}
+	return l.memBackend.Get(ctx, key)
+}
+
+func TestGetOrLoadAsksLocalTiersFirst(t *testing.T) {
+	ctx := context.Background()
+	l := &localBackend{memBackend: newMem(), local: map[string]bool{"near": true}}
+	c := newClient(t, l)
+	for _, k := range []string{"near", "far"} {
+		if err := c.Set(ctx, k, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	never := func(context.Context) (string, error) { t.Fatal("loader called for a stored key"); return "", nil }
+	if v, err := core.GetOrLoad(ctx, c, "near", never); err != nil || v != "near" {
+		t.Fatal(v, err)
+	}
+	if l.gets.Load() != 1 || l.localGets.Load() != 1 { // the local hit reads mem once, through GetLocal
+		t.Fatalf("local hit: %d reads, %d local reads", l.gets.Load(), l.localGets.Load())
+	}
+	if v, err := core.GetOrLoad(ctx, c, "far", never); err != nil || v != "far" {
+		t.Fatal(v, err)
+	}
+	if l.gets.Load() != 2 || l.localGets.Load() != 2 { // local miss, then the full read
+		t.Fatalf("local miss: %d reads, %d local reads", l.gets.Load(), l.localGets.Load())
+	}
+	if s := c.Stats(); s.Hits != 2 || s.Misses != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,10 +51,15 @@ type Loader[T any] func(ctx context.Context) (T, error)
 // returns and returns it (read-through).
 //
 //   - Single-flight: however many goroutines of this process ask for the same
-//     key at once, load runs once; all of them get its result. The load runs
-//     detached from any one caller's context (bounded by WithLoadTimeout), so
-//     a caller that gives up returns at once with a KindCanceled/KindTimeout
-//     error and the others still get the value.
+//     key at once, the backend is read once and, on a miss, load runs once;
+//     all of them get the result (a hit is decoded by each caller into its
+//     own value; a loaded value is the one value load returned). A fresh hit
+//     in an in-process tier (a backend that is a LocalGetter, such as
+//     l1/bigcache or a composition over it) and an object-cache hit are
+//     answered before any flight. The read and the load run detached from
+//     any one caller's context (bounded by WithLoadTimeout), so a caller
+//     that gives up returns at once with a KindCanceled/KindTimeout error
+//     and the others still get the value.
 //   - Stale-while-revalidate (on by default except for the minimal preset):
 //     a value past its fresh window (DefaultFreshRatio of its TTL, ±10 %
 //     jitter, or a backend's server-side stale flag) but not yet expired is
@@ -94,32 +100,91 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if err != nil {
 		return zero, err
 	}
-	var gen uint64
-	if c.sh.objects != nil {
-		gen = c.generation(sk)
+	loadAny := func(ctx context.Context) (any, error) { return load(ctx) }
+
+	// In-process tiers answer outside the flight: a local hit costs no
+	// coordination.
+	if lg, ok := c.backend.(LocalGetter); ok {
+		var gen uint64
+		if c.sh.objects != nil {
+			gen = c.generation(sk)
+		}
+		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
+			c.sh.counters.hits.Add(1)
+			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
+			return serveRead[T](c, sk, r, loadAny, ls.ttl)
+		}
 	}
+
+	// Everything else is one flight per key: the backend read and, on a
+	// miss, the load are shared by every caller that asks meanwhile.
+	v, err := c.sh.flight.do(ctx, sk, c.spawn, func() (any, error) {
+		return c.readOrLoad(sk, ls, loadAny)
+	})
+	if err != nil {
+		return zero, err
+	}
+	if r, ok := v.(*flightRead); ok {
+		return serveRead[T](c, sk, r, loadAny, ls.ttl)
+	}
+	t, ok := v.(T)
+	if !ok && v != nil {
+		// Another call loaded this key as a different type at the same time:
+		// load our own (rare; the keys of two types should differ).
+		return callLoader(ctx, c, load)
+	}
+	return t, nil
+}
+
+// flightRead is a backend hit shared by the callers of one flight: each
+// decodes it into its own T. The first to serve a stale one starts the
+// background refresh.
+type flightRead struct {
+	entry   Entry
+	gen     uint64 // stripe generation before the read (object cache)
+	stale   bool
+	claimed atomic.Bool
+}
+
+// serveRead decodes a hit for one caller, starts the refresh of a stale
+// value once, and keeps a fresh value in the object cache.
+func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Context) (any, error), ttl time.Duration) (T, error) {
+	var v T
+	if err := c.decode(r.entry.Value, sk, &v); err != nil {
+		var zero T
+		return zero, err
+	}
+	switch {
+	case r.stale:
+		c.sh.counters.staleServed.Add(1)
+		if r.claimed.CompareAndSwap(false, true) {
+			c.refreshInBackground(sk, load, ttl)
+		}
+	case c.sh.objects != nil:
+		c.keepObject(sk, r.gen, v, r.entry.Freshness)
+	}
+	return v, nil
+}
+
+// readOrLoad is the body of a GetOrLoad flight: one backend read with a
+// detached, bounded context; on a miss, or a read failing with a retryable
+// kind (answered by the loader, counted in Stats.Degraded), one load.
+func (c *Client) readOrLoad(sk string, ls loadSettings, load func(context.Context) (any, error)) (any, error) {
+	gen := c.generation(sk) // before the read: a Set meanwhile wins over the load
+	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	e, found, err := c.read(ctx, sk)
+	cancel()
 	switch {
 	case err != nil:
 		k := KindOf(err)
 		if !k.Retryable() && k != KindCircuitOpen {
-			return zero, err
+			return nil, err
 		}
 		c.sh.counters.degraded.Add(1)
 	case found:
-		var v T
-		if err := c.decode(e.Value, sk, &v); err != nil {
-			return zero, err
-		}
-		if ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio) {
-			c.sh.counters.staleServed.Add(1)
-			c.refreshInBackground(sk, func(ctx context.Context) (any, error) { return load(ctx) }, ls.ttl)
-		} else if c.sh.objects != nil {
-			c.keepObject(sk, gen, v, e.Freshness)
-		}
-		return v, nil
+		return &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil
 	}
-	return loadShared(ctx, c, sk, load, ls.ttl)
+	return c.loadAndStore(sk, gen, ls.ttl, load)
 }
 
 // stale reports whether a value read with freshness f, stored with ttl, is
@@ -135,25 +200,6 @@ func (c *Client) stale(f Freshness, ttl time.Duration, ratio float64) bool {
 	return ttl-f.FreshFor > fresh
 }
 
-// loadShared runs load once per key (single-flight) and stores the result
-// unless a Set or Delete of the key happened meanwhile.
-func loadShared[T any](ctx context.Context, c *Client, sk string, load Loader[T], ttl time.Duration) (T, error) {
-	var zero T
-	v, err := c.sh.flight.do(ctx, sk, c.spawn, func() (any, error) {
-		return c.loadAndStore(sk, ttl, func(ctx context.Context) (any, error) { return load(ctx) })
-	})
-	if err != nil {
-		return zero, err
-	}
-	t, ok := v.(T)
-	if !ok && v != nil {
-		// Another call loaded this key as a different type at the same time:
-		// load our own (rare; the keys of two types should differ).
-		return callLoader(ctx, c, load)
-	}
-	return t, nil
-}
-
 func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err error) {
 	defer recoverLoader(&err)
 	c.sh.counters.loads.Add(1)
@@ -165,13 +211,10 @@ func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err
 }
 
 // loadAndStore calls load with a detached, bounded context and writes the
-// result back unless the key was written or deleted since it began.
-func (c *Client) loadAndStore(sk string, ttl time.Duration, load func(context.Context) (any, error)) (v any, err error) {
+// result back unless the key was written or deleted since gen, the stripe
+// generation taken before the read that missed.
+func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, err error) {
 	st := c.stripe(sk)
-	st.mu.Lock()
-	gen := st.gen
-	st.mu.Unlock()
-
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
@@ -235,9 +278,9 @@ func (c *Client) refreshInBackground(sk string, load func(context.Context) (any,
 		c.sh.counters.refreshSkipped.Add(1)
 		return
 	}
-	_, started := c.sh.flight.start(sk, c.spawn, func() (any, error) {
+	_, started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
-		v, err := c.loadAndStore(sk, ttl, load)
+		v, err := c.loadAndStore(sk, c.generation(sk), ttl, load)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
 			c.logger.Warn("cachekit: background refresh failed", "kind", KindOf(err).String())

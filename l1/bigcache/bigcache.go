@@ -52,6 +52,7 @@ type Backend struct {
 var (
 	_ core.Backend       = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
+	_ core.LocalGetter   = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
 )
@@ -188,6 +189,12 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		return core.Entry{}, false, nil
 	}
 	return core.Entry{Value: v, Freshness: core.Freshness{Known: true, FreshFor: time.Duration(left)}}, true, nil
+}
+
+// GetLocal implements core.LocalGetter: everything this backend holds is in
+// process, so it is Get.
+func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
+	return b.Get(ctx, key)
 }
 
 // read is Get's lookup for the backend's own use (TTL, Expire): it keeps

@@ -37,7 +37,7 @@
 //
 // # Capabilities
 //
-// Backend implements core.Backend, core.TTLInspector, core.TTLRefresher,
-// core.StatsReporter (one tier named "bigcache") and io.Closer. It does not
+// Backend implements core.Backend, core.LocalGetter, core.TTLInspector,
+// core.TTLRefresher, core.StatsReporter (one tier named "bigcache") and io.Closer. It does not
 // implement core.Locker: an in-process lock is not a distributed one.
 package bigcache
