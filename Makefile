@@ -101,6 +101,8 @@ lint: $(TOOLS)/staticcheck
 
 # bench: each module's benchmarks BENCHCOUNT times, then one benchstat table
 # per module (results kept in .bench/ to compare runs: benchstat old new).
+# The runs are rounds of -count=1, so that a burst of load on a shared
+# machine spreads over every benchmark instead of skewing the runs of one.
 # The bench module (cachekit-go against eko/gocache and go-redis/cache, see
 # bench/README.md) gets one column per library and the issue-#8 target report.
 #   BENCHMODULES   modules to run (default: all)   make bench BENCHMODULES=bench
@@ -115,7 +117,10 @@ bench: $(TOOLS)/benchstat
 	if [ -f $(RIG_ENV) ]; then . ./$(RIG_ENV); fi; mkdir -p .bench; \
 	for m in $(BENCHMODULES); do \
 		out=.bench/$$(echo $$m | tr / _).txt; \
-		(cd $$m && go test -run='^$$' -bench='$(BENCHFILTER)' -benchmem -count=$(BENCHCOUNT) -benchtime=$(BENCHTIME) -timeout=0 ./...) > $$out || { cat $$out; exit 1; }; \
+		: > $$out; \
+		for i in $$(seq $(BENCHCOUNT)); do \
+			(cd $$m && go test -run='^$$' -bench='$(BENCHFILTER)' -benchmem -count=1 -benchtime=$(BENCHTIME) -timeout=0 ./...) >> $$out || { cat $$out; exit 1; }; \
+		done; \
 		grep -q '^Benchmark' $$out || continue; \
 		echo "== $$m"; \
 		if [ "$$m" = bench ]; then \
