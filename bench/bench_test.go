@@ -179,7 +179,8 @@ func BenchmarkL1HitParallel(b *testing.B) {
 // the backfill it causes is paid for. redis-cmds/op shows the round trip:
 // 1 for GET, 2 for GET+PTTL (cachekit, one pipelined round trip) and for
 // GET then TTL (eko, two round trips). raw is go-redis GET + shamaton
-// decode, with no L1.
+// decode, with no L1. Like every row that writes into the L1, it starts
+// with the L1 filled to its bound (lib.Warm).
 func BenchmarkL2Hit(b *testing.B) {
 	each(b, hitLibs, func(b *testing.B, s valueSize, name string) {
 		ctx := context.Background()

@@ -66,6 +66,7 @@ func redisContainer(tb testing.TB) *server {
 		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
 			tb.Fatal(msg)
 		}
+		skipNote.Do(func() { fmt.Fprintln(os.Stderr, "bench: skipping the Redis rows:", msg) })
 		tb.Skip(msg)
 	}
 	return container
@@ -86,7 +87,7 @@ func anyRedis(tb testing.TB) *server {
 	return miniRedis(tb)
 }
 
-var miniNote sync.Once
+var miniNote, skipNote sync.Once
 
 // miniRedis returns a process-wide miniredis (the tests use it: no
 // container needed).
