@@ -96,41 +96,9 @@ func decodeChecked(op string, data []byte, v any, sentinel bool) (err error) {
 		*p = x
 		return nil
 	case *map[string]any:
-		if p == nil {
-			return invalidInput(op, "Unmarshal needs a non-nil pointer")
-		}
-		d := genDecoder{b: data, op: op}
-		x, err := d.value()
-		if err != nil {
-			return err
-		}
-		switch m := x.(type) {
-		case nil:
-			*p = nil
-			return nil
-		case map[string]any:
-			*p = m
-			return nil
-		}
-		return formatErr(op, "msgpack", RuleType, fmt.Sprintf("cannot decode %T into map[string]any", x))
+		return decodeTree(op, data, p, "map[string]any")
 	case *[]any:
-		if p == nil {
-			return invalidInput(op, "Unmarshal needs a non-nil pointer")
-		}
-		d := genDecoder{b: data, op: op}
-		x, err := d.value()
-		if err != nil {
-			return err
-		}
-		switch m := x.(type) {
-		case nil:
-			*p = nil
-			return nil
-		case []any:
-			*p = m
-			return nil
-		}
-		return formatErr(op, "msgpack", RuleType, fmt.Sprintf("cannot decode %T into []any", x))
+		return decodeTree(op, data, p, "[]any")
 	}
 	if sentinel {
 		// Temporal sentinel maps: decode generically (reviving them), then
@@ -151,6 +119,30 @@ func decodeChecked(op string, data []byte, v any, sentinel bool) (err error) {
 		return &core.Error{Kind: core.KindSerialization, Op: op, Err: &FormatError{Container: "msgpack", Rule: RuleType, Detail: err.Error()}}
 	}
 	return nil
+}
+
+// decodeTree decodes data with the generic decoder into *p, whose type
+// (named by name in errors) the decoded tree must have; nil decodes to the
+// zero value.
+func decodeTree[T any](op string, data []byte, p *T, name string) error {
+	if p == nil {
+		return invalidInput(op, "Unmarshal needs a non-nil pointer")
+	}
+	d := genDecoder{b: data, op: op}
+	x, err := d.value()
+	if err != nil {
+		return err
+	}
+	switch m := x.(type) {
+	case nil:
+		var zero T
+		*p = zero
+		return nil
+	case T:
+		*p = m
+		return nil
+	}
+	return formatErr(op, "msgpack", RuleType, fmt.Sprintf("cannot decode %T into %s", x, name))
 }
 
 // genDecoder decodes a guard-checked document into interface{} values:
