@@ -202,8 +202,7 @@ func Get[T any](ctx context.Context, c *Client, key string) (T, bool, error) {
 	return getSlow[T](ctx, c, key)
 }
 
-// getSlow is Get past the object cache. It is its own function so that its
-// decode target, which escapes, costs the object-cache hit no allocation.
+// getSlow is Get past the object cache.
 func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found bool, err error) {
 	sk, err := c.StorageKey(key)
 	if err != nil {
@@ -217,7 +216,7 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	if err != nil || !found {
 		return value, false, err
 	}
-	if err := c.decode(e.Value, sk, &value); err != nil {
+	if value, err = decodeValue[T](c, e.Value, sk); err != nil {
 		return value, false, err
 	}
 	if c.sh.objects != nil {

@@ -149,10 +149,9 @@ type flightRead struct {
 // serveRead decodes a hit for one caller, starts the refresh of a stale
 // value once, and keeps a fresh value in the object cache.
 func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Context) (any, error), ttl time.Duration) (T, error) {
-	var v T
-	if err := c.decode(r.entry.Value, sk, &v); err != nil {
-		var zero T
-		return zero, err
+	v, err := decodeValue[T](c, r.entry.Value, sk)
+	if err != nil {
+		return v, err
 	}
 	switch {
 	case r.stale:

@@ -1,0 +1,44 @@
+package core
+
+import (
+	"reflect"
+	"sync"
+)
+
+// Decode targets.
+//
+// A codec decodes into an `any`, so the *T it is given escapes to the heap:
+// one allocation per read for the target alone. decodeValue instead borrows
+// a *T from a per-type pool, decodes into it, copies the value out and gives
+// the pointer back zeroed, so the pool never keeps a reference to anything a
+// caller received. The copy is shallow: strings, slices and maps the codec
+// allocated belong to the returned T alone.
+
+// targetPools maps a reflect.Type to the *sync.Pool of its decode targets.
+var targetPools sync.Map
+
+// targetPool returns the pool of *T decode targets.
+func targetPool[T any]() *sync.Pool {
+	t := reflect.TypeFor[T]()
+	if p, ok := targetPools.Load(t); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := targetPools.LoadOrStore(t, &sync.Pool{New: func() any { return new(T) }})
+	return p.(*sync.Pool)
+}
+
+// decodeValue decodes stored bytes into a T (see Client.decode) through a
+// pooled target. On error it returns the zero T, never a partial value.
+func decodeValue[T any](c *Client, data []byte, sk string) (T, error) {
+	pool := targetPool[T]()
+	p := pool.Get().(*T)
+	var zero T
+	err := c.decode(data, sk, p)
+	v := *p
+	*p = zero
+	pool.Put(p)
+	if err != nil {
+		return zero, err
+	}
+	return v, nil
+}
