@@ -12,7 +12,8 @@ import (
 // BackfillStats count what became of the composition's backfills (upper-tier
 // copies of lower-tier hits).
 type BackfillStats struct {
-	// Submitted counts backfills handed to the offloader.
+	// Submitted counts backfills handed to the offloader (inline ones are
+	// not submitted: they count as Applied, Raced or Failed at once).
 	Submitted uint64
 	// Applied counts copies written to the upper tier and kept.
 	Applied uint64
@@ -20,7 +21,8 @@ type BackfillStats struct {
 	// closed); the caller was never blocked by them.
 	Dropped uint64
 	// Skipped counts lower-tier hits not copied at all: refill disabled, a
-	// stale value, no remaining freshness, or a write of the key in flight.
+	// stale value, no remaining freshness, a write of the key in flight, or
+	// (inline) a reader whose context ended.
 	Skipped uint64
 	// Raced counts backfills abandoned, or copies removed again, because a
 	// write or delete of the key started meanwhile.
@@ -42,10 +44,11 @@ func (b *Backend) BackfillStats() BackfillStats {
 	}
 }
 
-// backfill copies a lower-tier hit e of key into the upper tier in the
-// background, if the refill policy and the value's freshness allow it. word
-// is the generation snapshot taken before the lower tier was read, readAt
-// the time of that read.
+// backfill copies a lower-tier hit e of key into the upper tier, if the
+// refill policy and the value's freshness allow it: inline into an
+// in-memory upper tier (see BackfillMode), in the background otherwise.
+// word is the generation snapshot taken before the lower tier was read,
+// readAt the time of that read.
 func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word uint64, readAt time.Time) {
 	if b.refill == RefillNever {
 		b.bf.skipped.Add(1)
@@ -57,6 +60,26 @@ func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word u
 		return
 	}
 	fresh := e.Freshness.Known && !e.Freshness.NoExpiry
+	if b.inline {
+		// Set does not retain the value (core.Backend's contract), so the
+		// caller's slice is passed as it is.
+		if fresh {
+			if ttl -= time.Since(readAt); ttl <= 0 {
+				b.bf.skipped.Add(1)
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			b.bf.skipped.Add(1)
+			return
+		}
+		v := e.Value
+		if v == nil {
+			v = []byte{}
+		}
+		b.applyBackfill(ctx, key, v, ttl, word)
+		return
+	}
 	value := bytes.Clone(e.Value) // the caller owns e.Value
 	if value == nil {
 		value = []byte{}

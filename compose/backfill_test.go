@@ -12,7 +12,28 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
-func TestBackfillBound(t *testing.T) {
+// inBothModes runs test once with backfills on the offloader and once
+// inline on the reader's goroutine; opts carries the mode.
+func inBothModes(t *testing.T, test func(t *testing.T, opts ...compose.Option)) {
+	for _, m := range []compose.BackfillMode{compose.BackfillOffloaded, compose.BackfillInline} {
+		t.Run(m.String(), func(t *testing.T) { test(t, compose.WithBackfillMode(m)) })
+	}
+}
+
+// getAsync reads key through b on another goroutine (an inline backfill
+// held by a gate blocks the reader) and returns the value it got.
+func getAsync(b core.Backend, key string) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		e, _, _ := b.Get(context.Background(), key)
+		got <- string(e.Value)
+	}()
+	return got
+}
+
+func TestBackfillBound(t *testing.T) { inBothModes(t, testBackfillBound) }
+
+func testBackfillBound(t *testing.T, opts ...compose.Option) {
 	cases := []struct {
 		name      string
 		lowerTTL  time.Duration
@@ -41,7 +62,7 @@ func TestBackfillBound(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			up, low := newProbe("up", nil), newProbe("low", nil)
 			low.fresh = c.fresh
-			b := mustNew(t, up, low, compose.WithBackfillCap(2*time.Second))
+			b := mustNew(t, up, low, append(opts, compose.WithBackfillCap(2*time.Second))...)
 			low.put(t, "k", "v", c.lowerTTL)
 			v, f, found := get(t, b, "k")
 			if !found || v != "v" {
@@ -71,17 +92,17 @@ func TestBackfillBound(t *testing.T) {
 // A lower-tier read that returns an old value while a write completes must
 // not put the old value back into the upper tier.
 func TestBackfillLosesToAWriteDuringTheLowerRead(t *testing.T) {
+	inBothModes(t, testBackfillLosesToAWriteDuringTheLowerRead)
+}
+
+func testBackfillLosesToAWriteDuringTheLowerRead(t *testing.T, opts ...compose.Option) {
 	up, low := newProbe("up", nil), newProbe("low", nil)
-	b := mustNew(t, up, low)
+	b := mustNew(t, up, low, opts...)
 	low.put(t, "k", "old", time.Minute)
 	g := newGate()
 	var once sync.Once
 	low.afterGet = func(context.Context, string, core.Entry, bool) { once.Do(g.hold) }
-	got := make(chan string)
-	go func() {
-		e, _, _ := b.Get(context.Background(), "k")
-		got <- string(e.Value)
-	}()
+	got := getAsync(b, "k")
 	<-g.entered // the reader has read "old" from the lower tier
 	set(t, b, "k", "new", time.Minute)
 	close(g.release)
@@ -100,8 +121,12 @@ func TestBackfillLosesToAWriteDuringTheLowerRead(t *testing.T) {
 // A backfill whose upper-tier write is overtaken by a newer write must not
 // leave its older copy behind.
 func TestBackfillLosesToAWriteDuringTheUpperWrite(t *testing.T) {
+	inBothModes(t, testBackfillLosesToAWriteDuringTheUpperWrite)
+}
+
+func testBackfillLosesToAWriteDuringTheUpperWrite(t *testing.T, opts ...compose.Option) {
 	up, low := newProbe("up", nil), newProbe("low", nil)
-	b := mustNew(t, up, low)
+	b := mustNew(t, up, low, opts...)
 	low.put(t, "k", "old", time.Minute)
 	g := newGate()
 	up.beforeSet = func(_ context.Context, _ string, v []byte) {
@@ -109,12 +134,13 @@ func TestBackfillLosesToAWriteDuringTheUpperWrite(t *testing.T) {
 			g.hold()
 		}
 	}
-	if v, _, _ := get(t, b, "k"); v != "old" {
-		t.Fatalf("Get = %q", v)
-	}
+	got := getAsync(b, "k")
 	<-g.entered // the backfill is about to write "old" to the upper tier
 	set(t, b, "k", "new", time.Minute)
 	close(g.release)
+	if v := <-got; v != "old" {
+		t.Fatalf("Get = %q", v)
+	}
 	wait(t, b)
 	if v, _, ok := up.peek(t, "k"); ok && v != "new" {
 		t.Fatalf("upper holds %q after the write of %q", v, "new")
@@ -128,18 +154,22 @@ func TestBackfillLosesToAWriteDuringTheUpperWrite(t *testing.T) {
 }
 
 // A delete that runs while a backfill is on its way must win too.
-func TestBackfillLosesToADelete(t *testing.T) {
+func TestBackfillLosesToADelete(t *testing.T) { inBothModes(t, testBackfillLosesToADelete) }
+
+func testBackfillLosesToADelete(t *testing.T, opts ...compose.Option) {
 	up, low := newProbe("up", nil), newProbe("low", nil)
-	b := mustNew(t, up, low)
+	b := mustNew(t, up, low, opts...)
 	low.put(t, "k", "old", time.Minute)
 	g := newGate()
-	up.beforeSet = func(context.Context, string, []byte) { g.hold() }
-	get(t, b, "k")
+	var once sync.Once
+	up.beforeSet = func(context.Context, string, []byte) { once.Do(g.hold) }
+	got := getAsync(b, "k")
 	<-g.entered
 	if err := b.Delete(context.Background(), "k"); err != nil {
 		t.Fatal(err)
 	}
 	close(g.release)
+	<-got
 	wait(t, b)
 	if _, _, found := get(t, b, "k"); found {
 		t.Fatal("a deleted key came back through a backfill")
@@ -152,12 +182,16 @@ func TestBackfillLosesToADelete(t *testing.T) {
 // Many readers and one writer per key, concurrently: once everything has
 // settled, the upper tier never holds a value the lower tier does not.
 func TestBackfillConcurrentWritesStress(t *testing.T) {
+	inBothModes(t, testBackfillConcurrentWritesStress)
+}
+
+func testBackfillConcurrentWritesStress(t *testing.T, opts ...compose.Option) {
 	up, low := newProbe("up", nil), newProbe("low", nil)
 	jitter := func(context.Context, string, core.Entry, bool) {
 		time.Sleep(time.Duration(time.Now().UnixNano()%50) * time.Microsecond)
 	}
 	low.afterGet = jitter
-	b := mustNew(t, up, low)
+	b := mustNew(t, up, low, opts...)
 	const keys, writes, readers = 4, 200, 6
 	var stop atomic.Bool
 	var wg sync.WaitGroup

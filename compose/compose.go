@@ -47,6 +47,7 @@ type Backend struct {
 	read         ReadPolicy
 	write        WritePolicy
 	refill       RefillPolicy
+	inline       bool // backfills are written on the reader's goroutine
 	cap          time.Duration
 
 	off     *offload.Offloader
@@ -67,6 +68,7 @@ type Backend struct {
 var (
 	_ core.Backend       = (*Backend)(nil)
 	_ core.LocalGetter   = (*Backend)(nil)
+	_ core.InMemory      = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.Locker        = (*Backend)(nil)
@@ -154,6 +156,7 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		read:         cfg.read,
 		write:        cfg.write,
 		refill:       cfg.refill,
+		inline:       cfg.backfill == BackfillInline || cfg.backfill == BackfillAuto && inMemory(upper),
 		cap:          cfg.cap,
 		off:          cfg.off,
 		gens:         newGenerations(),
@@ -161,6 +164,15 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		defaultNames: defaults,
 	}
 }
+
+// inMemory reports whether b implements core.InMemory and says true.
+func inMemory(b core.Backend) bool {
+	m, ok := b.(core.InMemory)
+	return ok && m.InMemory()
+}
+
+// InMemory implements core.InMemory: true when both tiers are in memory.
+func (b *Backend) InMemory() bool { return inMemory(b.upper) && inMemory(b.lower) }
 
 // Upper returns the upper tier.
 func (b *Backend) Upper() core.Backend { return b.upper }

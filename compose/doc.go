@@ -39,7 +39,8 @@
 // and SetMany are always sequential.
 //
 // Refill (WithRefill): RefillAlways, the default, copies fresh lower-tier
-// hits into the upper tier (a backfill); RefillNever does not.
+// hits into the upper tier (a backfill); RefillNever does not. Where the
+// copy is written (WithBackfillMode): see below.
 //
 // # Freshness-bounded backfill
 //
@@ -58,15 +59,24 @@
 // and deletes its copy again if a write started before its upper-tier write
 // returned. The reasoning is in version.go.
 //
+// # Where backfills run
+//
+// A backfill into an upper tier that reports core.InMemory (l1/bigcache,
+// conformance/memory, a composition of such tiers) is written inline,
+// before Get returns: it is a copy under a lock, cheaper than handing it
+// to another goroutine, and needs no copy of the value. Any other upper
+// tier is backfilled on the offloader, so the reader never waits for it.
+// WithBackfillMode overrides the choice.
+//
 // # Background work
 //
-// Backfills, race losers and the concurrent side of parallel writes run on
-// an offload.Offloader: bounded concurrency (default 64 tasks), per-key
-// de-duplication of backfills, a per-task timeout (default 5 s), and drain
-// on Close. Pass one with WithOffloader to share or size it. When it is full a
-// backfill is dropped and counted (BackfillStats) — the caller is never
-// blocked — and a concurrent read or write runs on the caller's goroutine
-// instead. Nothing is queued, so nothing grows with load (the unbounded
+// Offloaded backfills, race losers and the concurrent side of parallel
+// writes run on an offload.Offloader: bounded concurrency (default 64
+// tasks), per-key de-duplication of backfills, a per-task timeout (default
+// 5 s), and drain on Close. Pass one with WithOffloader to share or size
+// it. When it is full a backfill is dropped and counted (BackfillStats) —
+// the caller is never blocked — and a concurrent read or write runs on the
+// caller's goroutine instead. Nothing is queued, so nothing grows with load (the unbounded
 // backfill channel of eko/gocache is what this avoids).
 //
 // # Capabilities and stats

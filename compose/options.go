@@ -81,7 +81,7 @@ type RefillPolicy uint8
 
 const (
 	// RefillAlways (the default) backfills the upper tier from every fresh
-	// lower-tier hit, in the background and bounded by freshness.
+	// lower-tier hit, bounded by freshness (where: see BackfillMode).
 	RefillAlways RefillPolicy = iota
 	// RefillNever never backfills; the upper tier only holds what Set wrote.
 	RefillNever
@@ -97,14 +97,42 @@ func (p RefillPolicy) String() string {
 	return "unknown"
 }
 
+// BackfillMode says where a backfill's upper-tier write runs.
+type BackfillMode uint8
+
+const (
+	// BackfillAuto (the default) writes inline when the upper tier reports
+	// core.InMemory, and on the offloader otherwise.
+	BackfillAuto BackfillMode = iota
+	// BackfillInline writes the copy on the reader's goroutine, before Get
+	// returns: no copy of the value, no task, no hand-off, but the reader
+	// waits for the upper-tier write.
+	BackfillInline
+	// BackfillOffloaded hands every backfill to the offloader (bounded,
+	// de-duplicated per key, dropped when it is full); the reader never waits
+	// for the upper tier.
+	BackfillOffloaded
+)
+
+var backfillNames = [...]string{BackfillAuto: "auto", BackfillInline: "inline", BackfillOffloaded: "offloaded"}
+
+// String returns the mode's name.
+func (m BackfillMode) String() string {
+	if int(m) < len(backfillNames) {
+		return backfillNames[m]
+	}
+	return "unknown"
+}
+
 // config is what the options set.
 type config struct {
-	read   ReadPolicy
-	write  WritePolicy
-	refill RefillPolicy
-	cap    time.Duration
-	off    *offload.Offloader
-	names  []string
+	read     ReadPolicy
+	write    WritePolicy
+	refill   RefillPolicy
+	backfill BackfillMode
+	cap      time.Duration
+	off      *offload.Offloader
+	names    []string
 }
 
 func newConfig(opts []Option) config {
@@ -146,6 +174,17 @@ func WithRefill(p RefillPolicy) Option {
 	return func(c *config) {
 		if int(p) < len(refillNames) {
 			c.refill = p
+		}
+	}
+}
+
+// WithBackfillMode sets where backfills are written (default BackfillAuto:
+// inline into an in-memory upper tier, offloaded otherwise). An unknown
+// value keeps the default.
+func WithBackfillMode(m BackfillMode) Option {
+	return func(c *config) {
+		if int(m) < len(backfillNames) {
+			c.backfill = m
 		}
 	}
 }

@@ -10,8 +10,9 @@ import (
 //
 // The interface is deliberately small (in the spirit of database/sql/driver):
 // richer behaviour is offered through the optional capability interfaces in
-// this package (TTLInspector, TTLRefresher, Locker, BatchGetter, BatchSetter,
-// StatsReporter, io.Closer), which the client discovers by type assertion.
+// this package (LocalGetter, InMemory, TTLInspector, TTLRefresher, Locker,
+// BatchGetter, BatchSetter, StatsReporter, io.Closer), which the client and
+// compose discover by type assertion.
 //
 // Contract, checked by the conformance module:
 //   - Keys arrive already validated and namespaced by the client; a backend may
@@ -112,6 +113,16 @@ func (f Freshness) Bound(wanted time.Duration) (ttl time.Duration, ok bool) {
 // the network. An error is treated as a local miss.
 type LocalGetter interface {
 	GetLocal(ctx context.Context, key string) (e Entry, found bool, err error)
+}
+
+// InMemory is an optional Backend capability: a backend whose InMemory
+// reports true keeps its entries in process memory and never performs I/O,
+// so its calls are cheap enough to make on a caller's goroutine. compose
+// writes backfills into such an upper tier inline (a copy under a lock)
+// instead of handing them to its offloader. A wrapper reports true only if
+// everything it wraps does.
+type InMemory interface {
+	InMemory() bool
 }
 
 // TTLInspector is an optional Backend capability: reading an entry's remaining

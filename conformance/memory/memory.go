@@ -130,6 +130,9 @@ func invalidTTL(op, key string, ttl time.Duration) error {
 	return &core.Error{Kind: core.KindInvalidInput, Op: "memory." + op, Key: key, Msg: "negative TTL " + ttl.String()}
 }
 
+// InMemory implements core.InMemory: everything is in a Go map.
+func (b *Backend) InMemory() bool { return true }
+
 // Get implements core.Backend.
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
 	if err := b.begin(ctx, "get", key); err != nil {

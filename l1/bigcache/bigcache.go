@@ -53,6 +53,7 @@ var (
 	_ core.Backend       = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
 	_ core.LocalGetter   = (*Backend)(nil)
+	_ core.InMemory      = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
 )
@@ -196,6 +197,11 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
 	return b.Get(ctx, key)
 }
+
+// InMemory implements core.InMemory: entries live in bigcache's shards, in
+// process, and no call performs I/O. A composition over another tier
+// therefore writes its backfills into this backend inline.
+func (b *Backend) InMemory() bool { return true }
 
 // read is Get's lookup for the backend's own use (TTL, Expire): it keeps
 // those reads out of the hit/miss statistics. It returns the stored bytes,

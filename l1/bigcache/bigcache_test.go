@@ -305,3 +305,13 @@ func BenchmarkGetParallel(b *testing.B) {
 		}
 	})
 }
+
+// The backend declares itself in memory, so that a composition over
+// another tier writes its backfills into it inline (compose.BackfillAuto).
+func TestInMemory(t *testing.T) {
+	var be core.Backend = newBackend(t)
+	m, ok := be.(core.InMemory)
+	if !ok || !m.InMemory() {
+		t.Fatalf("l1/bigcache does not report core.InMemory (ok=%v)", ok)
+	}
+}

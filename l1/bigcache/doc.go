@@ -37,7 +37,9 @@
 //
 // # Capabilities
 //
-// Backend implements core.Backend, core.LocalGetter, core.TTLInspector,
-// core.TTLRefresher, core.StatsReporter (one tier named "bigcache") and io.Closer. It does not
-// implement core.Locker: an in-process lock is not a distributed one.
+// Backend implements core.Backend, core.LocalGetter, core.InMemory,
+// core.TTLInspector, core.TTLRefresher, core.StatsReporter (one tier named
+// "bigcache") and io.Closer. It does not implement core.Locker: an
+// in-process lock is not a distributed one. Being InMemory, it receives a
+// composition's backfills inline (see compose.BackfillMode).
 package bigcache

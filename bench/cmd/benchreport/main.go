@@ -7,6 +7,12 @@
 //     every row of L1Hit, L2Hit and Set;
 //   - a Redis hit through cachekit costs at most 5 % more than raw go-redis
 //     GET + decode (L2Hit, lib=raw);
+//
+// For L2Hit and Set, when the paired rows (L2HitPaired, SetPaired: each
+// library alternating op by op with raw, reporting vs-raw-%) are in the
+// input, the verdicts use them: a library beats a peer when its overhead
+// over raw is smaller, and the Redis-hit overhead is L2HitPaired's
+// vs-raw-%. Without them, the separate rows' medians decide;
 //   - exactly one load per stampede (Stampede, loads/op);
 //   - an L1 hit allocates no more than go-redis/cache's.
 //
@@ -62,6 +68,7 @@ var units = []struct{ unit, title string }{
 	{"B/op", "bytes allocated per op (median)"},
 	{"loads/op", "loads per op (median)"},
 	{"redis-cmds/op", "Redis commands per op (median)"},
+	{"vs-raw-%", "paired rows: overhead over raw measured in the same loop (median, %)"},
 }
 
 // results holds the samples: row ("L1Hit/size=100B") → lib → unit → values.
@@ -222,6 +229,8 @@ func (r *results) anyNonZero(rows, cols []string, unit string) bool {
 // format prints a value of unit compactly.
 func format(v float64, unit string) string {
 	switch unit {
+	case "vs-raw-%":
+		return strconv.FormatFloat(v, 'f', 1, 64) + " %"
 	case "sec/op":
 		switch {
 		case v < 1e-6:
@@ -260,7 +269,14 @@ func (r *results) targets() []verdict {
 			continue
 		}
 		for _, row := range r.rows {
-			bench, _, _ := strings.Cut(row, "/")
+			bench, size, _ := strings.Cut(row, "/")
+			if bench == "L2HitPaired" || bench == "SetPaired" {
+				r.pairedTargets(&out, ck, row, strings.TrimSuffix(bench, "Paired")+"/"+size)
+				continue
+			}
+			if (bench == "L2Hit" || bench == "Set") && r.hasRow(bench+"Paired/"+size, ck) {
+				continue // the paired row decides
+			}
 			switch bench {
 			case "L1Hit", "L2Hit", "Set":
 				if v, ok := r.median(row, ck, "sec/op"); ok {
@@ -305,6 +321,39 @@ func (r *results) targets() []verdict {
 		}
 	}
 	return out
+}
+
+// hasRow reports whether row has results for lib.
+func (r *results) hasRow(row, lib string) bool {
+	_, ok := r.median(row, lib, "vs-raw-%")
+	return ok
+}
+
+// pairedTargets checks the L2Hit and Set targets of ck on a paired row
+// (named after the unpaired row it stands for): faster than each peer means
+// a smaller overhead over raw in the same kind of loop.
+func (r *results) pairedTargets(out *[]verdict, ck, row, plain string) {
+	over, ok := r.median(row, ck, "vs-raw-%")
+	if !ok {
+		return
+	}
+	best, bestLib, pass := math.Inf(1), "", true
+	for _, p := range peers {
+		if pv, ok := r.median(row, p, "vs-raw-%"); ok {
+			if pv < best {
+				best, bestLib = pv, p
+			}
+			pass = pass && over < pv
+		}
+	}
+	if bestLib != "" {
+		*out = append(*out, verdict{"faster than both peers", plain + " " + ck + " (paired)",
+			fmt.Sprintf("%+.1f %% over raw vs %s %+.1f %%", over, bestLib, best), pass})
+	}
+	if strings.HasPrefix(row, "L2HitPaired") {
+		*out = append(*out, verdict{"Redis-hit overhead ≤ 5 % over raw", plain + " " + ck + " (paired)",
+			fmt.Sprintf("%+.1f %% (same loop)", over), over <= 5})
+	}
 }
 
 func (r *results) writeTargets(w io.Writer) {
