@@ -187,8 +187,11 @@ func (c *Client) StorageKey(key string) (string, error) {
 // which is not an error. Stored bytes that do not decode (or, with
 // encryption, do not authenticate) are an error — never a silent miss.
 //
-// With WithObjectCache, a hit may be answered from the object cache: the
-// value returned is then shared with other callers (see WithObjectCache).
+// Without WithObjectCache every call returns a value of its own, decoded
+// from the stored bytes: nothing in it is shared with the backend or with
+// other callers. With WithObjectCache, a hit may be answered from the object
+// cache: the value returned is then shared with other callers (see
+// WithObjectCache).
 func Get[T any](ctx context.Context, c *Client, key string) (T, bool, error) {
 	if c.sh.objects != nil {
 		if err := ValidateKey(key); err != nil {

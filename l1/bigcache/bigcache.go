@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,10 +242,51 @@ func (b *Backend) dropExpired(key string) {
 	}
 }
 
-// bufPool holds write buffers (header + value) for values up to poolMax.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+// Write buffers (header + value) come from pools by size class: powers of
+// two from 1 KiB to 4 MiB, one sync.Pool each, so that a large value neither
+// allocates its buffer on every write nor makes small writes hold a large
+// buffer. Larger entries (bigger than any default shard) allocate.
+const (
+	minClassShift = 10
+	maxClassShift = 22
+)
 
-const poolMax = 64 << 10
+var bufPools [maxClassShift - minClassShift + 1]sync.Pool
+
+// sizeClass returns the pool class of an n-byte buffer, or -1 above the
+// largest class.
+func sizeClass(n int) int {
+	switch {
+	case n <= 1<<minClassShift:
+		return 0
+	case n > 1<<maxClassShift:
+		return -1
+	}
+	return bits.Len(uint(n-1)) - minClassShift
+}
+
+// getBuf returns an empty buffer of capacity at least n and its class (-1:
+// not pooled).
+func getBuf(n int) (*[]byte, int) {
+	c := sizeClass(n)
+	if c < 0 {
+		b := make([]byte, 0, n)
+		return &b, -1
+	}
+	if pb, ok := bufPools[c].Get().(*[]byte); ok {
+		return pb, c
+	}
+	b := make([]byte, 0, 1<<(c+minClassShift))
+	return &b, c
+}
+
+// putBuf gives a buffer from getBuf back.
+func putBuf(pb *[]byte, c int) {
+	if c >= 0 {
+		*pb = (*pb)[:0]
+		bufPools[c].Put(pb)
+	}
+}
 
 // Set implements core.Backend. ttl == core.NoExpiry stores the entry
 // without expiry; a negative ttl is a *core.Error of KindInvalidInput.
@@ -259,27 +301,14 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	if ttl > 0 {
 		exp = b.now() + int64(ttl)
 	}
-	n := headerSize + len(value)
-	var (
-		pb  *[]byte
-		buf []byte
-	)
-	if n <= poolMax {
-		pb = bufPool.Get().(*[]byte)
-		buf = (*pb)[:0]
-	} else {
-		buf = make([]byte, 0, n)
-	}
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(exp))
+	pb, class := getBuf(headerSize + len(value))
+	buf := binary.LittleEndian.AppendUint64((*pb)[:0], uint64(exp))
 	buf = append(buf, value...)
 	mu := b.stripe(key)
 	mu.Lock()
-	err := b.c.Set(key, buf)
+	err := b.c.Set(key, buf) // bigcache copies the entry into its shard
 	mu.Unlock()
-	if pb != nil {
-		*pb = buf[:0]
-		bufPool.Put(pb)
-	}
+	putBuf(pb, class)
 	if err != nil {
 		return classifySetError(key, err)
 	}
