@@ -85,6 +85,7 @@ const (
 	libCachekit     = "cachekit"         // core client over compose(l1/bigcache → backend/redis)
 	libObjects      = "cachekit-objects" // the same with core.WithObjectCache
 	libEncrypted    = "cachekit-enc"     // the same with a crypto encryptor (secure preset)
+	libNoFresh      = "cachekit-nofresh" // the same as cachekit, Redis read by bare GET (opt-in; paired rows only)
 	libGocache      = "gocache"          // eko/gocache chain(bigcache → redis) + marshaler; loadable for GetOrLoad
 	libGocacheAside = "gocache-aside"    // the same, GetOrLoad as cache-aside (Get, load, Set)
 	libRedisCache   = "goredis-cache"    // go-redis/cache: TinyLFU + Redis
@@ -114,6 +115,8 @@ func newLib(tb testing.TB, name string, srv *server, o libOptions) lib {
 		l = newCachekit(tb, srv.rdb, cachekitConfig{objects: true}, o.load)
 	case libEncrypted:
 		l = newCachekit(tb, srv.rdb, cachekitConfig{encrypted: true}, o.load)
+	case libNoFresh:
+		l = newCachekit(tb, srv.rdb, cachekitConfig{noFreshness: true}, o.load)
 	case libGocache, libGocacheAside:
 		l = newGocache(tb, srv.rdb, name == libGocacheAside, o.load)
 	case libRedisCache:
@@ -162,6 +165,9 @@ type cachekitConfig struct {
 	// encrypted seals every value with the crypto encryptor (secure preset):
 	// both tiers hold ciphertext.
 	encrypted bool
+	// noFreshness reads Redis with a bare GET (backend/redis
+	// WrapNoFreshness): L1 copies bounded by the compose cap, not the PTTL.
+	noFreshness bool
 }
 
 // clientOptions are the core options of a configuration. The encryptor, if
@@ -184,7 +190,7 @@ func (cfg cachekitConfig) clientOptions() ([]core.Option, *crypto.Encryptor, err
 
 // cachekitLib is a core.Client over compose.New(l1/bigcache, backend/redis)
 // with compose's defaults: sequential read, write-through (Redis first),
-// freshness-bounded backfill of Redis hits into the L1 on the offloader.
+// freshness-bounded backfill of Redis hits into the L1, written inline.
 type cachekitLib struct {
 	l1    *bigcache.Backend
 	stack *compose.Backend
@@ -207,7 +213,11 @@ func newCachekit(tb testing.TB, rdb goredis.UniversalClient, cfg cachekitConfig,
 	if err != nil {
 		tb.Fatal(err)
 	}
-	stack, err := compose.New(l1, redisbackend.Wrap(rdb))
+	var wrapOpts []redisbackend.WrapOption
+	if cfg.noFreshness {
+		wrapOpts = append(wrapOpts, redisbackend.WrapNoFreshness())
+	}
+	stack, err := compose.New(l1, redisbackend.Wrap(rdb, wrapOpts...))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // pairedLibs are the libraries the paired rows pair with raw.
-var pairedLibs = []string{libCachekit, libEncrypted, libGocache, libRedisCache}
+var pairedLibs = []string{libCachekit, libEncrypted, libNoFresh, libGocache, libRedisCache}
 
 // The paired rows (L2HitPaired, SetPaired) measure one library and raw in
 // the same loop: the two alternate op by op (who goes first alternates

@@ -34,6 +34,11 @@ func TestConformanceSingle(t *testing.T) {
 	t.Run("script", func(t *testing.T) {
 		conformance.RunBackend(t, harness(redis.Options{URL: r.URL(), GetScript: true}))
 	})
+	t.Run("no-freshness", func(t *testing.T) {
+		h := harness(redis.Options{URL: r.URL(), NoFreshness: true})
+		h.NoFreshness = true
+		conformance.RunBackend(t, h)
+	})
 }
 
 func TestConformanceCluster(t *testing.T) {

@@ -15,7 +15,10 @@
 //   - Get: GET and PTTL in one round trip, so that every hit reports its
 //     remaining freshness (core.Freshness): a pipeline of the two commands by
 //     default, or one server-side Lua script (Options.GetScript: atomic, but
-//     slower; see the benchmarks in this package).
+//     slower; see the benchmarks in this package). With Options.NoFreshness
+//     (WrapNoFreshness for Wrap), a bare GET and unknown freshness instead:
+//     half the commands, but upper-tier copies are then bounded by their
+//     own TTL, not by the key's.
 //   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
 //   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
 //   - core.Locker: compatible with the other CacheKit SDKs: the lock of key

@@ -25,6 +25,7 @@ type Backend struct {
 	desc      string      // mode and addresses, for String
 	secrets   *secretList // scrubbed from error messages; a pointer, so that no formatting of a Backend prints them
 	useScript bool        // Get by Lua script, not pipeline
+	valueOnly bool        // Get by bare GET, freshness unknown (Options.NoFreshness)
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -58,14 +59,26 @@ func New(opts Options) (*Backend, error) {
 	}
 	b := newBackend(goredis.NewUniversalClient(u), true, mode+" "+strings.Join(u.Addrs, ","))
 	b.secrets = &secretList{secretsOf(opts)}
-	b.useScript = opts.GetScript
+	b.useScript = opts.GetScript && !opts.NoFreshness
+	b.valueOnly = opts.NoFreshness
 	return b, nil
+}
+
+// WrapOption configures Wrap.
+type WrapOption func(*Backend)
+
+// WrapGetScript is Options.GetScript for Wrap.
+func WrapGetScript() WrapOption { return func(b *Backend) { b.useScript = !b.valueOnly } }
+
+// WrapNoFreshness is Options.NoFreshness for Wrap.
+func WrapNoFreshness() WrapOption {
+	return func(b *Backend) { b.valueOnly, b.useScript = true, false }
 }
 
 // Wrap returns a Backend on a client the caller already has (a *Client,
 // *ClusterClient, or Sentinel failover client). The caller keeps ownership:
 // Backend.Close does not close c.
-func Wrap(c goredis.UniversalClient) *Backend {
+func Wrap(c goredis.UniversalClient, opts ...WrapOption) *Backend {
 	mode := "client"
 	switch c.(type) {
 	case *goredis.ClusterClient:
@@ -73,7 +86,13 @@ func Wrap(c goredis.UniversalClient) *Backend {
 	case *goredis.Client:
 		mode = "single client"
 	}
-	return newBackend(c, false, mode)
+	b := newBackend(c, false, mode)
+	for _, o := range opts {
+		if o != nil {
+			o(b)
+		}
+	}
+	return b
 }
 
 func newBackend(c goredis.UniversalClient, owned bool, desc string) *Backend {
@@ -148,7 +167,7 @@ if not v then return false end
 return {v, redis.call('PTTL', KEYS[1])}`)
 
 // Get returns key's value and its remaining freshness (PTTL), in one round
-// trip.
+// trip; with NoFreshness, the value alone (one GET, freshness unknown).
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
 	const op = "redis.get"
 	if err := b.start(ctx, op, key); err != nil {
@@ -159,9 +178,12 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		found bool
 		err   error
 	)
-	if b.useScript {
+	switch {
+	case b.valueOnly:
+		e, found, err = fromGet(b.c.Get(ctx, key))
+	case b.useScript:
 		e, found, err = fromScript(getScript.Run(ctx, b.c, []string{key}))
-	} else {
+	default:
 		var g *goredis.StringCmd
 		var p *goredis.DurationCmd
 		if g, p, err = getPipelined(ctx, b.c, key); err == nil {
@@ -173,6 +195,21 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 	}
 	b.stats.count(found)
 	return e, found, nil
+}
+
+// fromGet reads the reply of a bare GET: the value, freshness unknown.
+func fromGet(g *goredis.StringCmd) (core.Entry, bool, error) {
+	v, err := g.Bytes()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return core.Entry{}, false, nil
+	case err != nil:
+		return core.Entry{}, false, err
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return core.Entry{Value: v}, true, nil
 }
 
 // getPipelined sends GET and PTTL of key as one pipeline.
@@ -380,7 +417,7 @@ func (b *Backend) Unlock(ctx context.Context, key, token string) (bool, error) {
 }
 
 // GetMany reads keys in one pipeline (split by node in a cluster), each with
-// its remaining freshness.
+// its remaining freshness (with NoFreshness: GETs alone, freshness unknown).
 func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResult, error) {
 	const op = "redis.getmany"
 	if err := b.start(ctx, op, ""); err != nil {
@@ -392,7 +429,13 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 	}
 	p := b.c.Pipeline()
 	var read func(i int) (core.Entry, bool, error)
-	if b.useScript {
+	if b.valueOnly {
+		gets := make([]*goredis.StringCmd, len(keys))
+		for i, k := range keys {
+			gets[i] = p.Get(ctx, k)
+		}
+		read = func(i int) (core.Entry, bool, error) { return fromGet(gets[i]) }
+	} else if b.useScript {
 		// EVALSHA in a pipeline: load the script once if the server lost it.
 		cmds := make([]*goredis.Cmd, len(keys))
 		for i, k := range keys {

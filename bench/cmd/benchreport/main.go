@@ -56,7 +56,7 @@ func main() {
 }
 
 // libOrder is the column order; libraries not listed follow, sorted.
-var libOrder = []string{"cachekit", "cachekit-objects", "cachekit-enc", "gocache", "gocache-aside", "goredis-cache", "raw"}
+var libOrder = []string{"cachekit", "cachekit-objects", "cachekit-enc", "cachekit-nofresh", "gocache", "gocache-aside", "goredis-cache", "raw"}
 
 // peers are the libraries cachekit must beat.
 var peers = []string{"gocache", "goredis-cache"}
@@ -264,7 +264,7 @@ type verdict struct {
 // that has results (the encrypted one against the peers' plaintext rows).
 func (r *results) targets() []verdict {
 	var out []verdict
-	for _, ck := range []string{"cachekit", "cachekit-objects", "cachekit-enc"} {
+	for _, ck := range []string{"cachekit", "cachekit-objects", "cachekit-enc", "cachekit-nofresh"} {
 		if !r.libs[ck] {
 			continue
 		}

@@ -1,0 +1,125 @@
+package redis_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	redis "github.com/cachekit-io/cachekit-go/backend/redis"
+	"github.com/cachekit-io/cachekit-go/conformance/rig"
+	"github.com/cachekit-io/cachekit-go/core"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// cmdLog is a go-redis hook that records the names of the commands sent.
+type cmdLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *cmdLog) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (l *cmdLog) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		l.add(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (l *cmdLog) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		for _, c := range cmds {
+			l.add(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (l *cmdLog) add(c goredis.Cmder) {
+	l.mu.Lock()
+	l.names = append(l.names, c.Name())
+	l.mu.Unlock()
+}
+
+// take returns the names logged since the last take.
+func (l *cmdLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.names
+	l.names = nil
+	return n
+}
+
+var _ goredis.Hook = (*cmdLog)(nil)
+
+// What each read mode sends, and what its hits report: the default GET+PTTL
+// with known freshness, GetScript one EVALSHA, NoFreshness (which overrides
+// GetScript) a bare GET with unknown freshness — by New and by Wrap alike.
+func TestReadModes(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	c := goredis.NewClient(&goredis.Options{Addr: r.Addr})
+	defer c.Close()
+	log := &cmdLog{}
+	c.AddHook(log)
+	cases := []struct {
+		name      string
+		b         *redis.Backend
+		get, many []string
+		known     bool
+	}{
+		{"default", redis.Wrap(c), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
+		{"script", redis.Wrap(c, redis.WrapGetScript()), []string{"evalsha"}, []string{"evalsha", "evalsha"}, true},
+		{"no freshness", redis.Wrap(c, redis.WrapNoFreshness()), []string{"get"}, []string{"get", "get"}, false},
+		{"no freshness wins over script", redis.Wrap(c, redis.WrapGetScript(), redis.WrapNoFreshness()), []string{"get"}, []string{"get", "get"}, false},
+		{"nil option ignored", redis.Wrap(c, nil), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
+	}
+	if err := c.Set(ctx, "rm:k", "v", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, _ = tc.b.Get(ctx, "rm:k") // a script's first run may need EVAL
+			log.take()
+			e, found, err := tc.b.Get(ctx, "rm:k")
+			if err != nil || !found || string(e.Value) != "v" {
+				t.Fatalf("Get = %q %v %v", e.Value, found, err)
+			}
+			if e.Freshness.Known != tc.known || (tc.known && e.Freshness.FreshFor <= 0) {
+				t.Errorf("freshness %+v, want known=%v", e.Freshness, tc.known)
+			}
+			if got := log.take(); !slices.Equal(got, tc.get) {
+				t.Errorf("Get sent %v, want %v", got, tc.get)
+			}
+			if _, found, err := tc.b.Get(ctx, "rm:missing"); found || err != nil {
+				t.Errorf("Get of a missing key = %v %v", found, err)
+			}
+			log.take()
+			res, err := tc.b.GetMany(ctx, []string{"rm:k", "rm:missing"})
+			if err != nil || !res[0].Found || string(res[0].Entry.Value) != "v" || res[1].Found {
+				t.Fatalf("GetMany = %+v %v", res, err)
+			}
+			if res[0].Entry.Freshness.Known != tc.known {
+				t.Errorf("GetMany freshness %+v, want known=%v", res[0].Entry.Freshness, tc.known)
+			}
+			if got := log.take(); !slices.Equal(got, tc.many) {
+				t.Errorf("GetMany sent %v, want %v", got, tc.many)
+			}
+			// TTL still reads the key's TTL in every mode.
+			if ttl, found, err := tc.b.TTL(ctx, "rm:k"); err != nil || !found || ttl <= 0 {
+				t.Errorf("TTL = %v %v %v", ttl, found, err)
+			}
+		})
+	}
+	// Options.NoFreshness does the same through New.
+	b, err := redis.New(redis.Options{URL: r.URL(), NoFreshness: true, GetScript: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if e, found, err := b.Get(ctx, "rm:k"); err != nil || !found || e.Freshness != core.UnknownFreshness {
+		t.Fatalf("New(NoFreshness).Get = %+v %v %v", e, found, err)
+	}
+}
