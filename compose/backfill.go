@@ -60,46 +60,46 @@ func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word u
 		return
 	}
 	fresh := e.Freshness.Known && !e.Freshness.NoExpiry
+	value := e.Value
+	if value == nil {
+		value = []byte{}
+	}
 	if b.inline {
 		// Set does not retain the value (core.Backend's contract), so the
 		// caller's slice is passed as it is.
-		if fresh {
-			if ttl -= time.Since(readAt); ttl <= 0 {
-				b.bf.skipped.Add(1)
-				return
-			}
-		}
 		if ctx.Err() != nil {
 			b.bf.skipped.Add(1)
 			return
 		}
-		v := e.Value
-		if v == nil {
-			v = []byte{}
+		if t, ok := b.copyTTL(ttl, fresh, readAt); ok {
+			b.applyBackfill(ctx, key, value, t, word)
 		}
-		b.applyBackfill(ctx, key, v, ttl, word)
 		return
 	}
-	value := bytes.Clone(e.Value) // the caller owns e.Value
-	if value == nil {
-		value = []byte{}
-	}
+	value = bytes.Clone(value) // the caller owns e.Value
 	out := b.off.Submit(ctx, b.prefix+key, func(ctx context.Context) {
-		t := ttl
-		if fresh {
-			// The lower tier's promise runs from its read, not from now.
-			if t -= time.Since(readAt); t <= 0 {
-				b.bf.skipped.Add(1)
-				return
-			}
+		if t, ok := b.copyTTL(ttl, fresh, readAt); ok {
+			b.applyBackfill(ctx, key, value, t, word)
 		}
-		b.applyBackfill(ctx, key, value, t, word)
 	})
 	if out != offload.Accepted {
 		b.bf.dropped.Add(1)
 		return
 	}
 	b.bf.submitted.Add(1)
+}
+
+// copyTTL is the TTL a backfilled copy may still have: a fresh value's
+// promise runs from the lower tier's read at readAt, not from now. When
+// nothing is left it counts a skip and returns false.
+func (b *Backend) copyTTL(ttl time.Duration, fresh bool, readAt time.Time) (time.Duration, bool) {
+	if fresh {
+		if ttl -= time.Since(readAt); ttl <= 0 {
+			b.bf.skipped.Add(1)
+			return 0, false
+		}
+	}
+	return ttl, true
 }
 
 // applyBackfill writes one backfilled copy, unless a write of key started

@@ -189,16 +189,10 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 	}
 	if len(fills) > 0 {
 		out := b.off.Submit(ctx, "", func(ctx context.Context) {
-			elapsed := time.Since(readAt)
 			for _, f := range fills {
-				t := f.ttl
-				if f.fresh {
-					if t -= elapsed; t <= 0 {
-						b.bf.skipped.Add(1)
-						continue
-					}
+				if t, ok := b.copyTTL(f.ttl, f.fresh, readAt); ok {
+					b.applyBackfill(ctx, f.key, f.value, t, f.word)
 				}
-				b.applyBackfill(ctx, f.key, f.value, t, f.word)
 			}
 		})
 		if out != offload.Accepted {
