@@ -29,7 +29,7 @@ func Example() {
 	e, found, _ := stack.Get(ctx, "user:42") // L1 miss, L2 hit, L1 backfilled
 	fmt.Println(string(e.Value), found)
 
-	_ = stack.Wait(ctx) // backfills run in the background
+	_ = stack.Wait(ctx) // an in-memory L1 is backfilled inline; other tiers in the background
 	ttl, _, _ := l1.TTL(ctx, "user:42")
 	fmt.Println("L1 copy bounded:", ttl <= 10*time.Second)
 
@@ -57,4 +57,27 @@ func ExampleNew() {
 	_ = stack.Set(context.Background(), "k", []byte("v"), time.Minute)
 	fmt.Println(stack.Stats()[0].Name, stack.Stats()[1].Name)
 	// Output: compose.local compose.shared
+}
+
+// Backfills into an in-memory upper tier (core.InMemory: l1/bigcache,
+// memory) are written before Get returns; any other upper tier is
+// backfilled on the offloader. WithBackfillMode overrides the choice.
+func ExampleWithBackfillMode() {
+	ctx := context.Background()
+	for _, mode := range []compose.BackfillMode{compose.BackfillAuto, compose.BackfillOffloaded} {
+		l1, l2 := memory.New(), memory.New()
+		stack, err := compose.New(l1, l2, compose.WithBackfillMode(mode))
+		if err != nil {
+			panic(err)
+		}
+		_ = l2.Set(ctx, "k", []byte("v"), time.Minute)
+		_, _, _ = stack.Get(ctx, "k")
+		submitted := stack.BackfillStats().Submitted // handed to the offloader
+		_ = stack.Wait(ctx)
+		fmt.Printf("%s: submitted=%d applied=%d\n", mode, submitted, stack.BackfillStats().Applied)
+		_ = stack.Close()
+	}
+	// Output:
+	// auto: submitted=0 applied=1
+	// offloaded: submitted=1 applied=1
 }
