@@ -274,7 +274,7 @@ func (r *results) targets() []verdict {
 				r.pairedTargets(&out, ck, row, strings.TrimSuffix(bench, "Paired")+"/"+size)
 				continue
 			}
-			if (bench == "L2Hit" || bench == "Set") && r.hasRow(bench+"Paired/"+size, ck) {
+			if (bench == "L2Hit" || bench == "Set") && r.hasPaired(bench+"Paired/"+size, ck) {
 				continue // the paired row decides
 			}
 			switch bench {
@@ -323,8 +323,8 @@ func (r *results) targets() []verdict {
 	return out
 }
 
-// hasRow reports whether row has results for lib.
-func (r *results) hasRow(row, lib string) bool {
+// hasPaired reports whether the paired row has an overhead (vs-raw-%) for lib.
+func (r *results) hasPaired(row, lib string) bool {
 	_, ok := r.median(row, lib, "vs-raw-%")
 	return ok
 }
