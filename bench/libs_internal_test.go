@@ -99,6 +99,37 @@ func TestLibs(t *testing.T) {
 	}
 }
 
+// TestRedisOnlyLibs: without an in-process tier every read reaches Redis,
+// with one command (a GET) for every library: cachekit's client reads
+// backend/redis through core.ValueGetter, without the PTTL.
+func TestRedisOnlyLibs(t *testing.T) {
+	ctx := context.Background()
+	srv := miniRedis(t)
+	for _, name := range redisOnlyLibs {
+		t.Run(name, func(t *testing.T) {
+			srv.flush(t)
+			l := newLib(t, name, srv, libOptions{redisOnly: true})
+			l.Warm() // nothing to fill
+			if err := l.Set(ctx, "k", sample); err != nil {
+				t.Fatal(err)
+			}
+			l.Settle()
+			l.Drop([]string{"k"}) // nothing to drop
+			l.Resume()
+			for i := range 3 {
+				before := srv.commands(t)
+				got, found, err := l.Get(ctx, "k")
+				if err != nil || !found || !reflect.DeepEqual(got, sample) {
+					t.Fatalf("read %d: found=%v err=%v", i, found, err)
+				}
+				if d := srv.commands(t) - before; d != 1 {
+					t.Errorf("read %d sent %d Redis commands, want 1", i, d)
+				}
+			}
+		})
+	}
+}
+
 // TestSingleFlight: the libraries with single-flight load a stampeded cold
 // key once (gocache-aside, cache-aside, has none and is not checked).
 func TestSingleFlight(t *testing.T) {

@@ -98,6 +98,10 @@ type libOptions struct {
 	// rawL1 gives the raw stack an L1 (bigcache); without it, raw is go-redis
 	// and a shamaton encode/decode alone.
 	rawL1 bool
+	// redisOnly builds every library without its in-process tier: a client
+	// straight over Redis (the RedisHitPaired row). Drop and Warm then do
+	// nothing.
+	redisOnly bool
 }
 
 // newLib builds the named library's stack over srv's client. It is closed
@@ -110,19 +114,19 @@ func newLib(tb testing.TB, name string, srv *server, o libOptions) lib {
 	var l lib
 	switch name {
 	case libCachekit:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{}, o.load)
+		l = newCachekit(tb, srv.rdb, cachekitConfig{redisOnly: o.redisOnly}, o.load)
 	case libObjects:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{objects: true}, o.load)
+		l = newCachekit(tb, srv.rdb, cachekitConfig{objects: true, redisOnly: o.redisOnly}, o.load)
 	case libEncrypted:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{encrypted: true}, o.load)
+		l = newCachekit(tb, srv.rdb, cachekitConfig{encrypted: true, redisOnly: o.redisOnly}, o.load)
 	case libNoFresh:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{noFreshness: true}, o.load)
+		l = newCachekit(tb, srv.rdb, cachekitConfig{noFreshness: true, redisOnly: o.redisOnly}, o.load)
 	case libGocache, libGocacheAside:
-		l = newGocache(tb, srv.rdb, name == libGocacheAside, o.load)
+		l = newGocache(tb, srv.rdb, name == libGocacheAside, o.redisOnly, o.load)
 	case libRedisCache:
-		l = newRedisCache(srv.rdb, o.load)
+		l = newRedisCache(srv.rdb, o.redisOnly, o.load)
 	case libRaw:
-		l = newRaw(tb, srv.rdb, o.rawL1, o.load)
+		l = newRaw(tb, srv.rdb, o.rawL1 && !o.redisOnly, o.load)
 	default:
 		tb.Fatalf("unknown lib %q", name)
 	}
@@ -168,6 +172,9 @@ type cachekitConfig struct {
 	// noFreshness reads Redis with a bare GET (backend/redis
 	// WrapNoFreshness): L1 copies bounded by the compose cap, not the PTTL.
 	noFreshness bool
+	// redisOnly puts the client straight over backend/redis: no L1, no
+	// composition.
+	redisOnly bool
 }
 
 // clientOptions are the core options of a configuration. The encryptor, if
@@ -192,8 +199,9 @@ func (cfg cachekitConfig) clientOptions() ([]core.Option, *crypto.Encryptor, err
 // with compose's defaults: sequential read, write-through (Redis first),
 // freshness-bounded backfill of Redis hits into the L1, written inline.
 type cachekitLib struct {
-	l1    *bigcache.Backend
-	stack *compose.Backend
+	l1    *bigcache.Backend // nil: redisOnly
+	stack *compose.Backend  // nil: redisOnly
+	be    core.Backend      // the client's backend: stack, or backend/redis
 	opts  []core.Option
 	enc   *crypto.Encryptor
 	c     *core.Client
@@ -209,23 +217,26 @@ func newCachekit(tb testing.TB, rdb goredis.UniversalClient, cfg cachekitConfig,
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l1, err := bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var wrapOpts []redisbackend.WrapOption
 	if cfg.noFreshness {
 		wrapOpts = append(wrapOpts, redisbackend.WrapNoFreshness())
 	}
-	stack, err := compose.New(l1, redisbackend.Wrap(rdb, wrapOpts...))
-	if err != nil {
+	l := &cachekitLib{opts: opts, enc: enc, load: load, fresh: cfg.objects}
+	var be core.Backend = redisbackend.Wrap(rdb, wrapOpts...)
+	if !cfg.redisOnly {
+		if l.l1, err = bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards)); err != nil {
+			tb.Fatal(err)
+		}
+		if l.stack, err = compose.New(l.l1, be); err != nil {
+			tb.Fatal(err)
+		}
+		be = l.stack
+	}
+	l.be = be
+	if l.c, err = core.New(be, opts...); err != nil {
 		tb.Fatal(err)
 	}
-	c, err := core.New(stack, opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &cachekitLib{l1: l1, stack: stack, opts: opts, enc: enc, c: c, load: load, fresh: cfg.objects}
+	return l
 }
 
 func (l *cachekitLib) Get(ctx context.Context, key string) (Profile, bool, error) {
@@ -243,17 +254,21 @@ func (l *cachekitLib) GetOrLoad(ctx context.Context, key string) (Profile, error
 func (l *cachekitLib) Settle() {
 	ctx := context.Background()
 	_ = l.c.Wait(ctx)
-	_ = l.stack.Wait(ctx)
+	if l.stack != nil {
+		_ = l.stack.Wait(ctx)
+	}
 }
 
 func (l *cachekitLib) Drop(keys []string) {
 	ctx := context.Background()
-	for _, k := range keys {
-		_ = l.l1.Delete(ctx, k)
+	if l.l1 != nil {
+		for _, k := range keys {
+			_ = l.l1.Delete(ctx, k)
+		}
 	}
 	if l.fresh { // the object cache has no purge but Close: a new client
 		_ = l.c.Close()
-		c, err := core.New(l.stack, l.opts...)
+		c, err := core.New(l.be, l.opts...)
 		if err != nil {
 			panic(err)
 		}
@@ -264,12 +279,16 @@ func (l *cachekitLib) Drop(keys []string) {
 func (l *cachekitLib) Resume() {}
 
 func (l *cachekitLib) Warm() {
-	fill(func(k string, v []byte) { _ = l.l1.Set(context.Background(), k, v, ttl) })
+	if l.l1 != nil {
+		fill(func(k string, v []byte) { _ = l.l1.Set(context.Background(), k, v, ttl) })
+	}
 }
 
 func (l *cachekitLib) Close() {
 	_ = l.c.Close()
-	_ = l.stack.Close() // closes the L1; the wrapped Redis client stays open
+	if l.stack != nil {
+		_ = l.stack.Close() // closes the L1; the wrapped Redis client stays open
+	}
 	if l.enc != nil {
 		_ = l.enc.Close()
 	}
@@ -283,7 +302,7 @@ func (l *cachekitLib) Close() {
 // background goroutine) behind a marshaler, or, with aside, cache-aside:
 // the marshaler's Get, then on a miss load and Set.
 type gocacheLib struct {
-	bc       *rawbigcache.BigCache
+	bc       *rawbigcache.BigCache // nil: Redis only (no chain)
 	l1, l2   *ekocache.Cache[any]
 	chain    *ekocache.ChainCache[any]
 	m        *marshaler.Marshaler
@@ -295,30 +314,35 @@ type gocacheLib struct {
 	closed   bool // Settle closed the chain: Resume builds a new one
 }
 
-func newGocache(tb testing.TB, rdb *goredis.Client, aside bool, load loaderFunc) *gocacheLib {
+func newGocache(tb testing.TB, rdb *goredis.Client, aside, redisOnly bool, load loaderFunc) *gocacheLib {
 	tb.Helper()
-	bc, err := rawbigcache.New(context.Background(), newL1Config())
-	if err != nil {
-		tb.Fatal(err)
-	}
 	l := &gocacheLib{
-		bc:    bc,
-		l1:    ekocache.New[any](ekobigcache.NewBigcache(bc)),
 		l2:    ekocache.New[any](ekoredis.NewRedis(rdb, ekostore.WithExpiration(ttl))),
 		aside: aside,
 		load:  load,
 		exp:   ekostore.WithExpiration(ttl),
+	}
+	if !redisOnly {
+		bc, err := rawbigcache.New(context.Background(), newL1Config())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		l.bc, l.l1 = bc, ekocache.New[any](ekobigcache.NewBigcache(bc))
 	}
 	l.build()
 	return l
 }
 
 // build makes the chain, the loadable cache and their marshalers over the
-// two stores.
+// two stores (over the Redis store alone without an L1).
 func (l *gocacheLib) build() {
-	l.chain = ekocache.NewChain[any](l.l1, l.l2)
-	l.m = marshaler.New(l.chain)
-	l.loadable = ekocache.NewLoadable[any](l.loadFunc, l.chain)
+	var top ekocache.CacheInterface[any] = l.l2
+	if l.bc != nil {
+		l.chain = ekocache.NewChain[any](l.l1, l.l2)
+		top = l.chain
+	}
+	l.m = marshaler.New(top)
+	l.loadable = ekocache.NewLoadable[any](l.loadFunc, top)
 	l.lm = marshaler.New(l.loadable)
 	l.closed = false
 }
@@ -377,11 +401,16 @@ func (l *gocacheLib) Settle() {
 		return
 	}
 	_ = l.loadable.Close()
-	_ = l.chain.Close()
+	if l.chain != nil {
+		_ = l.chain.Close()
+	}
 	l.closed = true
 }
 
 func (l *gocacheLib) Drop(keys []string) {
+	if l.bc == nil {
+		return
+	}
 	for _, k := range keys {
 		_ = l.bc.Delete(k)
 	}
@@ -395,29 +424,36 @@ func (l *gocacheLib) Resume() {
 	}
 }
 
-func (l *gocacheLib) Warm() { fill(func(k string, v []byte) { _ = l.bc.Set(k, v) }) }
+func (l *gocacheLib) Warm() {
+	if l.bc != nil {
+		fill(func(k string, v []byte) { _ = l.bc.Set(k, v) })
+	}
+}
 
 func (l *gocacheLib) Close() {
 	l.Settle()
-	_ = l.bc.Close()
+	if l.bc != nil {
+		_ = l.bc.Close()
+	}
 }
 
 // ---- go-redis/cache ----
 
-// redisCacheLib is go-redis/cache v9: a TinyLFU local cache over Redis, its
-// default marshaling (vmihailenco/msgpack, s2 compression from 64 bytes).
-// GetOrLoad is its Once (single-flight).
+// redisCacheLib is go-redis/cache v9: a TinyLFU local cache over Redis (no
+// local cache with redisOnly), its default marshaling (vmihailenco/msgpack,
+// s2 compression from 64 bytes). GetOrLoad is its Once (single-flight).
 type redisCacheLib struct {
 	c    *rediscache.Cache
 	load loaderFunc
 	do   func(*rediscache.Item) (any, error)
 }
 
-func newRedisCache(rdb *goredis.Client, load loaderFunc) *redisCacheLib {
-	l := &redisCacheLib{
-		c:    rediscache.New(&rediscache.Options{Redis: rdb, LocalCache: rediscache.NewTinyLFU(localEntries, ttl)}),
-		load: load,
+func newRedisCache(rdb *goredis.Client, redisOnly bool, load loaderFunc) *redisCacheLib {
+	o := &rediscache.Options{Redis: rdb}
+	if !redisOnly {
+		o.LocalCache = rediscache.NewTinyLFU(localEntries, ttl)
 	}
+	l := &redisCacheLib{c: rediscache.New(o), load: load}
 	l.do = func(it *rediscache.Item) (any, error) { return l.load(it.Context(), it.Key) }
 	return l
 }

@@ -36,7 +36,8 @@ type pairSide struct {
 
 // pairedRow says what a paired row does with each side.
 type pairedRow struct {
-	rawL1 bool // raw with an L1 (bigcache)
+	rawL1     bool // raw with an L1 (bigcache)
+	redisOnly bool // every library without its in-process tier
 	// prepare runs once per side before the timer (store the keys, …).
 	prepare func(b *testing.B, sd *pairSide, v Profile)
 	// op is the measured operation on key j of sd.
@@ -51,7 +52,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 	v := value(s)
 	n := cycleKeys(s)
 	mk := func(name, prefix string) *pairSide {
-		sd := &pairSide{l: newLib(b, name, srv, libOptions{rawL1: row.rawL1}), keys: make([]string, n)}
+		sd := &pairSide{l: newLib(b, name, srv, libOptions{rawL1: row.rawL1, redisOnly: row.redisOnly}), keys: make([]string, n)}
 		sd.l.Warm()
 		for i := range sd.keys {
 			sd.keys[i] = prefix + strconv.Itoa(i)
@@ -141,6 +142,37 @@ func BenchmarkL2HitPaired(b *testing.B) {
 				sd.l.Settle()
 				sd.l.Drop(sd.keys)
 				sd.l.Resume()
+			},
+			op: func(sd *pairSide, j int, v Profile) {
+				got, found, err := sd.l.Get(ctx, sd.keys[j])
+				check(b, v, got, found, err)
+			},
+		})
+	})
+}
+
+// redisOnlyLibs are the libraries of RedisHitPaired: cachekit-nofresh and
+// cachekit-objects would read Redis exactly as cachekit does there.
+var redisOnlyLibs = []string{libCachekit, libEncrypted, libGocache, libRedisCache}
+
+// BenchmarkRedisHitPaired: a Redis hit through a client with no in-process
+// tier at all (cachekit's core client straight over backend/redis, eko's
+// cache over its Redis store, go-redis/cache without a local cache), paired
+// with raw go-redis GET + shamaton decode. It prices the SDK's Redis read
+// itself — key, read, envelope, decode — apart from the L1 write and the
+// freshness read an L2 hit also pays (L2HitPaired).
+func BenchmarkRedisHitPaired(b *testing.B) {
+	ctx := context.Background()
+	each(b, redisOnlyLibs, func(b *testing.B, s valueSize, name string) {
+		runPaired(b, s, name, pairedRow{
+			redisOnly: true,
+			prepare: func(b *testing.B, sd *pairSide, v Profile) {
+				for _, k := range sd.keys {
+					if err := sd.l.Set(ctx, k, v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				sd.l.Settle()
 			},
 			op: func(sd *pairSide, j int, v Profile) {
 				got, found, err := sd.l.Get(ctx, sd.keys[j])

@@ -386,6 +386,9 @@ func (s *suite) testContext(t tester) {
 		{"Exists", func(ctx context.Context) error { _, err := b.Exists(ctx, present); return err }},
 		{"Health", func(ctx context.Context) error { return b.Health(ctx) }},
 	}
+	if x, ok := b.(core.ValueGetter); ok {
+		calls = append(calls, ctxCall{"GetValue", func(ctx context.Context) error { _, _, err := x.GetValue(ctx, present); return err }})
+	}
 	if x, ok := b.(core.TTLInspector); ok {
 		calls = append(calls, ctxCall{"TTL", func(ctx context.Context) error { _, _, err := x.TTL(ctx, present); return err }})
 	}

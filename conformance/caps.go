@@ -47,6 +47,40 @@ func (s *suite) testLocalGetter(t tester) {
 	}
 }
 
+func (s *suite) testValueGetter(t tester) {
+	b := s.newBackend(t)
+	x, ok := b.(core.ValueGetter)
+	if !ok {
+		t.Skipf("backend does not implement core.ValueGetter")
+		return
+	}
+	k := s.key(t, "k")
+	_, found, err := x.GetValue(t.Context(), k)
+	if !supported(t, err, "core.ValueGetter") || !noErr(t, err, "GetValue(never stored)") {
+		return
+	}
+	if found {
+		t.Errorf("GetValue(%q): found a key that was never stored", k)
+	}
+	for _, v := range [][]byte{[]byte("v1"), {}, []byte("v2")} {
+		if set(t, b, k, v, s.long) {
+			checkGet(t, b, k, v) // checks GetValue too
+		}
+	}
+	// The slice is the caller's: changing it changes nothing stored.
+	if !set(t, b, k, []byte("owned"), s.long) {
+		return
+	}
+	v, found, err := x.GetValue(t.Context(), k)
+	if noErr(t, err, "GetValue") && found && len(v) > 0 {
+		v[0] ^= 0xff
+		checkGet(t, b, k, []byte("owned"))
+	}
+	if noErr(t, b.Delete(t.Context(), k), "Delete") {
+		checkMissing(t, b, k, "after Delete") // checks GetValue too
+	}
+}
+
 func (s *suite) testTTLInspector(t tester) {
 	b := s.newBackend(t)
 	x, ok := b.(core.TTLInspector)

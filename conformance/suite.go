@@ -26,8 +26,9 @@ import (
 // unless h.Sequential, and RunBackend returns only once all of them have
 // finished, so the caller may release shared resources (a server) right
 // after it. Like testing/fstest.TestFS, it reports every misbehaviour it
-// finds, not only the first. Optional capabilities (core.LocalGetter, core.TTLInspector,
-// core.TTLRefresher, core.Locker, core.BatchGetter, core.BatchSetter,
+// finds, not only the first. Optional capabilities (core.LocalGetter,
+// core.ValueGetter, core.TTLInspector, core.TTLRefresher, core.Locker,
+// core.BatchGetter, core.BatchSetter,
 // core.StatsReporter, io.Closer) are discovered by type assertion on the
 // backend that New returns and checked when present; a backend that
 // implements a capability interface but answers a first call with an error of
@@ -58,6 +59,9 @@ import (
 //   - Local reads (core.LocalGetter): GetLocal never errors on a missing
 //     key, never answers a key that was never stored or was deleted, and
 //     when it answers, answers with the value stored, not stale.
+//   - Value reads (core.ValueGetter): GetValue answers what Get answers
+//     (checked wherever the suite checks a Get), under the same context
+//     rules, with a slice the caller owns.
 //   - Close (io.Closer): returns nil, may be called more than once, and
 //     calls made after it return errors or results but never panic.
 func RunBackend(t *testing.T, h Harness) {
@@ -130,6 +134,7 @@ func (s *suite) tests() []testCase {
 		{"NoExpiry", s.testNoExpiry},
 		{"OverwriteTTL", s.testOverwriteTTL},
 		{"LocalGetter", s.testLocalGetter},
+		{"ValueGetter", s.testValueGetter},
 		{"TTLInspector", s.testTTLInspector},
 		{"TTLRefresher", s.testTTLRefresher},
 		{"Locker", s.testLocker},
@@ -248,7 +253,31 @@ func checkGet(t tester, b core.Backend, key string, want []byte) (core.Entry, bo
 	if e.Freshness.Stale {
 		t.Errorf("Get(%q): Freshness.Stale is true for a value within its TTL", key)
 	}
+	checkGetValue(t, b, key, want, true)
 	return e, true
+}
+
+// checkGetValue checks, if b is a core.ValueGetter, that GetValue(key)
+// answers what Get did: want, or a miss. A KindNotSupported error is
+// tolerated (testValueGetter reports it).
+func checkGetValue(t tester, b core.Backend, key string, want []byte, present bool) {
+	t.Helper()
+	x, ok := b.(core.ValueGetter)
+	if !ok {
+		return
+	}
+	v, found, err := x.GetValue(t.Context(), key)
+	if core.KindOf(err) == core.KindNotSupported || !noErr(t, err, fmt.Sprintf("GetValue(%q)", key)) {
+		return
+	}
+	switch {
+	case found != present:
+		t.Errorf("GetValue(%q): found = %v, but Get says %v", key, found, present)
+	case present && !bytes.Equal(v, want):
+		t.Errorf("GetValue(%q): wrong value: %s", key, diff(v, want))
+	case present && v == nil:
+		t.Errorf("GetValue(%q): a nil slice for a stored value; want a non-nil (possibly empty) one", key)
+	}
 }
 
 // checkMissing checks that key is absent from Get and Exists.
@@ -258,6 +287,7 @@ func checkMissing(t tester, b core.Backend, key, why string) {
 	if noErr(t, err, fmt.Sprintf("Get(%q)", key)) && found {
 		t.Errorf("Get(%q) %s: found %s, want not found", key, why, describe(e.Value))
 	}
+	checkGetValue(t, b, key, nil, false)
 	ok, err := b.Exists(t.Context(), key)
 	if noErr(t, err, fmt.Sprintf("Exists(%q)", key)) && ok {
 		t.Errorf("Exists(%q) %s: true, want false", key, why)

@@ -90,6 +90,12 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"Closer"}},
 		{"StaleLocalCopy", func(m *memory.Backend) core.Backend { return newStaleLocal(m) },
 			[]string{"LocalGetter"}},
+		{"StaleValue", func(m *memory.Backend) core.Backend { return newStaleValue(m) },
+			[]string{"ValueGetter", "Overwrite"}},
+		{"ValueAliases", func(m *memory.Backend) core.Backend { return newValueAliases(m) },
+			[]string{"ValueGetter"}},
+		{"ValueIgnoresContext", func(m *memory.Backend) core.Backend { return valueIgnoresContext{m} },
+			[]string{"Context"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -377,4 +383,67 @@ func (b *staleLocal) GetLocal(ctx context.Context, k string) (core.Entry, bool, 
 		b.seen[k] = e.Value
 	}
 	return e, ok, err
+}
+
+// staleValue's GetValue answers the first value it saw for a key, for ever.
+type staleValue struct {
+	*memory.Backend
+	mu   sync.Mutex
+	seen map[string][]byte
+}
+
+func newStaleValue(m *memory.Backend) *staleValue {
+	return &staleValue{Backend: m, seen: map[string][]byte{}}
+}
+
+func (b *staleValue) GetValue(ctx context.Context, k string) ([]byte, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v, ok := b.seen[k]; ok {
+		return v, true, nil
+	}
+	v, ok, err := b.Backend.GetValue(ctx, k)
+	if ok && err == nil {
+		b.seen[k] = v
+	}
+	return v, ok, err
+}
+
+// valueAliases keeps its own copy of every value it stores and hands that
+// very slice to every GetValue caller.
+type valueAliases struct {
+	*memory.Backend
+	mu   sync.Mutex
+	vals map[string][]byte
+}
+
+func newValueAliases(m *memory.Backend) *valueAliases {
+	return &valueAliases{Backend: m, vals: map[string][]byte{}}
+}
+
+func (b *valueAliases) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	err := b.Backend.Set(ctx, k, v, ttl)
+	if err == nil {
+		b.vals[k] = append([]byte{}, v...)
+	}
+	return err
+}
+
+func (b *valueAliases) GetValue(ctx context.Context, k string) ([]byte, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok, err := b.Backend.GetValue(ctx, k)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return b.vals[k], true, nil
+}
+
+// valueIgnoresContext's GetValue reads with a fresh context.
+type valueIgnoresContext struct{ *memory.Backend }
+
+func (b valueIgnoresContext) GetValue(_ context.Context, k string) ([]byte, bool, error) {
+	return b.Backend.GetValue(context.Background(), k)
 }

@@ -10,9 +10,9 @@ import (
 //
 // The interface is deliberately small (in the spirit of database/sql/driver):
 // richer behaviour is offered through the optional capability interfaces in
-// this package (LocalGetter, InMemory, TTLInspector, TTLRefresher, Locker,
-// BatchGetter, BatchSetter, StatsReporter, io.Closer), which the client and
-// compose discover by type assertion.
+// this package (LocalGetter, InMemory, ValueGetter, TTLInspector,
+// TTLRefresher, Locker, BatchGetter, BatchSetter, StatsReporter, io.Closer),
+// which the client and compose discover by type assertion.
 //
 // Contract, checked by the conformance module:
 //   - Keys arrive already validated and namespaced by the client; a backend may
@@ -123,6 +123,24 @@ type LocalGetter interface {
 // everything it wraps does.
 type InMemory interface {
 	InMemory() bool
+}
+
+// ValueGetter is an optional Backend capability: a read of the value alone,
+// for callers that have no use for its freshness. A backend implements it
+// when reporting freshness costs it extra work on every read — Redis needs a
+// PTTL next to each GET — so that a client which would throw the freshness
+// away does not pay for it. The client calls GetValue instead of Get when
+// nothing it does with the hit looks at the freshness: a Get without an
+// object cache, a GetOrLoad without stale-while-revalidate or object cache.
+// Tiers that bound copies by freshness (compose) do not implement it.
+//
+// Contract, checked by the conformance module: GetValue answers exactly
+// what Get would (the same value, found and error kinds, the same expiry and
+// context rules) and returns a slice the caller owns.
+type ValueGetter interface {
+	// GetValue returns the value stored under key; found is false when the
+	// key is absent or expired, which is not an error.
+	GetValue(ctx context.Context, key string) (value []byte, found bool, err error)
 }
 
 // TTLInspector is an optional Backend capability: reading an entry's remaining

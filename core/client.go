@@ -23,6 +23,7 @@ import (
 // and statistics.
 type Client struct {
 	backend     Backend
+	values      ValueGetter // backend's ValueGetter, or nil
 	codec       Codec
 	encryptor   Encryptor
 	format      string
@@ -103,8 +104,10 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	values, _ := backend.(ValueGetter)
 	c := &Client{
 		backend:     backend,
+		values:      values,
 		codec:       codec,
 		encryptor:   s.encryptor,
 		format:      codec.Format(),
@@ -215,7 +218,8 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	if c.sh.objects != nil {
 		gen = c.generation(sk)
 	}
-	e, found, err := c.read(ctx, sk)
+	// Only the object cache looks at a hit's freshness here.
+	e, found, err := c.read(ctx, sk, c.sh.objects != nil)
 	if err != nil || !found {
 		return value, false, err
 	}
@@ -301,14 +305,22 @@ func (c *Client) Health(ctx context.Context) error {
 	return Wrap(c.backend.Health(ctx), KindUnknown, "health")
 }
 
-// read is a backend Get with retries and the stored-size bound.
-func (c *Client) read(ctx context.Context, sk string) (Entry, bool, error) {
+// read is a backend Get with retries and the stored-size bound. Unless
+// fresh is set (the caller looks at the entry's freshness), a backend that
+// implements ValueGetter is read with GetValue, and the entry's freshness is
+// UnknownFreshness.
+func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, error) {
 	var (
 		e     Entry
 		found bool
 		err   error
 	)
+	plain := c.values != nil && !fresh
 	err = c.withRetry(ctx, func() (err error) {
+		if plain {
+			e.Value, found, err = c.values.GetValue(ctx, sk)
+			return err
+		}
 		e, found, err = c.backend.Get(ctx, sk)
 		return err
 	})

@@ -171,7 +171,8 @@ func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Con
 func (c *Client) readOrLoad(sk string, ls loadSettings, load func(context.Context) (any, error)) (any, error) {
 	gen := c.generation(sk) // before the read: a Set meanwhile wins over the load
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
-	e, found, err := c.read(ctx, sk)
+	// Freshness matters to stale-while-revalidate and the object cache only.
+	e, found, err := c.read(ctx, sk, ls.swr || c.sh.objects != nil)
 	cancel()
 	switch {
 	case err != nil:

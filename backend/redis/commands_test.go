@@ -2,12 +2,16 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	redis "github.com/cachekit-io/cachekit-go/backend/redis"
+	"github.com/cachekit-io/cachekit-go/compose"
+	"github.com/cachekit-io/cachekit-go/conformance/memory"
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
 	"github.com/cachekit-io/cachekit-go/core"
 	goredis "github.com/redis/go-redis/v9"
@@ -107,6 +111,17 @@ func TestReadModes(t *testing.T) {
 			if got := log.take(); !slices.Equal(got, tc.many) {
 				t.Errorf("GetMany sent %v, want %v", got, tc.many)
 			}
+			// GetValue is a bare GET in every mode.
+			log.take()
+			if v, found, err := tc.b.GetValue(ctx, "rm:k"); err != nil || !found || string(v) != "v" {
+				t.Errorf("GetValue = %q %v %v", v, found, err)
+			}
+			if v, found, err := tc.b.GetValue(ctx, "rm:missing"); err != nil || found || v != nil {
+				t.Errorf("GetValue of a missing key = %q %v %v", v, found, err)
+			}
+			if got := log.take(); !slices.Equal(got, []string{"get", "get"}) {
+				t.Errorf("GetValue sent %v, want [get get]", got)
+			}
 			// TTL still reads the key's TTL in every mode.
 			if ttl, found, err := tc.b.TTL(ctx, "rm:k"); err != nil || !found || ttl <= 0 {
 				t.Errorf("TTL = %v %v %v", ttl, found, err)
@@ -122,4 +137,107 @@ func TestReadModes(t *testing.T) {
 	if e, found, err := b.Get(ctx, "rm:k"); err != nil || !found || e.Freshness != core.UnknownFreshness {
 		t.Fatalf("New(NoFreshness).Get = %+v %v %v", e, found, err)
 	}
+}
+
+// A client straight over Redis reads through GetValue (one GET) unless it
+// looks at freshness (object cache; stale-while-revalidate for GetOrLoad),
+// and a composition over Redis reads with Get (GET+PTTL: the PTTL bounds the
+// L1 copy).
+func TestClientReadCommands(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	c := goredis.NewClient(&goredis.Options{Addr: r.Addr})
+	defer c.Close()
+	log := &cmdLog{}
+	c.AddHook(log)
+	codec := core.WithCodec(stringCodec{})
+	load := func(context.Context) (string, error) { return "loaded", nil }
+	cases := []struct {
+		name           string
+		opts           []core.Option
+		get, getOrLoad []string
+	}{
+		{"plain", []core.Option{codec, core.WithStaleWhileRevalidate(false)}, []string{"get"}, []string{"get"}},
+		{"swr", []core.Option{codec}, []string{"get"}, []string{"get", "pttl"}},
+		{"object cache", []core.Option{codec, core.WithObjectCache(10, time.Minute)}, []string{"get", "pttl"}, []string{"get", "pttl"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cl, err := core.New(redis.Wrap(c), tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			k := "crc:" + strings.ReplaceAll(tc.name, " ", "-")
+			if err := cl.Set(ctx, k, "v"); err != nil {
+				t.Fatal(err)
+			}
+			log.take()
+			if v, found, err := core.Get[string](ctx, cl, k); err != nil || !found || v != "v" {
+				t.Fatalf("Get = %q %v %v", v, found, err)
+			}
+			if got := log.take(); !slices.Equal(got, tc.get) {
+				t.Errorf("Get sent %v, want %v", got, tc.get)
+			}
+			cl2, err := core.New(redis.Wrap(c), tc.opts...) // a cold object cache
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl2.Close()
+			if v, err := core.GetOrLoad(ctx, cl2, k, load); err != nil || v != "v" {
+				t.Fatalf("GetOrLoad = %q %v", v, err)
+			}
+			if got := log.take(); !slices.Equal(got, tc.getOrLoad) {
+				t.Errorf("GetOrLoad sent %v, want %v", got, tc.getOrLoad)
+			}
+		})
+	}
+	t.Run("compose", func(t *testing.T) {
+		plain, err := core.New(redis.Wrap(c), codec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer plain.Close()
+		if err := plain.Set(ctx, "crc:compose", "v"); err != nil {
+			t.Fatal(err)
+		}
+		stack, err := compose.New(memory.New(), redis.Wrap(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stack.Close()
+		cl, err := core.New(stack, codec, core.WithStaleWhileRevalidate(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		log.take()
+		if v, found, err := core.Get[string](ctx, cl, "crc:compose"); err != nil || !found || v != "v" {
+			t.Fatalf("Get = %q %v %v", v, found, err)
+		}
+		if got := log.take(); !slices.Equal(got, []string{"get", "pttl"}) {
+			t.Errorf("Get through compose sent %v, want [get pttl]", got)
+		}
+	})
+}
+
+// stringCodec stores strings as their bytes (a codec without dependencies).
+type stringCodec struct{}
+
+func (stringCodec) Format() string   { return "msgpack" }
+func (stringCodec) Compressed() bool { return false }
+func (stringCodec) Marshal(v any) ([]byte, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("stringCodec: %T", v)
+	}
+	return []byte(s), nil
+}
+func (stringCodec) Unmarshal(b []byte, v any) error {
+	p, ok := v.(*string)
+	if !ok {
+		return fmt.Errorf("stringCodec: %T", v)
+	}
+	*p = string(b)
+	return nil
 }

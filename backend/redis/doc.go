@@ -19,6 +19,11 @@
 //     (WrapNoFreshness for Wrap), a bare GET and unknown freshness instead:
 //     half the commands, but upper-tier copies are then bounded by their
 //     own TTL, not by the key's.
+//   - core.ValueGetter: a bare GET. core.Client reads through it when it
+//     would not look at the freshness (no object cache; for GetOrLoad, no
+//     stale-while-revalidate either), so a client straight over Redis sends
+//     one command per read; a composition (compose) reads with Get, whose
+//     PTTL bounds the L1 copy.
 //   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
 //   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
 //   - core.Locker: compatible with the other CacheKit SDKs: the lock of key

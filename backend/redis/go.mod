@@ -3,6 +3,7 @@ module github.com/cachekit-io/cachekit-go/backend/redis
 go 1.26
 
 require (
+	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance/rig v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
@@ -65,6 +66,7 @@ require (
 )
 
 replace (
+	github.com/cachekit-io/cachekit-go/compose => ../../compose
 	github.com/cachekit-io/cachekit-go/conformance => ../../conformance
 	github.com/cachekit-io/cachekit-go/conformance/rig => ../../conformance/rig
 	github.com/cachekit-io/cachekit-go/core => ../../core

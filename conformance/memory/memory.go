@@ -75,6 +75,7 @@ func New(opts ...Option) *Backend {
 // Compile-time checks of the capabilities.
 var (
 	_ core.Backend       = (*Backend)(nil)
+	_ core.ValueGetter   = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.Locker        = (*Backend)(nil)
@@ -147,6 +148,12 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 	}
 	b.stats.Hits++
 	return core.Entry{Value: append([]byte{}, it.value...), Freshness: freshness(it, now)}, true, nil
+}
+
+// GetValue implements core.ValueGetter: Get without the freshness.
+func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
+	e, found, err := b.Get(ctx, key)
+	return e.Value, found, err
 }
 
 // Set implements core.Backend.

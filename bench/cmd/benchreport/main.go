@@ -12,7 +12,10 @@
 // library alternating op by op with raw, reporting vs-raw-%) are in the
 // input, the verdicts use them: a library beats a peer when its overhead
 // over raw is smaller, and the Redis-hit overhead is L2HitPaired's
-// vs-raw-%. Without them, the separate rows' medians decide;
+// vs-raw-%. Without them, the separate rows' medians decide. RedisHitPaired
+// (every library without its in-process tier) gets both verdicts too: the
+// Redis read alone, where L2HitPaired adds the L1 write and, for cachekit,
+// the PTTL that bounds the L1 copy;
 //   - exactly one load per stampede (Stampede, loads/op);
 //   - an L1 hit allocates no more than go-redis/cache's.
 //
@@ -270,7 +273,7 @@ func (r *results) targets() []verdict {
 		}
 		for _, row := range r.rows {
 			bench, size, _ := strings.Cut(row, "/")
-			if bench == "L2HitPaired" || bench == "SetPaired" {
+			if bench == "L2HitPaired" || bench == "SetPaired" || bench == "RedisHitPaired" {
 				r.pairedTargets(&out, ck, row, strings.TrimSuffix(bench, "Paired")+"/"+size)
 				continue
 			}
@@ -329,7 +332,7 @@ func (r *results) hasPaired(row, lib string) bool {
 	return ok
 }
 
-// pairedTargets checks the L2Hit and Set targets of ck on a paired row
+// pairedTargets checks the L2Hit, RedisHit and Set targets of ck on a paired row
 // (named after the unpaired row it stands for): faster than each peer means
 // a smaller overhead over raw in the same kind of loop.
 func (r *results) pairedTargets(out *[]verdict, ck, row, plain string) {
@@ -350,7 +353,7 @@ func (r *results) pairedTargets(out *[]verdict, ck, row, plain string) {
 		*out = append(*out, verdict{"faster than both peers", plain + " " + ck + " (paired)",
 			fmt.Sprintf("%+.1f %% over raw vs %s %+.1f %%", over, bestLib, best), pass})
 	}
-	if strings.HasPrefix(row, "L2HitPaired") {
+	if strings.HasPrefix(row, "L2HitPaired") || strings.HasPrefix(row, "RedisHitPaired") {
 		*out = append(*out, verdict{"Redis-hit overhead ≤ 5 % over raw", plain + " " + ck + " (paired)",
 			fmt.Sprintf("%+.1f %% (same loop)", over), over <= 5})
 	}
