@@ -7,10 +7,13 @@
 // Backend is the one required interface of a storage adapter: raw bytes under
 // a key with a TTL, and on read what the backend knows about the value's
 // remaining freshness (Entry.Freshness), so that tiers can bound backfill.
-// Optional capabilities — TTLInspector, TTLRefresher, Locker, BatchGetter,
-// BatchSetter, StatsReporter and io.Closer — are discovered by type
-// assertion, in the manner of database/sql/driver. The conformance module
-// checks that an adapter keeps the contract.
+// Optional capabilities — LocalGetter, InMemory, ValueGetter, TTLInspector,
+// TTLRefresher, Locker, BatchGetter, BatchSetter, StatsReporter and
+// io.Closer — are discovered by type assertion, in the manner of
+// database/sql/driver. The conformance module checks that an adapter keeps
+// the contract. ValueGetter is how the client avoids paying for freshness
+// it would not use: a Get without an object cache reads a backend that has
+// it (Redis: a bare GET instead of GET+PTTL) through GetValue.
 //
 // Codec turns values into bytes (the protocol module provides the CacheKit
 // MessagePack codecs) and Encryptor seals them (the crypto module provides
