@@ -8,6 +8,9 @@
 //   - a Redis hit through cachekit costs at most 5 % more than raw go-redis
 //     GET + decode (L2Hit, lib=raw);
 //
+// "Faster than a peer" means significantly faster over the runs (see
+// compare: Mann–Whitney U, p ≤ alpha, at least minSamples runs a side, else
+// the medians); no significant difference is a tie, which is not a pass.
 // For L2Hit and Set, when the paired rows (L2HitPaired, SetPaired: each
 // library alternating op by op with raw, reporting vs-raw-%) are in the
 // input, the verdicts use them: a library beats a peer when its overhead
