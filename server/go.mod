@@ -71,6 +71,7 @@ require (
 replace (
 	github.com/cachekit-io/cachekit-go/backend/cachekitio => ../backend/cachekitio
 	github.com/cachekit-io/cachekit-go/backend/redis => ../backend/redis
+	github.com/cachekit-io/cachekit-go/compose => ../compose
 	github.com/cachekit-io/cachekit-go/conformance => ../conformance
 	github.com/cachekit-io/cachekit-go/conformance/rig => ../conformance/rig
 	github.com/cachekit-io/cachekit-go/core => ../core
