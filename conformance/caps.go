@@ -5,17 +5,28 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"reflect"
 	"sync"
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
+// capability returns a new backend and the same backend as the optional
+// capability C; when the backend does not implement C, it skips the calling
+// check (saying so) and ok is false.
+func capability[C any](s *suite, t tester) (b core.Backend, x C, ok bool) {
+	t.Helper()
+	b = s.newBackend(t)
+	if x, ok = b.(C); !ok {
+		t.Skipf("backend does not implement %s", reflect.TypeFor[C]())
+	}
+	return b, x, ok
+}
+
 func (s *suite) testLocalGetter(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.LocalGetter)
+	b, x, ok := capability[core.LocalGetter](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.LocalGetter")
 		return
 	}
 	check := func(key string, want []byte, present bool) {
@@ -48,10 +59,8 @@ func (s *suite) testLocalGetter(t tester) {
 }
 
 func (s *suite) testValueGetter(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.ValueGetter)
+	b, x, ok := capability[core.ValueGetter](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.ValueGetter")
 		return
 	}
 	k := s.key(t, "k")
@@ -82,10 +91,8 @@ func (s *suite) testValueGetter(t tester) {
 }
 
 func (s *suite) testTTLInspector(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.TTLInspector)
+	b, x, ok := capability[core.TTLInspector](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.TTLInspector")
 		return
 	}
 	missing := s.key(t, "missing")
@@ -137,10 +144,8 @@ func (s *suite) testTTLInspector(t tester) {
 }
 
 func (s *suite) testTTLRefresher(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.TTLRefresher)
+	b, x, ok := capability[core.TTLRefresher](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.TTLRefresher")
 		return
 	}
 	missing := s.key(t, "missing")
@@ -208,10 +213,8 @@ func (s *suite) testTTLRefresher(t tester) {
 }
 
 func (s *suite) testLocker(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.Locker)
+	b, x, ok := capability[core.Locker](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.Locker")
 		return
 	}
 	ctx := t.Context()
@@ -372,10 +375,8 @@ func (s *suite) testLocker(t tester) {
 }
 
 func (s *suite) testBatchGetter(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.BatchGetter)
+	b, x, ok := capability[core.BatchGetter](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.BatchGetter")
 		return
 	}
 	ctx := t.Context()
@@ -457,10 +458,8 @@ func (s *suite) testBatchGetter(t tester) {
 }
 
 func (s *suite) testBatchSetter(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.BatchSetter)
+	b, x, ok := capability[core.BatchSetter](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.BatchSetter")
 		return
 	}
 	ctx := t.Context()
@@ -538,10 +537,8 @@ func (s *suite) testBatchSetter(t tester) {
 }
 
 func (s *suite) testStats(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(core.StatsReporter)
+	b, x, ok := capability[core.StatsReporter](s, t)
 	if !ok {
-		t.Skipf("backend does not implement core.StatsReporter")
 		return
 	}
 	sum := func(st []core.TierStats) (hits, misses uint64) {
@@ -591,10 +588,8 @@ func (s *suite) testStats(t tester) {
 }
 
 func (s *suite) testCloser(t tester) {
-	b := s.newBackend(t)
-	x, ok := b.(io.Closer)
+	b, x, ok := capability[io.Closer](s, t)
 	if !ok {
-		t.Skipf("backend does not implement io.Closer")
 		return
 	}
 	k := s.key(t, "k")

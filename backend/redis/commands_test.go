@@ -58,16 +58,24 @@ func (l *cmdLog) take() []string {
 
 var _ goredis.Hook = (*cmdLog)(nil)
 
+// loggedClient starts a Redis container and returns it with a client whose
+// commands are logged (closed when the test ends).
+func loggedClient(t *testing.T) (*rig.Redis, *goredis.Client, *cmdLog) {
+	t.Helper()
+	r := rig.StartRedis(t)
+	c := goredis.NewClient(&goredis.Options{Addr: r.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	log := &cmdLog{}
+	c.AddHook(log)
+	return r, c, log
+}
+
 // What each read mode sends, and what its hits report: the default GET+PTTL
 // with known freshness, GetScript one EVALSHA, NoFreshness (which overrides
 // GetScript) a bare GET with unknown freshness — by New and by Wrap alike.
 func TestReadModes(t *testing.T) {
 	ctx := context.Background()
-	r := rig.StartRedis(t)
-	c := goredis.NewClient(&goredis.Options{Addr: r.Addr})
-	defer c.Close()
-	log := &cmdLog{}
-	c.AddHook(log)
+	r, c, log := loggedClient(t)
 	cases := []struct {
 		name      string
 		b         *redis.Backend
@@ -145,11 +153,7 @@ func TestReadModes(t *testing.T) {
 // L1 copy).
 func TestClientReadCommands(t *testing.T) {
 	ctx := context.Background()
-	r := rig.StartRedis(t)
-	c := goredis.NewClient(&goredis.Options{Addr: r.Addr})
-	defer c.Close()
-	log := &cmdLog{}
-	c.AddHook(log)
+	_, c, log := loggedClient(t)
 	codec := core.WithCodec(stringCodec{})
 	load := func(context.Context) (string, error) { return "loaded", nil }
 	cases := []struct {
