@@ -129,26 +129,33 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 // BenchmarkL2HitPaired: the Redis hit of L2Hit (L1 cold), paired with raw
 // go-redis GET + shamaton decode.
 func BenchmarkL2HitPaired(b *testing.B) {
-	ctx := context.Background()
 	each(b, pairedLibs, func(b *testing.B, s valueSize, name string) {
-		runPaired(b, s, name, pairedRow{
-			cold: true,
-			prepare: func(b *testing.B, sd *pairSide, v Profile) {
-				for _, k := range sd.keys {
-					if err := sd.l.Set(ctx, k, v); err != nil {
-						b.Fatal(err)
-					}
-				}
-				sd.l.Settle()
-				sd.l.Drop(sd.keys)
-				sd.l.Resume()
-			},
-			op: func(sd *pairSide, j int, v Profile) {
-				got, found, err := sd.l.Get(ctx, sd.keys[j])
-				check(b, v, got, found, err)
-			},
-		})
+		runPaired(b, s, name, readRow(b, pairedRow{cold: true}))
 	})
+}
+
+// readRow completes row (its cold and redisOnly) as a row of Redis reads:
+// prepare stores every key, and with cold drops them from the in-process
+// tiers again; op reads key j and checks the value.
+func readRow(b *testing.B, row pairedRow) pairedRow {
+	ctx := context.Background()
+	row.prepare = func(b *testing.B, sd *pairSide, v Profile) {
+		for _, k := range sd.keys {
+			if err := sd.l.Set(ctx, k, v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sd.l.Settle()
+		if row.cold {
+			sd.l.Drop(sd.keys)
+			sd.l.Resume()
+		}
+	}
+	row.op = func(sd *pairSide, j int, v Profile) {
+		got, found, err := sd.l.Get(ctx, sd.keys[j])
+		check(b, v, got, found, err)
+	}
+	return row
 }
 
 // redisOnlyLibs are the libraries of RedisHitPaired: cachekit-nofresh and
@@ -162,23 +169,8 @@ var redisOnlyLibs = []string{libCachekit, libEncrypted, libGocache, libRedisCach
 // itself — key, read, envelope, decode — apart from the L1 write and the
 // freshness read an L2 hit also pays (L2HitPaired).
 func BenchmarkRedisHitPaired(b *testing.B) {
-	ctx := context.Background()
 	each(b, redisOnlyLibs, func(b *testing.B, s valueSize, name string) {
-		runPaired(b, s, name, pairedRow{
-			redisOnly: true,
-			prepare: func(b *testing.B, sd *pairSide, v Profile) {
-				for _, k := range sd.keys {
-					if err := sd.l.Set(ctx, k, v); err != nil {
-						b.Fatal(err)
-					}
-				}
-				sd.l.Settle()
-			},
-			op: func(sd *pairSide, j int, v Profile) {
-				got, found, err := sd.l.Get(ctx, sd.keys[j])
-				check(b, v, got, found, err)
-			},
-		})
+		runPaired(b, s, name, readRow(b, pairedRow{redisOnly: true}))
 	})
 }
 

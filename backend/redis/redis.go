@@ -169,6 +169,20 @@ return {v, redis.call('PTTL', KEYS[1])}`)
 // Get returns key's value and its remaining freshness (PTTL), in one round
 // trip; with NoFreshness, the value alone (one GET, freshness unknown).
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	return b.get(ctx, key, b.valueOnly)
+}
+
+// GetValue implements core.ValueGetter: key's value by a bare GET, without
+// the PTTL that Get sends next to it. The client reads through it whenever
+// it would not look at the freshness, so a client straight over Redis
+// sends one command per read whatever Options.NoFreshness says.
+func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
+	e, found, err := b.get(ctx, key, true)
+	return e.Value, found, err
+}
+
+// get is Get; with valueOnly it sends a bare GET (freshness unknown).
+func (b *Backend) get(ctx context.Context, key string, valueOnly bool) (core.Entry, bool, error) {
 	const op = "redis.get"
 	if err := b.start(ctx, op, key); err != nil {
 		return core.Entry{}, false, err
@@ -179,7 +193,7 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		err   error
 	)
 	switch {
-	case b.valueOnly:
+	case valueOnly:
 		e, found, err = fromGet(b.c.Get(ctx, key))
 	case b.useScript:
 		e, found, err = fromScript(getScript.Run(ctx, b.c, []string{key}))
@@ -195,23 +209,6 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 	}
 	b.stats.count(found)
 	return e, found, nil
-}
-
-// GetValue implements core.ValueGetter: key's value by a bare GET, without
-// the PTTL that Get sends next to it. The client reads through it whenever
-// it would not look at the freshness, so a client straight over Redis
-// sends one command per read whatever Options.NoFreshness says.
-func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
-	const op = "redis.get"
-	if err := b.start(ctx, op, key); err != nil {
-		return nil, false, err
-	}
-	e, found, err := fromGet(b.c.Get(ctx, key))
-	if err != nil {
-		return nil, false, b.classify(ctx, op, key, err)
-	}
-	b.stats.count(found)
-	return e.Value, found, nil
 }
 
 // fromGet reads the reply of a bare GET: the value, freshness unknown.

@@ -158,16 +158,8 @@ func (r *results) parseBenchmark(line string) error {
 
 // median returns the median of row/lib/unit and whether there is one.
 func (r *results) median(row, lib, unit string) (float64, bool) {
-	vs := slices.Clone(r.samples[row][lib][unit])
-	if len(vs) == 0 {
-		return 0, false
-	}
-	slices.Sort(vs)
-	n := len(vs)
-	if n%2 == 1 {
-		return vs[n/2], true
-	}
-	return (vs[n/2-1] + vs[n/2]) / 2, true
+	vs := r.samples[row][lib][unit]
+	return medianOf(vs), len(vs) > 0
 }
 
 func (r *results) columns() []string {
