@@ -245,8 +245,9 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	if err := ctx.Err(); err != nil {
 		return done(err, "compose.setmany")
 	}
-	for _, it := range items {
-		b.gens.begin(it.Key)
+	words := make([]uint64, len(items))
+	for i, it := range items {
+		words[i] = b.gens.begin(it.Key)
 	}
 	defer func() {
 		for _, it := range items {
@@ -263,6 +264,10 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 		if !b.invalidateUpperMany(ctx, items) {
 			return core.Wrap(err, core.KindUnknown, "compose.setmany")
 		}
+		return nil
+	}
+	for i, it := range items {
+		b.recheck(ctx, it.Key, words[i])
 	}
 	return nil
 }

@@ -58,8 +58,9 @@ type Backend struct {
 	names        [2]string // explicit names (WithNames); may be empty
 	defaultNames [2]string
 
-	st [2]tierCounters
-	bf backfillCounters
+	st  [2]tierCounters
+	bf  backfillCounters
+	inv *invalidation // nil unless the composition follows the lower tier's invalidations
 
 	closeOnce sync.Once
 	closeErr  error
@@ -75,6 +76,8 @@ var (
 	_ core.BatchGetter   = (*Backend)(nil)
 	_ core.BatchSetter   = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
+	_ core.ValueGetter   = (*Backend)(nil)
+	_ core.Invalidator   = (*Backend)(nil)
 	_ io.Closer          = (*Backend)(nil)
 )
 
@@ -150,7 +153,7 @@ func TiersWith(opts []Option, tiers ...core.Backend) (*Backend, error) {
 }
 
 func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
-	return &Backend{
+	b := &Backend{
 		upper:        upper,
 		lower:        lower,
 		read:         cfg.read,
@@ -163,6 +166,8 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		prefix:       "c" + strconv.FormatUint(compositionSeq.Add(1), 36) + "\x00",
 		defaultNames: defaults,
 	}
+	b.watchInvalidations(!cfg.noInvalidation)
+	return b
 }
 
 // inMemory reports whether b implements core.InMemory and says true.
@@ -264,7 +269,7 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	case WriteRace:
 		return b.setRace(ctx, key, value, ttl)
 	}
-	b.gens.begin(key)
+	word := b.gens.begin(key)
 	defer b.gens.end(key)
 	if err := b.lower.Set(ctx, key, value, ttl); err != nil {
 		b.st[lowerTier].errors.Add(1)
@@ -276,8 +281,21 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 		if !b.invalidateUpper(ctx, key) {
 			return core.Wrap(err, core.KindUnknown, "compose.set")
 		}
+		return nil
 	}
+	b.recheck(ctx, key, word)
 	return nil
+}
+
+// recheck deletes the upper-tier copy that a write whose begin returned word
+// has just made, if the composition follows invalidations and one arrived
+// (or another write started) since: a change made after this write's
+// lower-tier write may have been reported, and its upper copy deleted,
+// before this write's copy landed.
+func (b *Backend) recheck(ctx context.Context, key string, word uint64) {
+	if b.inv != nil && b.gens.startedSince(key, word) {
+		b.invalidateUpper(ctx, key)
+	}
 }
 
 // invalidateUpper deletes key from the upper tier after a failed write, so
@@ -377,6 +395,9 @@ func (b *Backend) Wait(ctx context.Context) error { return b.off.Wait(ctx) }
 // backfills.
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {
+		if b.inv != nil {
+			b.inv.stop() // no invalidation touches the tiers after this
+		}
 		var errs []error
 		if b.ownsOff {
 			errs = append(errs, b.off.Close())

@@ -133,6 +133,8 @@ type config struct {
 	cap      time.Duration
 	off      *offload.Offloader
 	names    []string
+
+	noInvalidation bool
 }
 
 func newConfig(opts []Option) config {
@@ -224,4 +226,25 @@ func WithOffloader(o *offload.Offloader) Option {
 // (Tiers).
 func WithNames(names ...string) Option {
 	return func(c *config) { c.names = append([]string(nil), names...) }
+}
+
+// WithInvalidation turns following the lower tier's invalidations on (the
+// default) or off. When it is on, the upper tier is in memory and can be
+// cleared (l1/bigcache), and the lower tier reports invalidations
+// (core.Invalidator: backend/redis on a single-server or Sentinel client),
+// the composition deletes an upper-tier copy as soon as the lower tier
+// reports its key changed, expired or was evicted — by any process — and
+// drops every copy when the lower tier loses track. That is cross-process
+// invalidation (the production and io presets' intent), and it is what lets
+// GetValue keep copies without reading each value's remaining lifetime.
+//
+// Its costs: one more connection per composition, and a message per change
+// of a watched key (narrow them with backend/redis's InvalidationPrefixes).
+// This process's own writes are reported back too, so a copy written by Set
+// is dropped when the report arrives and the next read refills it from the
+// lower tier. With it off, copies are bounded by the lower tier's reported
+// freshness and the backfill cap alone, and other processes' writes are seen
+// when a copy expires.
+func WithInvalidation(on bool) Option {
+	return func(c *config) { c.noInvalidation = !on }
 }

@@ -68,3 +68,12 @@ func (g *generations) snapshot(key string) (word uint64, ok bool) {
 func (g *generations) unchanged(key string, word uint64) bool {
 	return g.stripe(key).Load() == word
 }
+
+// advanceAll counts a write started and finished on every stripe: every
+// backfill in progress gives up or deletes its copy (a Reset of the
+// invalidations).
+func (g *generations) advanceAll() {
+	for i := range g.words {
+		g.words[i].Add(1 << 32)
+	}
+}

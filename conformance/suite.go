@@ -135,6 +135,7 @@ func (s *suite) tests() []testCase {
 		{"OverwriteTTL", s.testOverwriteTTL},
 		{"LocalGetter", s.testLocalGetter},
 		{"ValueGetter", s.testValueGetter},
+		{"Invalidator", s.testInvalidator},
 		{"TTLInspector", s.testTTLInspector},
 		{"TTLRefresher", s.testTTLRefresher},
 		{"Locker", s.testLocker},

@@ -10,9 +10,10 @@ import (
 //
 // The interface is deliberately small (in the spirit of database/sql/driver):
 // richer behaviour is offered through the optional capability interfaces in
-// this package (LocalGetter, InMemory, ValueGetter, TTLInspector,
-// TTLRefresher, Locker, BatchGetter, BatchSetter, StatsReporter, io.Closer),
-// which the client and compose discover by type assertion.
+// this package (LocalGetter, InMemory, ValueGetter, Invalidator, Clearer,
+// TTLInspector, TTLRefresher, Locker, BatchGetter, BatchSetter,
+// StatsReporter, io.Closer), which the client and compose discover by type
+// assertion.
 //
 // Contract, checked by the conformance module:
 //   - Keys arrive already validated and namespaced by the client; a backend may
@@ -141,6 +142,51 @@ type ValueGetter interface {
 	// GetValue returns the value stored under key; found is false when the
 	// key is absent or expired, which is not an error.
 	GetValue(ctx context.Context, key string) (value []byte, found bool, err error)
+}
+
+// Invalidator is an optional Backend capability: a shared backend that
+// tells the tiers above it when its entries change, expire or are evicted —
+// whoever changed them, other processes included. A composition uses it to
+// drop in-process copies as soon as the shared copy changes (cross-process
+// invalidation), which also lets it keep copies without asking the backend
+// for each value's remaining lifetime. backend/redis implements it with
+// server-assisted client tracking.
+//
+// Contract, checked by the conformance module when a backend implements it:
+//   - WatchInvalidations starts reporting to w and returns at once; stop
+//     ends the reporting (with a last Reset(false) if it was live), and
+//     once stop has returned w is not called again.
+//     A backend that cannot report in its current configuration (a Redis
+//     Cluster, say) fails with an *Error of KindNotSupported.
+//   - The backend calls w from one goroutine at a time, in the order it
+//     learns of the changes, and never while the caller holds a lock of its
+//     own.
+//   - Reset(true) comes first, once invalidations flow; until then, and
+//     after every Reset(false), nothing is known, so a watcher must not keep
+//     copies it cannot invalidate.
+//   - Every change made after Reset(true) — through this backend or not —
+//     is reported by Invalidated with the key, or covered by a later
+//     Reset(false) or Reset(true) when the backend lost track (a broken
+//     connection, a flush of the whole store).
+type Invalidator interface {
+	WatchInvalidations(w InvalidationWatcher) (stop func(), err error)
+}
+
+// InvalidationWatcher receives an Invalidator's reports.
+type InvalidationWatcher interface {
+	// Invalidated reports that the entries of keys changed, expired or were
+	// evicted. The keys are storage keys as Get takes them.
+	Invalidated(keys []string)
+	// Reset reports that any entry may have changed: drop every copy. live
+	// says whether changes are reported from now on.
+	Reset(live bool)
+}
+
+// Clearer is an optional Backend capability of in-process tiers: dropping
+// every entry at once. A composition needs it to use its lower tier's
+// invalidations: when those are lost, it must forget all its copies.
+type Clearer interface {
+	Clear(ctx context.Context) error
 }
 
 // TTLInspector is an optional Backend capability: reading an entry's remaining

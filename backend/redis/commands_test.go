@@ -148,9 +148,7 @@ func TestReadModes(t *testing.T) {
 }
 
 // A client straight over Redis reads through GetValue (one GET) unless it
-// looks at freshness (object cache; stale-while-revalidate for GetOrLoad),
-// and a composition over Redis reads with Get (GET+PTTL: the PTTL bounds the
-// L1 copy).
+// looks at freshness (object cache; stale-while-revalidate for GetOrLoad).
 func TestClientReadCommands(t *testing.T) {
 	ctx := context.Background()
 	_, c, log := loggedClient(t)
@@ -196,33 +194,66 @@ func TestClientReadCommands(t *testing.T) {
 			}
 		})
 	}
-	t.Run("compose", func(t *testing.T) {
-		plain, err := core.New(redis.Wrap(c), codec)
-		if err != nil {
-			t.Fatal(err)
+	// Through a composition: one GET while it follows Redis's invalidations
+	// (they keep the L1 copy in step), GET+PTTL without them (the PTTL
+	// bounds the copy).
+	for _, tc := range []struct {
+		name  string
+		opts  []compose.Option
+		sends []string
+	}{
+		{"compose", nil, []string{"get"}},
+		{"compose without invalidations", []compose.Option{compose.WithInvalidation(false)}, []string{"get", "pttl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain, err := core.New(redis.Wrap(c), codec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer plain.Close()
+			k := "crc:" + strings.ReplaceAll(tc.name, " ", "-")
+			if err := plain.Set(ctx, k, "v"); err != nil {
+				t.Fatal(err)
+			}
+			stack, err := compose.New(memory.New(), redis.Wrap(c), tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stack.Close()
+			waitLive(t, stack, tc.opts == nil)
+			cl, err := core.New(stack, codec, core.WithStaleWhileRevalidate(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			log.take()
+			if v, found, err := core.Get[string](ctx, cl, k); err != nil || !found || v != "v" {
+				t.Fatalf("Get = %q %v %v", v, found, err)
+			}
+			if got := log.take(); !slices.Equal(got, tc.sends) {
+				t.Errorf("Get through compose sent %v, want %v", got, tc.sends)
+			}
+		})
+	}
+}
+
+// waitLive waits until s follows its lower tier's invalidations (when want),
+// or checks that it does not.
+func waitLive(t *testing.T, s *compose.Backend, want bool) {
+	t.Helper()
+	if !want {
+		if st := s.Invalidations(); st.Watching {
+			t.Fatalf("invalidations: %+v, want none", st)
 		}
-		defer plain.Close()
-		if err := plain.Set(ctx, "crc:compose", "v"); err != nil {
-			t.Fatal(err)
+		return
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for !s.Invalidations().Live {
+		if time.Now().After(deadline) {
+			t.Fatalf("not live after 3s: %+v", s.Invalidations())
 		}
-		stack, err := compose.New(memory.New(), redis.Wrap(c))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer stack.Close()
-		cl, err := core.New(stack, codec, core.WithStaleWhileRevalidate(false))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		log.take()
-		if v, found, err := core.Get[string](ctx, cl, "crc:compose"); err != nil || !found || v != "v" {
-			t.Fatalf("Get = %q %v %v", v, found, err)
-		}
-		if got := log.take(); !slices.Equal(got, []string{"get", "pttl"}) {
-			t.Errorf("Get through compose sent %v, want [get pttl]", got)
-		}
-	})
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // stringCodec stores strings as their bytes (a codec without dependencies).

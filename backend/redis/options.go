@@ -99,6 +99,20 @@ type Options struct {
 	// costs about 8 points less over a bare GET, and Redis serves half the
 	// commands for L1 misses. TTL and the other calls are unchanged.
 	NoFreshness bool
+
+	// InvalidationPrefixes limits the invalidations a WatchInvalidations
+	// receives (and so a composition over this backend) to keys starting
+	// with one of these prefixes, for instance a client's "ns:users:". Empty
+	// watches every key of the database. Redis sends a watch the name of
+	// every matching key that changes, so on a Redis shared with busy
+	// unrelated data, narrow it.
+	InvalidationPrefixes []string
+	// InvalidationPing is how long an invalidation watch's connection may be
+	// silent before it is pinged; an unanswered ping after as long again
+	// drops the watcher's copies and reconnects (default
+	// DefaultInvalidationPing, 1 s). It bounds how long a silently broken
+	// connection can hide a change.
+	InvalidationPing time.Duration
 }
 
 const redacted = "xxxxx"

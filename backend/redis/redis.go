@@ -17,8 +17,8 @@ import (
 
 // Backend is a core.Backend on a go-redis UniversalClient. It implements
 // core.TTLInspector, core.TTLRefresher, core.Locker, core.BatchGetter,
-// core.BatchSetter, core.StatsReporter and io.Closer. It is safe for
-// concurrent use.
+// core.BatchSetter, core.ValueGetter, core.Invalidator, core.StatsReporter
+// and io.Closer. It is safe for concurrent use.
 type Backend struct {
 	c         goredis.UniversalClient
 	owned     bool        // Close closes c
@@ -30,6 +30,11 @@ type Backend struct {
 	closeOnce sync.Once
 	closeErr  error
 	stats     *counters
+
+	prefixes []string      // Options.InvalidationPrefixes
+	ping     time.Duration // Options.InvalidationPing
+	watchMu  sync.Mutex
+	watches  map[*watch]struct{} // running WatchInvalidations, stopped by Close
 }
 
 // Interface checks.
@@ -61,6 +66,8 @@ func New(opts Options) (*Backend, error) {
 	b.secrets = &secretList{secretsOf(opts)}
 	b.useScript = opts.GetScript && !opts.NoFreshness
 	b.valueOnly = opts.NoFreshness
+	b.prefixes = append([]string(nil), opts.InvalidationPrefixes...)
+	b.ping = opts.InvalidationPing
 	return b, nil
 }
 
@@ -69,6 +76,14 @@ type WrapOption func(*Backend)
 
 // WrapGetScript is Options.GetScript for Wrap.
 func WrapGetScript() WrapOption { return func(b *Backend) { b.useScript = !b.valueOnly } }
+
+// WrapInvalidationPrefixes is Options.InvalidationPrefixes for Wrap.
+func WrapInvalidationPrefixes(prefixes ...string) WrapOption {
+	return func(b *Backend) { b.prefixes = append([]string(nil), prefixes...) }
+}
+
+// WrapInvalidationPing is Options.InvalidationPing for Wrap.
+func WrapInvalidationPing(d time.Duration) WrapOption { return func(b *Backend) { b.ping = d } }
 
 // WrapNoFreshness is Options.NoFreshness for Wrap.
 func WrapNoFreshness() WrapOption {
@@ -551,12 +566,15 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	return nil
 }
 
-// Close releases the client when New made it (not when Wrap was given it).
-// Calls after Close fail with core.KindPermanent. Close may be called more
-// than once.
+// Close stops every invalidation watch and releases the client when New
+// made it (not when Wrap was given it). Calls after Close fail with
+// core.KindPermanent. Close may be called more than once.
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {
+		b.watchMu.Lock()
 		b.closed.Store(true)
+		b.watchMu.Unlock()
+		b.stopWatches()
 		if b.owned {
 			if err := b.c.Close(); err != nil {
 				b.closeErr = &core.Error{Kind: core.KindTransient, Op: "redis.close", Err: scrubbed(err, b.secrets.v)}

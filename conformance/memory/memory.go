@@ -45,9 +45,9 @@ func WithClock(now func() time.Time) Option {
 
 // WithFault installs a fault hook: before each operation the backend calls
 // fault with the operation's name ("get", "set", "delete", "exists",
-// "health", "ttl", "expire", "lock", "unlock", "getmany", "setmany") and the
-// key ("" for health and batch operations); a non-nil result is returned as
-// the operation's error (wrapped in a *core.Error of KindTransient unless it
+// "health", "ttl", "expire", "lock", "unlock", "getmany", "setmany", "clear")
+// and the key ("" for health, clear and batch operations); a non-nil result
+// is returned as the operation's error (wrapped in a *core.Error of KindTransient unless it
 // already carries a kind) and the operation has no effect.
 func WithFault(fault func(op, key string) error) Option {
 	return func(b *Backend) { b.fault = fault }
@@ -82,6 +82,7 @@ var (
 	_ core.BatchGetter   = (*Backend)(nil)
 	_ core.BatchSetter   = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
+	_ core.Clearer       = (*Backend)(nil)
 )
 
 // begin checks the context, the fault hook and the closed state, and locks
@@ -185,6 +186,17 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	}
 	defer b.mu.Unlock()
 	delete(b.items, key)
+	return nil
+}
+
+// Clear implements core.Clearer: it drops every entry (locks stay). Its
+// fault hook sees the operation "clear".
+func (b *Backend) Clear(ctx context.Context) error {
+	if err := b.begin(ctx, "clear", ""); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	clear(b.items)
 	return nil
 }
 

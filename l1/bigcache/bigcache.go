@@ -57,6 +57,7 @@ var (
 	_ core.InMemory      = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
+	_ core.Clearer       = (*Backend)(nil)
 )
 
 // config collects the options.
@@ -373,6 +374,17 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	if err != nil && !errors.Is(err, bc.ErrEntryNotFound) {
 		return &core.Error{Kind: core.KindPermanent, Op: "bigcache.delete", Key: key, Err: err}
 	}
+	return nil
+}
+
+// Clear implements core.Clearer: it drops every entry (bigcache keeps the
+// memory of its queues). A composition clears its L1 when it loses track of
+// its lower tier's invalidations.
+func (b *Backend) Clear(ctx context.Context) error {
+	if err := b.check(ctx, "bigcache.clear", ""); err != nil {
+		return err
+	}
+	_ = b.c.Reset() // always nil
 	return nil
 }
 

@@ -38,8 +38,10 @@
 // # Capabilities
 //
 // Backend implements core.Backend, core.LocalGetter, core.InMemory,
-// core.TTLInspector, core.TTLRefresher, core.StatsReporter (one tier named
-// "bigcache") and io.Closer. It does not implement core.Locker: an
-// in-process lock is not a distributed one. Being InMemory, it receives a
-// composition's backfills inline (see compose.BackfillMode).
+// core.TTLInspector, core.TTLRefresher, core.Clearer, core.StatsReporter
+// (one tier named "bigcache") and io.Closer. It does not implement
+// core.Locker: an in-process lock is not a distributed one. Being InMemory,
+// it receives a composition's backfills inline (see compose.BackfillMode);
+// being a Clearer, it lets a composition over backend/redis follow Redis's
+// invalidations (see compose.WithInvalidation).
 package bigcache

@@ -1,0 +1,314 @@
+package redis_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	redis "github.com/cachekit-io/cachekit-go/backend/redis"
+	"github.com/cachekit-io/cachekit-go/compose"
+	"github.com/cachekit-io/cachekit-go/conformance/memory"
+	"github.com/cachekit-io/cachekit-go/conformance/rig"
+	"github.com/cachekit-io/cachekit-go/core"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// event is one call of a recorder: keys for Invalidated, reset for Reset.
+type event struct {
+	keys  []string
+	reset bool
+	live  bool
+}
+
+func (e event) String() string {
+	if e.reset {
+		if e.live {
+			return "reset(live)"
+		}
+		return "reset(lost)"
+	}
+	return "invalidated(" + strings.Join(e.keys, ",") + ")"
+}
+
+// recorder is a core.InvalidationWatcher that queues what it is told.
+type recorder struct{ ch chan event }
+
+func newRecorder() *recorder { return &recorder{ch: make(chan event, 4096)} }
+
+func (r *recorder) Invalidated(keys []string) { r.ch <- event{keys: slices.Clone(keys)} }
+func (r *recorder) Reset(live bool)           { r.ch <- event{reset: true, live: live} }
+
+// await consumes events until one satisfies ok, and fails t after within
+// (0: only what is already queued).
+func (r *recorder) await(t *testing.T, what string, within time.Duration, ok func(event) bool) {
+	t.Helper()
+	deadline := time.After(max(within, time.Millisecond))
+	var seen []string
+	for {
+		select {
+		case e := <-r.ch:
+			if ok(e) {
+				return
+			}
+			seen = append(seen, e.String())
+		case <-deadline:
+			t.Fatalf("no %s within %v; saw %v", what, within, seen)
+		}
+	}
+}
+
+// quiet fails t if any event arrives within d.
+func (r *recorder) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case e := <-r.ch:
+		t.Fatalf("unexpected %v", e)
+	case <-time.After(d):
+	}
+}
+
+func isReset(live bool) func(event) bool {
+	return func(e event) bool { return e.reset && e.live == live }
+}
+
+func hasKey(k string) func(event) bool {
+	return func(e event) bool { return slices.Contains(e.keys, k) }
+}
+
+// Redis reports writes, deletes and expiries made by any client, a flush
+// as a reset, and a killed connection as a reset followed by a new live
+// watch; after stop, nothing.
+func TestWatchInvalidations(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	b, err := redis.New(redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	other := goredis.NewClient(&goredis.Options{Addr: r.Addr})
+	defer other.Close()
+
+	rec := newRecorder()
+	stop, err := b.WatchInvalidations(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const within = 3 * time.Second
+	rec.await(t, "reset(live)", within, isReset(true))
+
+	if err := other.Set(ctx, "wi:a", "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "a write by another client", within, hasKey("wi:a"))
+	if err := b.Set(ctx, "wi:own", []byte("1"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "a write through the backend", within, hasKey("wi:own"))
+	if err := other.Del(ctx, "wi:a").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "a delete", within, hasKey("wi:a"))
+	if err := other.Set(ctx, "wi:exp", "1", 100*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "the write", within, hasKey("wi:exp"))
+	rec.await(t, "the expiry", within, hasKey("wi:exp"))
+
+	// A flush names no keys: everything is reset, and the watch goes on.
+	if err := other.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "reset(lost) after FLUSHALL", within, isReset(false))
+	rec.await(t, "reset(live) after FLUSHALL", within, isReset(true))
+
+	// A killed connection: lost, then live again on a new one that reports.
+	if err := other.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "reset(lost) after CLIENT KILL", within, isReset(false))
+	rec.await(t, "reset(live) after CLIENT KILL", within, isReset(true))
+	if err := other.Set(ctx, "wi:b", "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "a write after the reconnection", within, hasKey("wi:b"))
+
+	stop() // ends with reset(lost): the watcher must not count on it any more
+	rec.await(t, "reset(lost) from stop", 0, isReset(false))
+	if err := other.Set(ctx, "wi:c", "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.quiet(t, 300*time.Millisecond)
+	n, err := other.PubSubNumSub(ctx, "__redis__:invalidate").Result()
+	if err != nil || n["__redis__:invalidate"] != 0 {
+		t.Fatalf("subscribers after stop: %v %v", n, err)
+	}
+	stop() // a second stop is harmless
+}
+
+// InvalidationPrefixes narrows the keys reported.
+func TestWatchInvalidationsPrefixes(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	b, err := redis.New(redis.Options{URL: r.URL(), InvalidationPrefixes: []string{"ns:a:", "ns:b:"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rec := newRecorder()
+	if _, err := b.WatchInvalidations(rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "reset(live)", 3*time.Second, isReset(true))
+	for _, k := range []string{"ns:c:1", "other", "ns:b:1"} {
+		if err := b.Set(ctx, k, []byte("v"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case e := <-rec.ch:
+		if !slices.Equal(e.keys, []string{"ns:b:1"}) {
+			t.Fatalf("first report %v, want only ns:b:1", e)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no report of ns:b:1")
+	}
+	// Close stops the watch: a last reset(lost), then nothing.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "reset(lost) from Close", 0, isReset(false))
+	rec.quiet(t, 200*time.Millisecond)
+}
+
+// A server that stops answering is noticed by the ping: lost, then live
+// again once it answers.
+func TestWatchInvalidationsFrozenServer(t *testing.T) {
+	t.Parallel() // mostly waiting
+	r := rig.StartRedis(t)
+	b, err := redis.New(redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond, DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rec := newRecorder()
+	if _, err := b.WatchInvalidations(rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "reset(live)", 3*time.Second, isReset(true))
+	r.Pause(t)
+	start := time.Now()
+	rec.await(t, "reset(lost) while frozen", 3*time.Second, isReset(false))
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the loss was noticed after %v, want about 2 pings (400ms)", took)
+	}
+	r.Unpause(t)
+	rec.await(t, "reset(live) after unpausing", 10*time.Second, isReset(true))
+}
+
+// Without a server a watch never goes live, and stopping it is prompt.
+func TestWatchInvalidationsNoServer(t *testing.T) {
+	b, err := redis.New(redis.Options{Addrs: []string{"127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rec := newRecorder()
+	stop, err := b.WatchInvalidations(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.quiet(t, 500*time.Millisecond)
+	start := time.Now()
+	stop()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("stop took %v", took)
+	}
+}
+
+// Clusters cannot be watched (yet), and a closed backend cannot start a
+// watch; neither needs a server.
+func TestWatchInvalidationsUnsupported(t *testing.T) {
+	cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer cc.Close()
+	if _, err := redis.Wrap(cc).WatchInvalidations(newRecorder()); core.KindOf(err) != core.KindNotSupported {
+		t.Errorf("cluster: %v, want KindNotSupported", err)
+	}
+	b, err := redis.New(redis.Options{Addrs: []string{"127.0.0.1:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.WatchInvalidations(nil); core.KindOf(err) != core.KindInvalidInput {
+		t.Errorf("nil watcher: %v, want KindInvalidInput", err)
+	}
+	_ = b.Close()
+	if _, err := b.WatchInvalidations(newRecorder()); core.KindOf(err) != core.KindPermanent {
+		t.Errorf("closed backend: %v, want KindPermanent", err)
+	}
+}
+
+// Two processes' stacks over one Redis: a write through one drops the
+// other's L1 copy, and a composition with invalidations off keeps serving
+// its copy until it expires.
+func TestCrossProcessInvalidation(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	newStack := func(opts ...compose.Option) *compose.Backend {
+		rb, err := redis.New(redis.Options{URL: r.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := compose.New(memory.New(), rb, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	reader, writer, blind := newStack(), newStack(), newStack(compose.WithInvalidation(false))
+	waitLive(t, reader, true)
+	waitLive(t, writer, true)
+	waitLive(t, blind, false)
+	if err := writer.Set(ctx, "xp:k", []byte("v1"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// The report of that write reaches the reader too; let it pass first, or
+	// it would drop the copy made next.
+	deadline := time.Now().Add(3 * time.Second)
+	for reader.Invalidations().Keys == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader got no report of the first write")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, s := range []*compose.Backend{reader, blind} {
+		if v, ok, err := s.GetValue(ctx, "xp:k"); err != nil || !ok || string(v) != "v1" {
+			t.Fatalf("GetValue = %q %v %v", v, ok, err)
+		}
+		if _, ok, _ := s.Upper().Get(ctx, "xp:k"); !ok {
+			t.Fatal("no L1 copy after the read")
+		}
+	}
+	if err := writer.Set(ctx, "xp:k", []byte("v2"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(3 * time.Second)
+	for {
+		v, _, err := reader.GetValue(ctx, "xp:k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(v) == "v2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader still serves %q 3s after another process's write", v)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if v, _, _ := blind.GetValue(ctx, "xp:k"); string(v) != "v1" {
+		t.Fatalf("without invalidations the L1 copy is %q; want the old v1 until it expires", v)
+	}
+}

@@ -1,0 +1,161 @@
+package compose
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// invalidation is the state of a composition that follows its lower tier's
+// invalidations (core.Invalidator): it implements core.InvalidationWatcher,
+// deleting upper-tier copies as the lower tier reports changes.
+//
+// Copies and invalidations are ordered by the composition's generations,
+// the same way as copies and writes: an invalidation of a key is a "write"
+// (begin, delete the upper copy, end), so a backfill whose lower-tier read
+// started before it is abandoned, or deleted again if it landed meanwhile.
+// A Reset advances every stripe and clears the upper tier, so no copy made
+// from a read that overlapped a loss of invalidations survives it.
+type invalidation struct {
+	b      *Backend
+	clear  core.Clearer
+	stop   func()
+	live   atomic.Bool
+	keys   atomic.Uint64
+	resets atomic.Uint64
+}
+
+// InvalidationStats describe a composition's use of its lower tier's
+// invalidations.
+type InvalidationStats struct {
+	// Watching is true when the composition follows its lower tier's
+	// invalidations (see WithInvalidation).
+	Watching bool
+	// Live is true while invalidations flow: reads without a freshness
+	// (GetValue) then keep upper-tier copies without asking the lower tier
+	// for the value's remaining lifetime.
+	Live bool
+	// Keys counts invalidated keys; Resets counts the times every upper-tier
+	// copy was dropped (a lost connection, a flush, the start).
+	Keys, Resets uint64
+}
+
+// Invalidations returns a snapshot of the composition's invalidation state
+// (this pair only).
+func (b *Backend) Invalidations() InvalidationStats {
+	v := b.inv
+	if v == nil {
+		return InvalidationStats{}
+	}
+	return InvalidationStats{Watching: true, Live: v.live.Load(), Keys: v.keys.Load(), Resets: v.resets.Load()}
+}
+
+// watchInvalidations starts following the lower tier's invalidations when
+// the configuration allows it: WithInvalidation not turned off, an
+// in-memory upper tier that can be cleared, and a lower tier that reports
+// invalidations. A lower tier that cannot (core.KindNotSupported, or any
+// error) leaves the composition as it was.
+func (b *Backend) watchInvalidations(on bool) {
+	if !on || !inMemory(b.upper) {
+		return
+	}
+	cl, ok := b.upper.(core.Clearer)
+	if !ok {
+		return
+	}
+	src, ok := b.lower.(core.Invalidator)
+	if !ok {
+		return
+	}
+	v := &invalidation{b: b, clear: cl}
+	stop, err := src.WatchInvalidations(v)
+	if err != nil {
+		return
+	}
+	v.stop = stop
+	b.inv = v
+}
+
+// Invalidated implements core.InvalidationWatcher: it deletes the upper-tier
+// copies of keys.
+func (v *invalidation) Invalidated(keys []string) {
+	ctx := context.Background()
+	for _, k := range keys {
+		v.b.gens.begin(k)
+		if err := v.b.upper.Delete(ctx, k); err != nil {
+			v.b.st[upperTier].errors.Add(1)
+		}
+		v.b.gens.end(k)
+	}
+	v.keys.Add(uint64(len(keys)))
+}
+
+// Reset implements core.InvalidationWatcher: it drops every upper-tier copy
+// and takes the composition out of (or into) its live state. If the upper
+// tier cannot be cleared, the composition stays out of it: its copies are
+// then bounded by freshness again, as without invalidations.
+func (v *invalidation) Reset(live bool) {
+	v.live.Store(false)
+	v.b.gens.advanceAll()
+	ctx, cancel := context.WithTimeout(context.Background(), v.b.off.Timeout())
+	err := v.clear.Clear(ctx)
+	cancel()
+	v.resets.Add(1)
+	if err != nil {
+		v.b.st[upperTier].errors.Add(1)
+		return
+	}
+	v.live.Store(live)
+}
+
+// GetValue implements core.ValueGetter: the value alone, for callers that
+// do not look at freshness (the client's Get without an object cache).
+//
+// While the composition follows its lower tier's invalidations (the
+// default over backend/redis; see WithInvalidation) and reads sequentially,
+// GetValue reads the upper tier, then the lower tier's value alone
+// (core.ValueGetter, one GET on Redis instead of GET and PTTL), and keeps
+// an upper-tier copy for the backfill cap: the invalidations, not the
+// value's remaining lifetime, keep that copy in step with the lower tier.
+// Otherwise it is Get.
+func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
+	if b.inv == nil || b.read != ReadSequential || !b.inv.live.Load() {
+		e, found, err := b.Get(ctx, key)
+		return e.Value, found, err
+	}
+	ue, ufound, uerr := b.upper.Get(ctx, key)
+	if uerr == nil && ufound && !ue.Freshness.Stale {
+		b.st[upperTier].hits.Add(1)
+		return ue.Value, true, nil
+	}
+	b.count(upperTier, ue, ufound, uerr)
+	word, snapOK := b.gens.snapshot(key)
+	readAt := time.Now()
+	var (
+		le     core.Entry
+		lfound bool
+		lerr   error
+	)
+	if vg, ok := b.lower.(core.ValueGetter); ok {
+		le.Value, lfound, lerr = vg.GetValue(ctx, key)
+	} else {
+		le, lfound, lerr = b.lower.Get(ctx, key)
+	}
+	b.count(lowerTier, le, lfound, lerr)
+	e, found, err := b.settle(ctx, key, ue, ufound && uerr == nil, le, lfound, lerr, word, snapOK, readAt)
+	return e.Value, found, err
+}
+
+// WatchInvalidations implements core.Invalidator by passing the lower
+// tier's invalidations on, so that a composition stacked over this one can
+// follow them too. It fails with core.KindNotSupported when the lower tier
+// reports none.
+func (b *Backend) WatchInvalidations(w core.InvalidationWatcher) (func(), error) {
+	src, ok := b.lower.(core.Invalidator)
+	if !ok {
+		return nil, &core.Error{Kind: core.KindNotSupported, Op: "compose.watch", Msg: "the lower tier reports no invalidations"}
+	}
+	return src.WatchInvalidations(w)
+}

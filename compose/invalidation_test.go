@@ -1,0 +1,353 @@
+package compose_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/compose"
+	"github.com/cachekit-io/cachekit-go/conformance/memory"
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// tracked is a lower tier that reports invalidations the way the test says:
+// a probe (which logs and counts the required port) plus GetValue and
+// WatchInvalidations. The test calls the watcher itself.
+type tracked struct {
+	*probe
+	watchErr error
+
+	mu       sync.Mutex
+	watchers []core.InvalidationWatcher
+	stopped  int
+
+	valueGets atomic.Int64
+	// onGetValue, if set, runs after the inner read of GetValue.
+	onGetValue func(key string)
+}
+
+func newTracked(name string, log *opLog) *tracked { return &tracked{probe: newProbe(name, log)} }
+
+func (tr *tracked) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
+	tr.valueGets.Add(1)
+	tr.log.add(tr.name + ".getvalue " + key)
+	e, found, err := tr.inner.Get(ctx, key)
+	if tr.onGetValue != nil {
+		tr.onGetValue(key)
+	}
+	return e.Value, found, err
+}
+
+func (tr *tracked) WatchInvalidations(w core.InvalidationWatcher) (func(), error) {
+	if tr.watchErr != nil {
+		return nil, tr.watchErr
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.watchers = append(tr.watchers, w)
+	return func() {
+		tr.mu.Lock()
+		tr.stopped++
+		tr.mu.Unlock()
+	}, nil
+}
+
+// watcher returns the only watcher.
+func (tr *tracked) watcher(t *testing.T) core.InvalidationWatcher {
+	t.Helper()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.watchers) != 1 {
+		t.Fatalf("%d watchers, want 1", len(tr.watchers))
+	}
+	return tr.watchers[0]
+}
+
+func getValue(t *testing.T, b core.ValueGetter, key string) (string, bool) {
+	t.Helper()
+	v, found, err := b.GetValue(context.Background(), key)
+	if err != nil {
+		t.Fatalf("GetValue %q: %v", key, err)
+	}
+	return string(v), found
+}
+
+// upperTTL is the remaining lifetime of key's copy in the upper tier.
+func upperTTL(t *testing.T, upper *memory.Backend, key string) (time.Duration, bool) {
+	t.Helper()
+	d, found, err := upper.TTL(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, found
+}
+
+func TestInvalidationLiveReadsValueAlone(t *testing.T) {
+	upper, lower := memory.New(), newTracked("lower", nil)
+	b := mustNew(t, upper, lower)
+	w := lower.watcher(t)
+	if st := b.Invalidations(); !st.Watching || st.Live {
+		t.Fatalf("before Reset(true): %+v, want watching, not live", st)
+	}
+
+	// Not live yet: GetValue is Get, and the copy is bounded by the lower
+	// tier's remaining freshness.
+	lower.put(t, "a", "1", 2*time.Second)
+	if v, ok := getValue(t, b, "a"); !ok || v != "1" {
+		t.Fatalf("GetValue = %q, %v", v, ok)
+	}
+	if lower.valueGets.Load() != 0 || lower.gets.Load() != 1 {
+		t.Fatalf("not live: %d GetValue, %d Get of the lower tier; want 0, 1", lower.valueGets.Load(), lower.gets.Load())
+	}
+	if d, ok := upperTTL(t, upper, "a"); !ok || d > 2*time.Second {
+		t.Fatalf("copy TTL %v (found %v), want ≤ 2s", d, ok)
+	}
+
+	w.Reset(true)
+	if st := b.Invalidations(); !st.Live || st.Resets != 1 {
+		t.Fatalf("after Reset(true): %+v", st)
+	}
+	if _, ok := upperTTL(t, upper, "a"); ok {
+		t.Fatal("Reset(true) kept a copy made before invalidations flowed")
+	}
+
+	// Live: the lower tier's value alone, and a copy for the backfill cap.
+	if v, ok := getValue(t, b, "a"); !ok || v != "1" {
+		t.Fatalf("GetValue = %q, %v", v, ok)
+	}
+	if lower.valueGets.Load() != 1 || lower.gets.Load() != 1 {
+		t.Fatalf("live: %d GetValue, %d Get of the lower tier; want 1, 1", lower.valueGets.Load(), lower.gets.Load())
+	}
+	if d, ok := upperTTL(t, upper, "a"); !ok || d <= 2*time.Second || d > compose.DefaultBackfillCap {
+		t.Fatalf("copy TTL %v (found %v), want the backfill cap", d, ok)
+	}
+	if v, ok := getValue(t, b, "a"); !ok || v != "1" || lower.valueGets.Load() != 1 {
+		t.Fatalf("second GetValue = %q, %v with %d lower reads; want an upper hit", v, ok, lower.valueGets.Load())
+	}
+
+	// Another process writes; its report deletes the copy.
+	lower.put(t, "a", "2", time.Minute)
+	w.Invalidated([]string{"a", "unrelated"})
+	if v, ok := getValue(t, b, "a"); !ok || v != "2" {
+		t.Fatalf("after the invalidation GetValue = %q, %v; want 2", v, ok)
+	}
+	if st := b.Invalidations(); st.Keys != 2 {
+		t.Fatalf("Keys = %d, want 2", st.Keys)
+	}
+
+	// Get still reports the lower tier's freshness on a lower hit.
+	lower.put(t, "b", "3", 3*time.Second)
+	if _, f, ok := get(t, b, "b"); !ok || !f.Known || f.FreshFor > 3*time.Second {
+		t.Fatalf("Get freshness %+v, want the lower tier's", f)
+	}
+
+	// Losing track drops every copy and goes back to Get.
+	w.Reset(false)
+	if st := b.Invalidations(); st.Live || st.Resets != 2 {
+		t.Fatalf("after Reset(false): %+v", st)
+	}
+	if keys := upper.Keys(); len(keys) != 0 {
+		t.Fatalf("upper tier kept %v after Reset(false)", keys)
+	}
+	if v, ok := getValue(t, b, "a"); !ok || v != "2" || lower.valueGets.Load() != 2 {
+		t.Fatalf("GetValue after Reset(false) = %q, %v, %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
+	}
+}
+
+// An invalidation or a reset that arrives while a lower-tier value is being
+// read must not leave the value's copy in the upper tier: it may be older
+// than the change reported.
+func TestInvalidationDuringBackfill(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		report func(w core.InvalidationWatcher, key string)
+	}{
+		{"key", func(w core.InvalidationWatcher, key string) { w.Invalidated([]string{key}) }},
+		{"reset", func(w core.InvalidationWatcher, _ string) { w.Reset(false); w.Reset(true) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			upper, lower := memory.New(), newTracked("lower", nil)
+			b := mustNew(t, upper, lower)
+			w := lower.watcher(t)
+			w.Reset(true)
+			lower.put(t, "k", "old", time.Minute)
+			lower.onGetValue = func(key string) {
+				lower.put(t, key, "new", time.Minute) // written elsewhere after our read
+				tc.report(w, key)
+			}
+			if v, ok := getValue(t, b, "k"); !ok || v != "old" {
+				t.Fatalf("GetValue = %q, %v", v, ok)
+			}
+			lower.onGetValue = nil
+			if _, ok := upperTTL(t, upper, "k"); ok {
+				t.Fatal("the copy of a value read before the reported change was kept")
+			}
+			if st := b.BackfillStats(); st.Raced != 1 {
+				t.Fatalf("BackfillStats %+v, want one raced", st)
+			}
+			if v, _ := getValue(t, b, "k"); v != "new" {
+				t.Fatalf("next GetValue = %q, want new", v)
+			}
+		})
+	}
+}
+
+// A change reported between a Set's lower-tier and upper-tier writes may be
+// a later write by another process: the Set's copy must not stay.
+func TestInvalidationDuringSet(t *testing.T) {
+	upper := newProbe("upper", nil)
+	upperMem := upper.inner.(*memory.Backend)
+	lower := newTracked("lower", nil)
+	// A probe upper tier hides InMemory and Clear; give them back.
+	b := mustNew(t, clearable{upper}, lower)
+	w := lower.watcher(t)
+	w.Reset(true)
+	upper.beforeSet = func(_ context.Context, key string, _ []byte) {
+		lower.put(t, key, "theirs", time.Minute)
+		w.Invalidated([]string{key})
+	}
+	set(t, b, "k", "ours", time.Minute)
+	upper.beforeSet = nil
+	if keys := upperMem.Keys(); len(keys) != 0 {
+		t.Fatalf("upper tier holds %v after a change was reported during the Set", keys)
+	}
+	if v, ok := getValue(t, b, "k"); !ok || v != "theirs" {
+		t.Fatalf("GetValue = %q, %v; want theirs", v, ok)
+	}
+
+	// Without a report in between, the Set's copy stays.
+	set(t, b, "j", "ours", time.Minute)
+	if v, _, ok := upper.peek(t, "j"); !ok || v != "ours" {
+		t.Fatalf("upper copy of j = %q, %v", v, ok)
+	}
+}
+
+// clearable gives a probe back the capabilities a watching composition
+// needs of its upper tier.
+type clearable struct{ *probe }
+
+func (c clearable) InMemory() bool { return true }
+func (c clearable) Clear(ctx context.Context) error {
+	return c.inner.(*memory.Backend).Clear(ctx)
+}
+
+func TestInvalidationNotWatched(t *testing.T) {
+	notSupported := &core.Error{Kind: core.KindNotSupported, Op: "test"}
+	for _, tc := range []struct {
+		name  string
+		upper core.Backend
+		opts  []compose.Option
+		err   error
+	}{
+		{"turned off", memory.New(), []compose.Option{compose.WithInvalidation(false)}, nil},
+		{"upper tier not in memory", newProbe("upper", nil), nil, nil},
+		{"upper tier cannot be cleared", inMemoryOnly{newProbe("upper", nil)}, nil, nil},
+		{"lower tier cannot report", memory.New(), nil, notSupported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lower := newTracked("lower", nil)
+			lower.watchErr = tc.err
+			b := mustNew(t, tc.upper, lower, tc.opts...)
+			if st := b.Invalidations(); st.Watching {
+				t.Fatalf("Invalidations() = %+v, want not watching", st)
+			}
+			lower.mu.Lock()
+			n := len(lower.watchers)
+			lower.mu.Unlock()
+			if n != 0 {
+				t.Fatalf("%d watches started", n)
+			}
+			lower.put(t, "k", "v", time.Minute)
+			if v, ok := getValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
+				t.Fatalf("GetValue = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
+			}
+		})
+	}
+	t.Run("plain lower tier", func(t *testing.T) {
+		b := mustNew(t, memory.New(), newProbe("lower", nil))
+		if st := b.Invalidations(); st.Watching {
+			t.Fatalf("Invalidations() = %+v", st)
+		}
+		_, err := b.WatchInvalidations(nopWatcher{})
+		if core.KindOf(err) != core.KindNotSupported {
+			t.Fatalf("WatchInvalidations over a tier without them: %v, want KindNotSupported", err)
+		}
+	})
+}
+
+type inMemoryOnly struct{ *probe }
+
+func (inMemoryOnly) InMemory() bool { return true }
+
+type nopWatcher struct{}
+
+func (nopWatcher) Invalidated([]string) {}
+func (nopWatcher) Reset(bool)           {}
+
+func TestInvalidationClearFails(t *testing.T) {
+	var failing atomic.Bool
+	upper := memory.New(memory.WithFault(func(op, _ string) error {
+		if op == "clear" && failing.Load() {
+			return errTier(core.KindTransient, "clear failed")
+		}
+		return nil
+	}))
+	lower := newTracked("lower", nil)
+	b := mustNew(t, upper, lower)
+	w := lower.watcher(t)
+	failing.Store(true)
+	w.Reset(true)
+	if st := b.Invalidations(); st.Live {
+		t.Fatal("live although the upper tier could not be cleared")
+	}
+	failing.Store(false)
+	w.Reset(true)
+	if st := b.Invalidations(); !st.Live {
+		t.Fatal("not live after a Reset(true) whose clear succeeded")
+	}
+}
+
+func TestInvalidationStackAndClose(t *testing.T) {
+	lower := newTracked("l3", nil)
+	l1, l2 := memory.New(), memory.New()
+	b, err := compose.Tiers(l1, l2, lower)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower.mu.Lock()
+	ws := append([]core.InvalidationWatcher(nil), lower.watchers...)
+	lower.mu.Unlock()
+	if len(ws) != 2 {
+		t.Fatalf("%d watches, want one per composition (2)", len(ws))
+	}
+	for _, w := range ws {
+		w.Reset(true)
+	}
+	lower.put(t, "k", "v", time.Minute)
+	if v, ok := getValue(t, b, "k"); !ok || v != "v" {
+		t.Fatalf("GetValue = %q, %v", v, ok)
+	}
+	for i, m := range []*memory.Backend{l1, l2} {
+		if keys := m.Keys(); len(keys) != 1 {
+			t.Fatalf("l%d holds %v, want the copy", i+1, keys)
+		}
+	}
+	for _, w := range ws {
+		w.Invalidated([]string{"k"})
+	}
+	for i, m := range []*memory.Backend{l1, l2} {
+		if keys := m.Keys(); len(keys) != 0 {
+			t.Fatalf("l%d holds %v after the invalidation", i+1, keys)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lower.mu.Lock()
+	defer lower.mu.Unlock()
+	if lower.stopped != 2 {
+		t.Fatalf("Close stopped %d watches, want 2", lower.stopped)
+	}
+}
