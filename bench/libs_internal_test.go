@@ -170,7 +170,8 @@ func TestSingleFlight(t *testing.T) {
 
 func TestCountCommands(t *testing.T) {
 	info := "# Commandstats\r\ncmdstat_get:calls=7,usec=10,usec_per_call=1.43,rejected_calls=0,failed_calls=0\r\n" +
-		"cmdstat_info:calls=3,usec=1\r\ncmdstat_pttl:calls=" + strconv.Itoa(5) + ",usec=2\r\ncmdstat_hello:calls=2,usec=1\r\n"
+		"cmdstat_info:calls=3,usec=1\r\ncmdstat_pttl:calls=" + strconv.Itoa(5) + ",usec=2\r\ncmdstat_hello:calls=2,usec=1\r\n" +
+		"cmdstat_client|tracking:calls=4,usec=1\r\ncmdstat_client|id:calls=4,usec=1\r\ncmdstat_subscribe:calls=4,usec=1\r\n"
 	n, err := countCommands(info)
 	if err != nil || n != 12 {
 		t.Fatalf("countCommands = %d, %v; want 12", n, err)

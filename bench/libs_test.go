@@ -85,7 +85,7 @@ const (
 	libCachekit     = "cachekit"         // core client over compose(l1/bigcache → backend/redis)
 	libObjects      = "cachekit-objects" // the same with core.WithObjectCache
 	libEncrypted    = "cachekit-enc"     // the same with a crypto encryptor (secure preset)
-	libNoFresh      = "cachekit-nofresh" // the same as cachekit, Redis read by bare GET (opt-in; paired rows only)
+	libBounded      = "cachekit-bounded" // the same with compose.WithInvalidation(false): L1 copies bounded by the PTTL (paired rows only)
 	libGocache      = "gocache"          // eko/gocache chain(bigcache → redis) + marshaler; loadable for GetOrLoad
 	libGocacheAside = "gocache-aside"    // the same, GetOrLoad as cache-aside (Get, load, Set)
 	libRedisCache   = "goredis-cache"    // go-redis/cache: TinyLFU + Redis
@@ -114,13 +114,13 @@ func newLib(tb testing.TB, name string, srv *server, o libOptions) lib {
 	var l lib
 	switch name {
 	case libCachekit:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{redisOnly: o.redisOnly}, o.load)
+		l = newCachekit(tb, srv, cachekitConfig{redisOnly: o.redisOnly}, o.load)
 	case libObjects:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{objects: true, redisOnly: o.redisOnly}, o.load)
+		l = newCachekit(tb, srv, cachekitConfig{objects: true, redisOnly: o.redisOnly}, o.load)
 	case libEncrypted:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{encrypted: true, redisOnly: o.redisOnly}, o.load)
-	case libNoFresh:
-		l = newCachekit(tb, srv.rdb, cachekitConfig{noFreshness: true, redisOnly: o.redisOnly}, o.load)
+		l = newCachekit(tb, srv, cachekitConfig{encrypted: true, redisOnly: o.redisOnly}, o.load)
+	case libBounded:
+		l = newCachekit(tb, srv, cachekitConfig{bounded: true, redisOnly: o.redisOnly}, o.load)
 	case libGocache, libGocacheAside:
 		l = newGocache(tb, srv.rdb, name == libGocacheAside, o.redisOnly, o.load)
 	case libRedisCache:
@@ -169,9 +169,11 @@ type cachekitConfig struct {
 	// encrypted seals every value with the crypto encryptor (secure preset):
 	// both tiers hold ciphertext.
 	encrypted bool
-	// noFreshness reads Redis with a bare GET (backend/redis
-	// WrapNoFreshness): L1 copies bounded by the compose cap, not the PTTL.
-	noFreshness bool
+	// bounded turns the composition's invalidations off
+	// (compose.WithInvalidation(false)): a Redis hit is read with GET+PTTL
+	// and its L1 copy bounded by the PTTL, the default before compose
+	// followed Redis's invalidations.
+	bounded bool
 	// redisOnly puts the client straight over backend/redis: no L1, no
 	// composition.
 	redisOnly bool
@@ -210,25 +212,28 @@ type cachekitLib struct {
 }
 
 // newCachekit is the one constructor of every cachekit stack the
-// benchmarks run (see cachekitConfig).
-func newCachekit(tb testing.TB, rdb goredis.UniversalClient, cfg cachekitConfig, load loaderFunc) *cachekitLib {
+// benchmarks run (see cachekitConfig). A composition follows Redis's
+// invalidations unless cfg.bounded or the server is a miniredis (which has
+// no client tracking); it is built live, so that no measured read falls
+// back to the bounded path while the watch connects.
+func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc) *cachekitLib {
 	tb.Helper()
 	opts, enc, err := cfg.clientOptions()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var wrapOpts []redisbackend.WrapOption
-	if cfg.noFreshness {
-		wrapOpts = append(wrapOpts, redisbackend.WrapNoFreshness())
-	}
 	l := &cachekitLib{opts: opts, enc: enc, load: load, fresh: cfg.objects}
-	var be core.Backend = redisbackend.Wrap(rdb, wrapOpts...)
+	var be core.Backend = redisbackend.Wrap(srv.rdb)
 	if !cfg.redisOnly {
 		if l.l1, err = bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards)); err != nil {
 			tb.Fatal(err)
 		}
-		if l.stack, err = compose.New(l.l1, be); err != nil {
+		invalidation := !cfg.bounded && srv.mini == nil
+		if l.stack, err = compose.New(l.l1, be, compose.WithInvalidation(invalidation)); err != nil {
 			tb.Fatal(err)
+		}
+		if invalidation {
+			awaitLive(tb, l.stack)
 		}
 		be = l.stack
 	}
@@ -237,6 +242,18 @@ func newCachekit(tb testing.TB, rdb goredis.UniversalClient, cfg cachekitConfig,
 		tb.Fatal(err)
 	}
 	return l
+}
+
+// awaitLive waits until s follows Redis's invalidations.
+func awaitLive(tb testing.TB, s *compose.Backend) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.Invalidations().Live {
+		if time.Now().After(deadline) {
+			tb.Fatalf("the composition does not follow Redis's invalidations after 10s: %+v", s.Invalidations())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (l *cachekitLib) Get(ctx context.Context, key string) (Profile, bool, error) {

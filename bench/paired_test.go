@@ -9,7 +9,7 @@ import (
 )
 
 // pairedLibs are the libraries the paired rows pair with raw.
-var pairedLibs = []string{libCachekit, libEncrypted, libNoFresh, libGocache, libRedisCache}
+var pairedLibs = []string{libCachekit, libEncrypted, libBounded, libGocache, libRedisCache}
 
 // The paired rows (L2HitPaired, SetPaired) measure one library and raw in
 // the same loop: the two alternate op by op (who goes first alternates
@@ -158,7 +158,7 @@ func readRow(b *testing.B, row pairedRow) pairedRow {
 	return row
 }
 
-// redisOnlyLibs are the libraries of RedisHitPaired: cachekit-nofresh and
+// redisOnlyLibs are the libraries of RedisHitPaired: cachekit-bounded and
 // cachekit-objects would read Redis exactly as cachekit does there.
 var redisOnlyLibs = []string{libCachekit, libEncrypted, libGocache, libRedisCache}
 

@@ -132,15 +132,16 @@ func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error
 	}
 	b.count(upperTier, ue, ufound, uerr)
 	word, snapOK := b.gens.snapshot(key)
-	readAt := time.Now()
 	var (
 		le     core.Entry
 		lfound bool
 		lerr   error
+		readAt time.Time // needed only for a value with a known lifetime
 	)
 	if vg, ok := b.lower.(core.ValueGetter); ok {
 		le.Value, lfound, lerr = vg.GetValue(ctx, key)
 	} else {
+		readAt = time.Now()
 		le, lfound, lerr = b.lower.Get(ctx, key)
 	}
 	b.count(lowerTier, le, lfound, lerr)
