@@ -67,18 +67,19 @@ type Backend struct {
 }
 
 var (
-	_ core.Backend       = (*Backend)(nil)
-	_ core.LocalGetter   = (*Backend)(nil)
-	_ core.InMemory      = (*Backend)(nil)
-	_ core.TTLInspector  = (*Backend)(nil)
-	_ core.TTLRefresher  = (*Backend)(nil)
-	_ core.Locker        = (*Backend)(nil)
-	_ core.BatchGetter   = (*Backend)(nil)
-	_ core.BatchSetter   = (*Backend)(nil)
-	_ core.StatsReporter = (*Backend)(nil)
-	_ core.ValueGetter   = (*Backend)(nil)
-	_ core.Invalidator   = (*Backend)(nil)
-	_ io.Closer          = (*Backend)(nil)
+	_ core.Backend            = (*Backend)(nil)
+	_ core.LocalGetter        = (*Backend)(nil)
+	_ core.InMemory           = (*Backend)(nil)
+	_ core.TTLInspector       = (*Backend)(nil)
+	_ core.TTLRefresher       = (*Backend)(nil)
+	_ core.Locker             = (*Backend)(nil)
+	_ core.BatchGetter        = (*Backend)(nil)
+	_ core.BatchSetter        = (*Backend)(nil)
+	_ core.StatsReporter      = (*Backend)(nil)
+	_ core.ValueGetter        = (*Backend)(nil)
+	_ core.Invalidator        = (*Backend)(nil)
+	_ core.InvalidationSwitch = (*Backend)(nil)
+	_ io.Closer               = (*Backend)(nil)
 )
 
 // New composes upper over lower. Without options it reads sequentially,
@@ -166,7 +167,7 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		prefix:       "c" + strconv.FormatUint(compositionSeq.Add(1), 36) + "\x00",
 		defaultNames: defaults,
 	}
-	b.watchInvalidations(!cfg.noInvalidation)
+	b.watchInvalidations(cfg.invalidation >= 0, cfg.invalidation > 0)
 	return b
 }
 
@@ -396,7 +397,7 @@ func (b *Backend) Wait(ctx context.Context) error { return b.off.Wait(ctx) }
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {
 		if b.inv != nil {
-			b.inv.stop() // no invalidation touches the tiers after this
+			b.inv.halt() // no invalidation touches the tiers after this
 		}
 		var errs []error
 		if b.ownsOff {

@@ -59,6 +59,28 @@
 // and deletes its copy again if a write started before its upper-tier write
 // returned. The reasoning is in version.go.
 //
+// # Cross-process invalidation
+//
+// When the lower tier reports invalidations (core.Invalidator: backend/redis
+// on a single-server or Sentinel client) and the upper tier is in memory
+// and can be cleared (l1/bigcache), the composition follows them, unless
+// WithInvalidation(false) says otherwise:
+//   - a report that a key changed, expired or was evicted — by any process —
+//     deletes the upper copy at once, ordered against backfills by the same
+//     write generations (a copy read before the change is not kept);
+//   - when the lower tier loses track (a broken connection, a flush), every
+//     upper copy is dropped, and until the reports flow again the
+//     composition behaves as without them;
+//   - while they flow, GetValue (core.ValueGetter, the read core.Client
+//     makes when it will not look at freshness) reads the lower tier's value
+//     alone — one GET on Redis, not GET and PTTL — and keeps the copy for the
+//     backfill cap: the reports, not the value's remaining lifetime, keep it
+//     in step. Get still reads and reports freshness.
+//
+// The price is a connection per composition and one message per change of
+// a watched key, this process's own writes included (a Set's upper copy is
+// dropped when its own report comes back). Invalidations reports the state.
+//
 // # Where backfills run
 //
 // A backfill into an upper tier that reports core.InMemory (l1/bigcache,
@@ -81,10 +103,11 @@
 //
 // # Capabilities and stats
 //
-// Backend implements every optional capability of core. Lock, Unlock, TTL
-// and Expire go to the lower tier and fail with core.KindNotSupported when it
-// lacks them; GetMany and SetMany use each tier's batch calls where it has
-// them. Stats reports one core.TierStats per tier with dotted names
+// Backend implements every optional capability of core but Clearer. Lock,
+// Unlock, TTL and Expire go to the lower tier and fail with
+// core.KindNotSupported when it lacks them, and so does WatchInvalidations,
+// which passes the lower tier's reports on to a composition stacked above;
+// GetMany and SetMany use each tier's batch calls where it has them. Stats reports one core.TierStats per tier with dotted names
 // ("compose.bigcache", "compose.redis"); a nested composition contributes
 // its own tiers. Close drains the offloader the composition owns and closes
 // the tiers that are io.Closers.

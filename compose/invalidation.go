@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,12 +20,15 @@ import (
 // A Reset advances every stripe and clears the upper tier, so no copy made
 // from a read that overlapped a loss of invalidations survives it.
 type invalidation struct {
-	b      *Backend
-	clear  core.Clearer
-	stop   func()
-	live   atomic.Bool
-	keys   atomic.Uint64
-	resets atomic.Uint64
+	b        *Backend
+	clear    core.Clearer
+	stop     func()
+	explicit bool // WithInvalidation(true): StopInvalidations leaves it on
+	halted   atomic.Bool
+	haltOnce sync.Once
+	live     atomic.Bool
+	keys     atomic.Uint64
+	resets   atomic.Uint64
 }
 
 // InvalidationStats describe a composition's use of its lower tier's
@@ -49,7 +53,7 @@ func (b *Backend) Invalidations() InvalidationStats {
 	if v == nil {
 		return InvalidationStats{}
 	}
-	return InvalidationStats{Watching: true, Live: v.live.Load(), Keys: v.keys.Load(), Resets: v.resets.Load()}
+	return InvalidationStats{Watching: !v.halted.Load(), Live: v.live.Load(), Keys: v.keys.Load(), Resets: v.resets.Load()}
 }
 
 // watchInvalidations starts following the lower tier's invalidations when
@@ -57,7 +61,7 @@ func (b *Backend) Invalidations() InvalidationStats {
 // in-memory upper tier that can be cleared, and a lower tier that reports
 // invalidations. A lower tier that cannot (core.KindNotSupported, or any
 // error) leaves the composition as it was.
-func (b *Backend) watchInvalidations(on bool) {
+func (b *Backend) watchInvalidations(on, explicit bool) {
 	if !on || !inMemory(b.upper) {
 		return
 	}
@@ -69,13 +73,36 @@ func (b *Backend) watchInvalidations(on bool) {
 	if !ok {
 		return
 	}
-	v := &invalidation{b: b, clear: cl}
+	v := &invalidation{b: b, clear: cl, explicit: explicit}
 	stop, err := src.WatchInvalidations(v)
 	if err != nil {
 		return
 	}
 	v.stop = stop
 	b.inv = v
+}
+
+// halt stops the watch for good; its last Reset(false) drops the copies.
+func (v *invalidation) halt() {
+	v.haltOnce.Do(func() {
+		v.halted.Store(true)
+		v.stop()
+		v.live.Store(false)
+	})
+}
+
+// StopInvalidations implements core.InvalidationSwitch: the composition
+// (and every composition stacked below it) stops following its lower
+// tier's invalidations, unless WithInvalidation(true) asked for them, and
+// from then on bounds its copies by freshness. core.New calls it for a
+// client with the minimal preset.
+func (b *Backend) StopInvalidations() {
+	if b.inv != nil && !b.inv.explicit {
+		b.inv.halt()
+	}
+	if sw, ok := b.lower.(core.InvalidationSwitch); ok {
+		sw.StopInvalidations()
+	}
 }
 
 // Invalidated implements core.InvalidationWatcher: it deletes the upper-tier

@@ -351,3 +351,55 @@ func TestInvalidationStackAndClose(t *testing.T) {
 		t.Fatalf("Close stopped %d watches, want 2", lower.stopped)
 	}
 }
+
+// StopInvalidations (what core.New does for the minimal preset) stops a
+// composition's default watch, and those of the compositions below it, but
+// not one asked for with WithInvalidation(true).
+func TestStopInvalidations(t *testing.T) {
+	t.Run("default", func(t *testing.T) {
+		lower := newTracked("l3", nil)
+		b, err := compose.Tiers(memory.New(), memory.New(), lower)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		lower.mu.Lock()
+		ws := append([]core.InvalidationWatcher(nil), lower.watchers...)
+		lower.mu.Unlock()
+		for _, w := range ws {
+			w.Reset(true)
+		}
+		b.StopInvalidations()
+		lower.mu.Lock()
+		stopped := lower.stopped
+		lower.mu.Unlock()
+		if stopped != 2 {
+			t.Fatalf("StopInvalidations stopped %d watches, want both (2)", stopped)
+		}
+		if st := b.Invalidations(); st.Watching || st.Live {
+			t.Fatalf("after StopInvalidations: %+v", st)
+		}
+		lower.put(t, "k", "v", time.Minute)
+		if v, ok := getValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
+			t.Fatalf("GetValue = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
+		}
+		b.StopInvalidations() // again: nothing more to stop
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lower.mu.Lock()
+		defer lower.mu.Unlock()
+		if lower.stopped != 2 {
+			t.Fatalf("Close stopped the watches again: %d stops", lower.stopped)
+		}
+	})
+	t.Run("asked for", func(t *testing.T) {
+		lower := newTracked("lower", nil)
+		b := mustNew(t, memory.New(), lower, compose.WithInvalidation(true))
+		lower.watcher(t).Reset(true)
+		b.StopInvalidations()
+		if st := b.Invalidations(); !st.Watching || !st.Live {
+			t.Fatalf("WithInvalidation(true) then StopInvalidations: %+v, want still live", st)
+		}
+	})
+}

@@ -134,7 +134,7 @@ type config struct {
 	off      *offload.Offloader
 	names    []string
 
-	noInvalidation bool
+	invalidation int8 // 0: the default (on), 1: asked for (WithInvalidation(true)), -1: off
 }
 
 func newConfig(opts []Option) config {
@@ -245,6 +245,14 @@ func WithNames(names ...string) Option {
 // lower tier. With it off, copies are bounded by the lower tier's reported
 // freshness and the backfill cap alone, and other processes' writes are seen
 // when a copy expires.
+//
+// Asking for it explicitly (true) also keeps it on under a client with the
+// minimal preset, which otherwise turns it off (core.InvalidationSwitch).
 func WithInvalidation(on bool) Option {
-	return func(c *config) { c.noInvalidation = !on }
+	return func(c *config) {
+		c.invalidation = -1
+		if on {
+			c.invalidation = 1
+		}
+	}
 }

@@ -10,10 +10,10 @@ import (
 //
 // The interface is deliberately small (in the spirit of database/sql/driver):
 // richer behaviour is offered through the optional capability interfaces in
-// this package (LocalGetter, InMemory, ValueGetter, Invalidator, Clearer,
-// TTLInspector, TTLRefresher, Locker, BatchGetter, BatchSetter,
-// StatsReporter, io.Closer), which the client and compose discover by type
-// assertion.
+// this package (LocalGetter, InMemory, ValueGetter, Invalidator,
+// InvalidationSwitch, Clearer, TTLInspector, TTLRefresher, Locker,
+// BatchGetter, BatchSetter, StatsReporter, io.Closer), which the client and
+// compose discover by type assertion.
 //
 // Contract, checked by the conformance module:
 //   - Keys arrive already validated and namespaced by the client; a backend may
@@ -133,7 +133,9 @@ type InMemory interface {
 // away does not pay for it. The client calls GetValue instead of Get when
 // nothing it does with the hit looks at the freshness: a Get without an
 // object cache, a GetOrLoad without stale-while-revalidate or object cache.
-// Tiers that bound copies by freshness (compose) do not implement it.
+// A composition implements it too: it is its Get, except while it follows
+// its lower tier's invalidations (Invalidator), which then keep its copies
+// in step instead of the values' remaining lifetimes.
 //
 // Contract, checked by the conformance module: GetValue answers exactly
 // what Get would (the same value, found and error kinds, the same expiry and
@@ -180,6 +182,15 @@ type InvalidationWatcher interface {
 	// Reset reports that any entry may have changed: drop every copy. live
 	// says whether changes are reported from now on.
 	Reset(live bool)
+}
+
+// InvalidationSwitch is an optional Backend capability of stacks that follow
+// invalidations by default (compose): StopInvalidations stops following
+// them — unless they were asked for explicitly — and drops the copies they
+// kept in step. core.New calls it for a client with PresetMinimal, which
+// enables no cross-process invalidation by default.
+type InvalidationSwitch interface {
+	StopInvalidations()
 }
 
 // Clearer is an optional Backend capability of in-process tiers: dropping

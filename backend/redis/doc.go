@@ -22,8 +22,10 @@
 //   - core.ValueGetter: a bare GET. core.Client reads through it when it
 //     would not look at the freshness (no object cache; for GetOrLoad, no
 //     stale-while-revalidate either), so a client straight over Redis sends
-//     one command per read; a composition (compose) reads with Get, whose
-//     PTTL bounds the L1 copy.
+//     one command per read. A composition (compose) over this backend reads
+//     with it too while it follows the invalidations (below); otherwise it
+//     reads with Get, whose PTTL bounds the L1 copy.
+//   - core.Invalidator: see below.
 //   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
 //   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
 //   - core.Locker: compatible with the other CacheKit SDKs: the lock of key
@@ -33,6 +35,22 @@
 //   - core.BatchGetter, core.BatchSetter: one pipeline; go-redis's cluster
 //     pipeline splits it by node and sends the parts in parallel.
 //   - core.StatsReporter (hits, misses, errors) and io.Closer.
+//
+// # Invalidations
+//
+// WatchInvalidations (core.Invalidator) uses Redis's server-assisted client
+// tracking (Redis 6 or later) in broadcasting mode: a connection of its own,
+// dialled with the client's settings, switches tracking on with itself as
+// the target (CLIENT TRACKING ON REDIRECT <own id> BCAST, PREFIX per
+// Options.InvalidationPrefixes) and subscribes to __redis__:invalidate.
+// Redis then sends it the name of every matching key that is written,
+// deleted, expired or evicted, by any client; it keeps no per-key state for
+// it. The watch pings a quiet connection (Options.InvalidationPing) and
+// treats a lost one, or a FLUSHALL, as "everything may have changed"; it
+// reconnects with backoff. compose follows the watch by default, which is
+// what gives an L1 over Redis cross-process invalidation. A Redis Cluster
+// reports changes per node and cannot be watched yet (KindNotSupported:
+// compositions over it bound their copies by PTTL as before).
 //
 // # Errors
 //

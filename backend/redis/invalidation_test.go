@@ -312,3 +312,43 @@ func TestCrossProcessInvalidation(t *testing.T) {
 		t.Fatalf("without invalidations the L1 copy is %q; want the old v1 until it expires", v)
 	}
 }
+
+// A client with the minimal preset turns its stack's invalidations off
+// (PRE-8): the watch's subscription ends.
+func TestMinimalPresetStopsWatch(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	rb, err := redis.New(redis.Options{URL: r.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := compose.New(memory.New(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	waitLive(t, stack, true)
+	other := goredis.NewClient(&goredis.Options{Addr: r.Addr})
+	defer other.Close()
+	subs := func() int64 {
+		n, err := other.PubSubNumSub(ctx, "__redis__:invalidate").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n["__redis__:invalidate"]
+	}
+	if n := subs(); n != 1 {
+		t.Fatalf("%d subscribers while live, want 1", n)
+	}
+	cl, err := core.New(stack, core.WithCodec(stringCodec{}), core.WithPreset(core.PresetMinimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if st := stack.Invalidations(); st.Watching || st.Live {
+		t.Fatalf("after a minimal client: %+v", st)
+	}
+	if n := subs(); n != 0 {
+		t.Fatalf("%d subscribers after a minimal client, want 0", n)
+	}
+}
