@@ -43,6 +43,9 @@ func canceled(ctx context.Context) error {
 // reads run on the offloader; when it cannot take them the read is
 // sequential instead. The losing read finishes in the background.
 func (b *Backend) getRace(ctx context.Context, key string) (core.Entry, bool, error) {
+	if ctx.Err() != nil { // the reads run detached: they would not notice
+		return core.Entry{}, false, canceled(ctx)
+	}
 	word, snapOK := b.gens.snapshot(key)
 	readAt := time.Now()
 	out := make(chan readResult, 2)
@@ -85,6 +88,9 @@ func (b *Backend) getRace(ctx context.Context, key string) (core.Entry, bool, er
 // with the longest remaining freshness, the lower tier's on a tie. When the
 // offloader cannot take the lower read, both reads run in turn.
 func (b *Backend) getParallel(ctx context.Context, key string) (core.Entry, bool, error) {
+	if ctx.Err() != nil { // the lower read runs detached: it would not notice
+		return core.Entry{}, false, canceled(ctx)
+	}
 	word, snapOK := b.gens.snapshot(key)
 	readAt := time.Now()
 	out := make(chan readResult, 1)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/core"
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // invalidationChannel is the Pub/Sub channel Redis publishes tracking
@@ -125,6 +126,7 @@ func newWatch(opt *goredis.Options, prefixes []string, ping time.Duration, w cor
 	o.MaxActiveConns = 0
 	o.ClientSideCache = nil
 	o.ClientSideCacheConfig = nil
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled} // RESP3 only
 	userHook := opt.OnConnect
 	o.OnConnect = func(ctx context.Context, cn *goredis.Conn) error {
 		if userHook != nil {
