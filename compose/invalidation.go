@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
 )
@@ -157,22 +156,7 @@ func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error
 		b.st[upperTier].hits.Add(1)
 		return ue.Value, true, nil
 	}
-	b.count(upperTier, ue, ufound, uerr)
-	word, snapOK := b.gens.snapshot(key)
-	var (
-		le     core.Entry
-		lfound bool
-		lerr   error
-		readAt time.Time // needed only for a value with a known lifetime
-	)
-	if vg, ok := b.lower.(core.ValueGetter); ok {
-		le.Value, lfound, lerr = vg.GetValue(ctx, key)
-	} else {
-		readAt = time.Now()
-		le, lfound, lerr = b.lower.Get(ctx, key)
-	}
-	b.count(lowerTier, le, lfound, lerr)
-	e, found, err := b.settle(ctx, key, ue, ufound && uerr == nil, le, lfound, lerr, word, snapOK, readAt)
+	e, found, err := b.getFromLower(ctx, key, ue, ufound, uerr, true)
 	return e.Value, found, err
 }
 

@@ -77,27 +77,34 @@ func hasKey(k string) func(event) bool {
 	return func(e event) bool { return slices.Contains(e.keys, k) }
 }
 
+// watchLive starts a backend on opts and a watch on it, waits until the
+// watch is live and returns both (the backend is closed when t ends).
+func watchLive(t *testing.T, opts redis.Options) (*redis.Backend, *recorder, func()) {
+	t.Helper()
+	b, err := redis.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	rec := newRecorder()
+	stop, err := b.WatchInvalidations(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.await(t, "reset(live)", 3*time.Second, isReset(true))
+	return b, rec, stop
+}
+
 // Redis reports writes, deletes and expiries made by any client, a flush
 // as a reset, and a killed connection as a reset followed by a new live
 // watch; after stop, nothing.
 func TestWatchInvalidations(t *testing.T) {
 	ctx := context.Background()
 	r := rig.StartRedis(t)
-	b, err := redis.New(redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, rec, stop := watchLive(t, redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond})
 	other := goredis.NewClient(&goredis.Options{Addr: r.Addr})
 	defer other.Close()
-
-	rec := newRecorder()
-	stop, err := b.WatchInvalidations(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const within = 3 * time.Second
-	rec.await(t, "reset(live)", within, isReset(true))
 
 	if err := other.Set(ctx, "wi:a", "1", time.Minute).Err(); err != nil {
 		t.Fatal(err)
@@ -152,16 +159,7 @@ func TestWatchInvalidations(t *testing.T) {
 func TestWatchInvalidationsPrefixes(t *testing.T) {
 	ctx := context.Background()
 	r := rig.StartRedis(t)
-	b, err := redis.New(redis.Options{URL: r.URL(), InvalidationPrefixes: []string{"ns:a:", "ns:b:"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	rec := newRecorder()
-	if _, err := b.WatchInvalidations(rec); err != nil {
-		t.Fatal(err)
-	}
-	rec.await(t, "reset(live)", 3*time.Second, isReset(true))
+	b, rec, _ := watchLive(t, redis.Options{URL: r.URL(), InvalidationPrefixes: []string{"ns:a:", "ns:b:"}})
 	for _, k := range []string{"ns:c:1", "other", "ns:b:1"} {
 		if err := b.Set(ctx, k, []byte("v"), time.Minute); err != nil {
 			t.Fatal(err)
@@ -188,16 +186,7 @@ func TestWatchInvalidationsPrefixes(t *testing.T) {
 func TestWatchInvalidationsFrozenServer(t *testing.T) {
 	t.Parallel() // mostly waiting
 	r := rig.StartRedis(t)
-	b, err := redis.New(redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond, DialTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	rec := newRecorder()
-	if _, err := b.WatchInvalidations(rec); err != nil {
-		t.Fatal(err)
-	}
-	rec.await(t, "reset(live)", 3*time.Second, isReset(true))
+	_, rec, _ := watchLive(t, redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond, DialTimeout: time.Second})
 	r.Pause(t)
 	start := time.Now()
 	rec.await(t, "reset(lost) while frozen", 3*time.Second, isReset(false))
