@@ -22,7 +22,9 @@ const (
 	// silent before the watch pings it; a ping unanswered for as long again
 	// counts as a lost connection.
 	DefaultInvalidationPing = time.Second
-	// maxWatchBackoff bounds the wait between reconnection attempts.
+	// minWatchBackoff and maxWatchBackoff bound the wait between
+	// reconnection attempts, which doubles from the one to the other.
+	minWatchBackoff = 50 * time.Millisecond
 	maxWatchBackoff = 5 * time.Second
 )
 
@@ -153,6 +155,7 @@ func newWatch(opt *goredis.Options, prefixes []string, ping time.Duration, w cor
 
 // stop ends the watch and waits for its goroutine: after stop returns, the
 // watcher is not called again.
+// A second call waits for the first (sync.Once).
 func (wt *watch) stop() {
 	wt.once.Do(func() {
 		wt.cancel()
@@ -161,21 +164,21 @@ func (wt *watch) stop() {
 			_ = wt.ps.Close() // unblocks a pending receive
 		}
 		wt.mu.Unlock()
+		<-wt.done
+		_ = wt.c.Close()
 	})
-	<-wt.done
-	_ = wt.c.Close()
 }
 
 // run subscribes, reads until the connection is lost, reports the loss and
 // tries again with backoff, until stop.
 func (wt *watch) run() {
 	defer close(wt.done)
-	backoff := 50 * time.Millisecond
+	backoff := minWatchBackoff
 	for wt.ctx.Err() == nil {
 		live := wt.session()
 		if live {
 			wt.w.Reset(false)
-			backoff = 50 * time.Millisecond
+			backoff = minWatchBackoff
 		}
 		if wt.ctx.Err() != nil {
 			return
