@@ -114,9 +114,8 @@ func (s *suite) testInvalidator(t tester) {
 	if !supported(t, err, "core.Invalidator") || !noErr(t, err, "WatchInvalidations") {
 		return
 	}
-	stopped := false
 	defer func() {
-		if !stopped {
+		if !r.stopped.Load() {
 			stop()
 		}
 	}()
@@ -146,7 +145,6 @@ func (s *suite) testInvalidator(t tester) {
 	}
 
 	stop()
-	stopped = true
 	r.stopped.Store(true)
 	if set(t, b, k, []byte("after stop"), s.long) {
 		time.Sleep(100 * time.Millisecond) // time for a late report to arrive
