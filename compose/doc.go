@@ -75,7 +75,9 @@
 //     makes when it will not look at freshness) reads the lower tier's value
 //     alone — one GET on Redis, not GET and PTTL — and keeps the copy for the
 //     backfill cap: the reports, not the value's remaining lifetime, keep it
-//     in step. Get still reads and reports freshness.
+//     in step. Get still reads and reports freshness. Redis reports an
+//     expiry when it reclaims the key, which can lag the TTL when nobody
+//     touches the key; the cap (30 s by default) bounds such a copy.
 //
 // The price is a connection per composition and one message per change of
 // a watched key, this process's own writes included (a Set's upper copy is

@@ -169,7 +169,11 @@ type ValueGetter interface {
 //   - Every change made after Reset(true) — through this backend or not —
 //     is reported by Invalidated with the key, or covered by a later
 //     Reset(false) or Reset(true) when the backend lost track (a broken
-//     connection, a flush of the whole store).
+//     connection, a flush of the whole store). An expiry may be reported
+//     only once the store reclaims the entry — Redis does when the key is
+//     next touched, or when its sampling expiry cycle finds it, which on a
+//     large keyspace can lag — so a watcher still bounds its copies by a
+//     TTL of its own.
 type Invalidator interface {
 	WatchInvalidations(w InvalidationWatcher) (stop func(), err error)
 }
