@@ -3,6 +3,7 @@ package compose
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -235,7 +236,9 @@ func (b *Backend) prepareFill(key string, e core.Entry, word uint64, snapOK bool
 // policy: the lower tier first (one batch when it is a core.BatchSetter),
 // then the upper tier. A lower-tier failure fails the call and invalidates
 // the upper copies; an upper-tier failure invalidates the upper copies and
-// fails the call only if that fails too.
+// fails the call only if that fails too. While the composition follows live
+// invalidations it writes around the upper tier, as Set does: the upper
+// copies are deleted, not rewritten.
 func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	for _, it := range items {
 		if it.TTL < 0 {
@@ -258,6 +261,18 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 		b.st[lowerTier].errors.Add(1)
 		b.invalidateUpperMany(ctx, items)
 		return core.Wrap(err, core.KindUnknown, "compose.setmany")
+	}
+	if b.writeAround() {
+		var errs []error
+		for _, it := range items {
+			if err := b.dropUpper(it.Key); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 {
+			return core.Wrap(errors.Join(errs...), core.KindUnknown, "compose.setmany")
+		}
+		return nil
 	}
 	if err := setMany(ctx, b.upper, items); err != nil {
 		b.st[upperTier].errors.Add(1)

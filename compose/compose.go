@@ -288,6 +288,12 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 		b.invalidateUpper(ctx, key)
 		return core.Wrap(err, core.KindUnknown, "compose.set")
 	}
+	if b.writeAround() {
+		if err := b.dropUpper(key); err != nil {
+			return core.Wrap(err, core.KindUnknown, "compose.set")
+		}
+		return nil
+	}
 	if err := b.upper.Set(ctx, key, value, ttl); err != nil {
 		b.st[upperTier].errors.Add(1)
 		if !b.invalidateUpper(ctx, key) {
@@ -296,6 +302,28 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 		return nil
 	}
 	b.recheck(ctx, key, word)
+	return nil
+}
+
+// writeAround reports whether a write should leave the upper tier without
+// a copy: while the composition follows its lower tier's invalidations, the
+// lower tier reports this process's own writes back like any other, and
+// the report deletes the upper copy a moment after it was made. Writing it
+// would cost an upper-tier write, a recheck and a delete for a copy that
+// serves, at best, the reads of that moment; the next read refills it.
+func (b *Backend) writeAround() bool {
+	return b.inv != nil && b.inv.live.Load()
+}
+
+// dropUpper deletes key's upper-tier copy after a write around it. The
+// upper tier is in memory (a condition of following invalidations), so the
+// delete neither does I/O nor needs the caller's context, which may be done
+// by now: the copy must go whatever the caller does next.
+func (b *Backend) dropUpper(key string) error {
+	if err := b.upper.Delete(context.Background(), key); err != nil {
+		b.st[upperTier].errors.Add(1)
+		return err
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package compose_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -197,13 +198,14 @@ func TestInvalidationDuringBackfill(t *testing.T) {
 // A change reported between a Set's lower-tier and upper-tier writes may be
 // a later write by another process: the Set's copy must not stay.
 func TestInvalidationDuringSet(t *testing.T) {
+	// The watch is not live yet (no Reset(true)): Set writes the upper tier,
+	// and a report that arrives during that write must not leave its copy.
 	upper := newProbe("upper", nil)
 	upperMem := upper.inner.(*memory.Backend)
 	lower := newTracked("lower", nil)
 	// A probe upper tier hides InMemory and Clear; give them back.
 	b := mustNew(t, clearable{upper}, lower)
 	w := lower.watcher(t)
-	w.Reset(true)
 	upper.beforeSet = func(_ context.Context, key string, _ []byte) {
 		lower.put(t, key, "theirs", time.Minute)
 		w.Invalidated([]string{key})
@@ -221,6 +223,85 @@ func TestInvalidationDuringSet(t *testing.T) {
 	set(t, b, "j", "ours", time.Minute)
 	if v, _, ok := upper.peek(t, "j"); !ok || v != "ours" {
 		t.Fatalf("upper copy of j = %q, %v", v, ok)
+	}
+
+	// So does a copy written while a Reset(true) runs concurrently with the
+	// Set: the Reset advances every generation and clears the upper tier;
+	// the Set's recheck deletes a copy that landed after the clear.
+	upper.beforeSet = func(context.Context, string, []byte) { w.Reset(true) }
+	set(t, b, "i", "ours", time.Minute)
+	upper.beforeSet = nil
+	if keys := upperMem.Keys(); len(keys) != 0 {
+		t.Fatalf("upper tier holds %v after a Reset during the Set", keys)
+	}
+}
+
+// TestInvalidationWriteAround: while live, Set and SetMany write the lower
+// tier and delete the upper copy instead of rewriting it (the lower tier's
+// report of the write would delete it); the next read refills it.
+func TestInvalidationWriteAround(t *testing.T) {
+	ctx := context.Background()
+	log := &opLog{}
+	upper := newProbe("upper", log)
+	lower := newTracked("lower", log)
+	b := mustNew(t, clearable{upper}, lower)
+	w := lower.watcher(t)
+	w.Reset(true)
+	upper.put(t, "k", "old", time.Minute)
+	upper.put(t, "m", "old", time.Minute)
+	log.ops = nil
+
+	set(t, b, "k", "new", time.Minute)
+	if got, want := log.get(), []string{"lower.set k", "upper.delete k"}; !slices.Equal(got, want) {
+		t.Fatalf("Set while live did %q, want %q", got, want)
+	}
+	if v, ttl, ok := lower.peek(t, "k"); !ok || v != "new" || ttl <= 0 {
+		t.Fatalf("lower copy of k = %q, %v, %v", v, ttl, ok)
+	}
+	if _, _, ok := upper.peek(t, "k"); ok {
+		t.Fatal("the upper tier still holds k after a Set while live")
+	}
+	if v, ok := getValue(t, b, "k"); !ok || v != "new" {
+		t.Fatalf("GetValue = %q, %v; want new", v, ok)
+	}
+	if v, _, ok := upper.peek(t, "k"); !ok || v != "new" {
+		t.Fatalf("the read after the Set did not refill the upper tier: %q, %v", v, ok)
+	}
+
+	log.ops = nil
+	items := []core.BatchItem{{Key: "m", Value: []byte("new"), TTL: time.Minute}, {Key: "n", Value: []byte("new"), TTL: time.Minute}}
+	if err := b.SetMany(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := log.get(), []string{"lower.set m", "lower.set n", "upper.delete m", "upper.delete n"}; !slices.Equal(got, want) {
+		t.Fatalf("SetMany while live did %q, want %q", got, want)
+	}
+	for _, k := range []string{"m", "n"} {
+		if _, _, ok := upper.peek(t, k); ok {
+			t.Fatalf("the upper tier still holds %s after a SetMany while live", k)
+		}
+		if v, _, ok := lower.peek(t, k); !ok || v != "new" {
+			t.Fatalf("lower copy of %s = %q, %v", k, v, ok)
+		}
+	}
+
+	// An upper copy that cannot be deleted may shadow the new value: the
+	// write fails (the lower tier has the value).
+	upper.put(t, "k", "old", time.Minute)
+	upper.delErr = &core.Error{Kind: core.KindTransient, Op: "test", Msg: "delete refused"}
+	if err := b.Set(ctx, "k", []byte("newer"), time.Minute); core.KindOf(err) != core.KindTransient {
+		t.Fatalf("Set with a failing upper delete: %v, want the delete's error", err)
+	}
+	if err := b.SetMany(ctx, items); core.KindOf(err) != core.KindTransient {
+		t.Fatalf("SetMany with a failing upper delete: %v, want the delete's error", err)
+	}
+	upper.delErr = nil
+
+	// Once the watch is lost, writes go through both tiers again.
+	w.Reset(false)
+	set(t, b, "k", "newest", time.Minute)
+	if v, _, ok := upper.peek(t, "k"); !ok || v != "newest" {
+		t.Fatalf("upper copy after a Set while not live = %q, %v", v, ok)
 	}
 }
 

@@ -47,6 +47,12 @@ const (
 	// then the upper one. A lower-tier failure fails the Set and invalidates
 	// the upper copy; an upper-tier failure after a lower-tier success
 	// invalidates the upper copy and fails the Set only if that fails too.
+	//
+	// While the composition follows live invalidations (WithInvalidation),
+	// it writes around the upper tier instead: the lower tier, then the
+	// upper copy deleted (a failed delete fails the Set). The lower tier
+	// reports the write back, and that report would delete a fresh upper
+	// copy a moment after it was made; the next read refills it.
 	WriteSequential WritePolicy = iota
 	// WriteOptimisticParallel writes both tiers at once and succeeds if at
 	// least one of them does. When both fail, the error carries both
@@ -240,9 +246,10 @@ func WithNames(names ...string) Option {
 //
 // Its costs: one more connection per composition, and a message per change
 // of a watched key (narrow them with backend/redis's InvalidationPrefixes).
-// This process's own writes are reported back too, so a copy written by Set
-// is dropped when the report arrives and the next read refills it from the
-// lower tier. With it off, copies are bounded by the lower tier's reported
+// This process's own writes are reported back too, and a report deletes the
+// upper copy, so while invalidations are live Set and SetMany do not write
+// one: they write the lower tier and delete the upper copy (write-around),
+// and the next read refills it from the lower tier. With it off, copies are bounded by the lower tier's reported
 // freshness and the backfill cap alone, and other processes' writes are seen
 // when a copy expires.
 //
