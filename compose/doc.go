@@ -25,7 +25,9 @@
 //   - WriteSequential, the default: write-through, the lower tier first and
 //     then the upper one, as cachekit does. A failed lower write fails the
 //     Set and deletes the upper copy; a failed upper write deletes the upper
-//     copy and fails the Set only if that delete fails too.
+//     copy and fails the Set only if that delete fails too. While the
+//     composition follows live invalidations (below), it writes around the
+//     upper tier: the lower tier, then the upper copy deleted.
 //   - WriteOptimisticParallel: both at once; succeeds if one succeeds. When
 //     both fail, one *core.Error carries both (errors.Is and errors.As
 //     match either).
@@ -80,8 +82,11 @@
 //     touches the key; the cap (30 s by default) bounds such a copy.
 //
 // The price is a connection per composition and one message per change of
-// a watched key, this process's own writes included (a Set's upper copy is
-// dropped when its own report comes back). Invalidations reports the state.
+// a watched key, this process's own writes included. Since a write's own
+// report would delete the upper copy a moment after it was made, Set and
+// SetMany write around the upper tier while invalidations are live (the
+// lower tier, then the upper copy deleted), and the next read refills it.
+// Invalidations reports the state.
 //
 // # Where backfills run
 //
