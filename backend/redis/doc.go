@@ -45,7 +45,9 @@
 // Options.InvalidationPrefixes) and subscribes to __redis__:invalidate.
 // Redis then sends it the name of every matching key that is written,
 // deleted, expired or evicted, by any client; it keeps no per-key state for
-// it. The watch pings a quiet connection (Options.InvalidationPing) and
+// it. An expiry is reported when Redis reclaims the key — on its next access,
+// or when the server's sampling expiry cycle finds it — which can lag the
+// TTL on a key nobody touches. The watch pings a quiet connection (Options.InvalidationPing) and
 // treats a lost one, or a FLUSHALL, as "everything may have changed"; it
 // reconnects with backoff. compose follows the watch by default, which is
 // what gives an L1 over Redis cross-process invalidation. A Redis Cluster
