@@ -5,7 +5,9 @@ import (
 	"time"
 
 	redis "github.com/cachekit-io/cachekit-go/backend/redis"
+	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/conformance"
+	"github.com/cachekit-io/cachekit-go/conformance/memory"
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
 	"github.com/cachekit-io/cachekit-go/core"
 )
@@ -68,4 +70,29 @@ func TestConformanceWrap(t *testing.T) {
 	if err := client.Ping(t.Context()).Err(); err != nil {
 		t.Errorf("the wrapped client was closed: %v", err)
 	}
+}
+
+// TestConformanceStack runs the suite on the default production shape, an
+// in-memory tier over Redis (compose), with the composition following
+// Redis's invalidations: live reads keep upper-tier copies without asking
+// for freshness, and writes go around the upper tier. The composition must
+// still behave as one backend.
+func TestConformanceStack(t *testing.T) {
+	r := rig.StartRedis(t)
+	conformance.RunBackend(t, conformance.Harness{
+		New: func(t *testing.T) core.Backend {
+			lower, err := redis.New(redis.Options{URL: r.URL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := compose.New(memory.New(), lower)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close(); _ = lower.Close() })
+			waitLive(t, s, true)
+			return s
+		},
+		TTLResolution: time.Millisecond,
+	})
 }
