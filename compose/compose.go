@@ -208,27 +208,16 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		b.st[upperTier].hits.Add(1)
 		return e, true, nil
 	}
-	return b.getFromLower(ctx, key, e, found, err, false)
+	return b.getFromLower(ctx, key, e, found, err)
 }
 
 // getFromLower is the sequential read after the upper tier missed, failed or
-// returned a stale value (ue, ufound, uerr). With valueOnly it reads the
-// lower tier's value alone when the lower tier is a core.ValueGetter.
-func (b *Backend) getFromLower(ctx context.Context, key string, ue core.Entry, ufound bool, uerr error, valueOnly bool) (core.Entry, bool, error) {
+// returned a stale value (ue, ufound, uerr).
+func (b *Backend) getFromLower(ctx context.Context, key string, ue core.Entry, ufound bool, uerr error) (core.Entry, bool, error) {
 	b.count(upperTier, ue, ufound, uerr)
 	word, snapOK := b.gens.snapshot(key) // before the lower read: see generations
-	var (
-		le     core.Entry
-		lfound bool
-		lerr   error
-		readAt time.Time // needed only for a value with a known lifetime
-	)
-	if vg, ok := b.lower.(core.ValueGetter); valueOnly && ok {
-		le.Value, lfound, lerr = vg.GetValue(ctx, key)
-	} else {
-		readAt = time.Now()
-		le, lfound, lerr = b.lower.Get(ctx, key)
-	}
+	readAt := time.Now()
+	le, lfound, lerr := b.lower.Get(ctx, key)
 	b.count(lowerTier, le, lfound, lerr)
 	return b.settle(ctx, key, ue, ufound && uerr == nil, le, lfound, lerr, word, snapOK, readAt)
 }

@@ -136,27 +136,20 @@ func (v *invalidation) Reset(live bool) {
 	v.live.Store(live)
 }
 
-// GetValue implements core.ValueGetter: the value alone, for callers that
-// do not look at freshness (the client's Get without an object cache).
+// GetValue implements core.ValueGetter: Get's value, for callers that do
+// not look at freshness (the client's Get without an object cache).
 //
-// While the composition follows its lower tier's invalidations (the
-// default over backend/redis; see WithInvalidation) and reads sequentially,
-// GetValue reads the upper tier, then the lower tier's value alone
-// (core.ValueGetter, one GET on Redis instead of GET and PTTL), and keeps
-// an upper-tier copy for the backfill cap: the invalidations, not the
-// value's remaining lifetime, keep that copy in step with the lower tier.
-// Otherwise it is Get.
+// It reads the lower tier with its freshness even while the composition
+// follows invalidations: the reports keep a copy in step with writes, but
+// not with expiry, which Redis reports only when it reclaims the key (on
+// its next access, or when its sampling expiry cycle finds it — possibly
+// long after the TTL on a key nobody touches). A copy kept without the
+// key's remaining lifetime could serve a value past its TTL. A lower tier
+// that reports no freshness (backend/redis NoFreshness) gets copies bounded
+// by the backfill cap instead, the protocol's rule for a read without a
+// freshness signal.
 func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
-	if b.inv == nil || b.read != ReadSequential || !b.inv.live.Load() {
-		e, found, err := b.Get(ctx, key)
-		return e.Value, found, err
-	}
-	ue, ufound, uerr := b.upper.Get(ctx, key)
-	if uerr == nil && ufound && !ue.Freshness.Stale {
-		b.st[upperTier].hits.Add(1)
-		return ue.Value, true, nil
-	}
-	e, found, err := b.getFromLower(ctx, key, ue, ufound, uerr, true)
+	e, found, err := b.Get(ctx, key)
 	return e.Value, found, err
 }
 

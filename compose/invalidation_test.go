@@ -24,9 +24,9 @@ type tracked struct {
 	watchers []core.InvalidationWatcher
 	stopped  int
 
+	// valueGets counts GetValue calls: a composition must not use them (a
+	// value without its remaining lifetime cannot bound a copy).
 	valueGets atomic.Int64
-	// onGetValue, if set, runs after the inner read of GetValue.
-	onGetValue func(key string)
 }
 
 func newTracked(name string, log *opLog) *tracked { return &tracked{probe: newProbe(name, log)} }
@@ -35,9 +35,6 @@ func (tr *tracked) GetValue(ctx context.Context, key string) ([]byte, bool, erro
 	tr.valueGets.Add(1)
 	tr.log.add(tr.name + ".getvalue " + key)
 	e, found, err := tr.inner.Get(ctx, key)
-	if tr.onGetValue != nil {
-		tr.onGetValue(key)
-	}
 	return e.Value, found, err
 }
 
@@ -85,27 +82,22 @@ func upperTTL(t *testing.T, upper *memory.Backend, key string) (time.Duration, b
 	return d, found
 }
 
-func TestInvalidationLiveReadsValueAlone(t *testing.T) {
+// TestInvalidationLiveReads: following invalidations changes what becomes
+// of copies, not how they are read: a read still asks the lower tier for
+// the value's remaining lifetime (Get, never GetValue), and the copy is
+// bounded by it, since expiries are reported late; a report deletes the
+// copy, and a Reset drops them all.
+func TestInvalidationLiveReads(t *testing.T) {
 	upper, lower := memory.New(), newTracked("lower", nil)
 	b := mustNew(t, upper, lower)
 	w := lower.watcher(t)
 	if st := b.Invalidations(); !st.Watching || st.Live {
 		t.Fatalf("before Reset(true): %+v, want watching, not live", st)
 	}
-
-	// Not live yet: GetValue is Get, and the copy is bounded by the lower
-	// tier's remaining freshness.
 	lower.put(t, "a", "1", 2*time.Second)
 	if v, ok := getValue(t, b, "a"); !ok || v != "1" {
 		t.Fatalf("GetValue = %q, %v", v, ok)
 	}
-	if lower.valueGets.Load() != 0 || lower.gets.Load() != 1 {
-		t.Fatalf("not live: %d GetValue, %d Get of the lower tier; want 0, 1", lower.valueGets.Load(), lower.gets.Load())
-	}
-	if d, ok := upperTTL(t, upper, "a"); !ok || d > 2*time.Second {
-		t.Fatalf("copy TTL %v (found %v), want ≤ 2s", d, ok)
-	}
-
 	w.Reset(true)
 	if st := b.Invalidations(); !st.Live || st.Resets != 1 {
 		t.Fatalf("after Reset(true): %+v", st)
@@ -114,18 +106,18 @@ func TestInvalidationLiveReadsValueAlone(t *testing.T) {
 		t.Fatal("Reset(true) kept a copy made before invalidations flowed")
 	}
 
-	// Live: the lower tier's value alone, and a copy for the backfill cap.
+	// Live: the copy is bounded by the lower tier's remaining freshness.
 	if v, ok := getValue(t, b, "a"); !ok || v != "1" {
 		t.Fatalf("GetValue = %q, %v", v, ok)
 	}
-	if lower.valueGets.Load() != 1 || lower.gets.Load() != 1 {
-		t.Fatalf("live: %d GetValue, %d Get of the lower tier; want 1, 1", lower.valueGets.Load(), lower.gets.Load())
+	if lower.valueGets.Load() != 0 || lower.gets.Load() != 2 {
+		t.Fatalf("live: %d GetValue, %d Get of the lower tier; want 0, 2", lower.valueGets.Load(), lower.gets.Load())
 	}
-	if d, ok := upperTTL(t, upper, "a"); !ok || d <= 2*time.Second || d > compose.DefaultBackfillCap {
-		t.Fatalf("copy TTL %v (found %v), want the backfill cap", d, ok)
+	if d, ok := upperTTL(t, upper, "a"); !ok || d > 2*time.Second {
+		t.Fatalf("copy TTL %v (found %v), want ≤ 2s: a copy must not outlive the key", d, ok)
 	}
-	if v, ok := getValue(t, b, "a"); !ok || v != "1" || lower.valueGets.Load() != 1 {
-		t.Fatalf("second GetValue = %q, %v with %d lower reads; want an upper hit", v, ok, lower.valueGets.Load())
+	if v, ok := getValue(t, b, "a"); !ok || v != "1" || lower.gets.Load() != 2 {
+		t.Fatalf("second GetValue = %q, %v with %d lower reads; want an upper hit", v, ok, lower.gets.Load())
 	}
 
 	// Another process writes; its report deletes the copy.
@@ -138,13 +130,7 @@ func TestInvalidationLiveReadsValueAlone(t *testing.T) {
 		t.Fatalf("Keys = %d, want 2", st.Keys)
 	}
 
-	// Get still reports the lower tier's freshness on a lower hit.
-	lower.put(t, "b", "3", 3*time.Second)
-	if _, f, ok := get(t, b, "b"); !ok || !f.Known || f.FreshFor > 3*time.Second {
-		t.Fatalf("Get freshness %+v, want the lower tier's", f)
-	}
-
-	// Losing track drops every copy and goes back to Get.
+	// Losing track drops every copy.
 	w.Reset(false)
 	if st := b.Invalidations(); st.Live || st.Resets != 2 {
 		t.Fatalf("after Reset(false): %+v", st)
@@ -152,8 +138,8 @@ func TestInvalidationLiveReadsValueAlone(t *testing.T) {
 	if keys := upper.Keys(); len(keys) != 0 {
 		t.Fatalf("upper tier kept %v after Reset(false)", keys)
 	}
-	if v, ok := getValue(t, b, "a"); !ok || v != "2" || lower.valueGets.Load() != 2 {
-		t.Fatalf("GetValue after Reset(false) = %q, %v, %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
+	if v, ok := getValue(t, b, "a"); !ok || v != "2" || lower.valueGets.Load() != 0 {
+		t.Fatalf("GetValue after Reset(false) = %q, %v, %d lower GetValue", v, ok, lower.valueGets.Load())
 	}
 }
 
@@ -174,14 +160,14 @@ func TestInvalidationDuringBackfill(t *testing.T) {
 			w := lower.watcher(t)
 			w.Reset(true)
 			lower.put(t, "k", "old", time.Minute)
-			lower.onGetValue = func(key string) {
+			lower.afterGet = func(_ context.Context, key string, _ core.Entry, _ bool) {
 				lower.put(t, key, "new", time.Minute) // written elsewhere after our read
 				tc.report(w, key)
 			}
 			if v, ok := getValue(t, b, "k"); !ok || v != "old" {
 				t.Fatalf("GetValue = %q, %v", v, ok)
 			}
-			lower.onGetValue = nil
+			lower.afterGet = nil
 			if _, ok := upperTTL(t, upper, "k"); ok {
 				t.Fatal("the copy of a value read before the reported change was kept")
 			}

@@ -55,7 +55,7 @@ func (b *Backend) getRace(ctx context.Context, key string) (core.Entry, bool, er
 			b.st[upperTier].hits.Add(1)
 			return e, true, nil
 		}
-		return b.getFromLower(ctx, key, e, found, err, false)
+		return b.getFromLower(ctx, key, e, found, err)
 	}
 	if b.off.Submit(ctx, "", b.readTask(upperTier, key, out)) != offload.Accepted {
 		b.readTask(upperTier, key, out)(ctx) // inline; the lower read runs meanwhile

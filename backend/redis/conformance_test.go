@@ -5,9 +5,7 @@ import (
 	"time"
 
 	redis "github.com/cachekit-io/cachekit-go/backend/redis"
-	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/conformance"
-	"github.com/cachekit-io/cachekit-go/conformance/memory"
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
 	"github.com/cachekit-io/cachekit-go/core"
 )
@@ -81,15 +79,7 @@ func TestConformanceStack(t *testing.T) {
 	r := rig.StartRedis(t)
 	conformance.RunBackend(t, conformance.Harness{
 		New: func(t *testing.T) core.Backend {
-			lower, err := redis.New(redis.Options{URL: r.URL()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := compose.New(memory.New(), lower)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close(); _ = lower.Close() })
+			s := newStack(t, r.URL())
 			waitLive(t, s, true)
 			return s
 		},

@@ -95,6 +95,23 @@ func watchLive(t *testing.T, opts redis.Options) (*redis.Backend, *recorder, fun
 	return b, rec, stop
 }
 
+// newStack returns an in-memory tier over a new backend on url, composed
+// with opts; the test's cleanup closes both.
+func newStack(t *testing.T, url string, opts ...compose.Option) *compose.Backend {
+	t.Helper()
+	rb, err := redis.New(redis.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := compose.New(memory.New(), rb, opts...)
+	if err != nil {
+		_ = rb.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() }) // closes rb too
+	return s
+}
+
 // awaitSubscribers waits until want connections subscribe to the
 // invalidation channel (Redis drops a closed connection's subscription
 // asynchronously), and fails t after 3 s.
@@ -263,19 +280,7 @@ func TestWatchInvalidationsUnsupported(t *testing.T) {
 func TestCrossProcessInvalidation(t *testing.T) {
 	ctx := context.Background()
 	r := rig.StartRedis(t)
-	newStack := func(opts ...compose.Option) *compose.Backend {
-		rb, err := redis.New(redis.Options{URL: r.URL()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := compose.New(memory.New(), rb, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	reader, writer, blind := newStack(), newStack(), newStack(compose.WithInvalidation(false))
+	reader, writer, blind := newStack(t, r.URL()), newStack(t, r.URL()), newStack(t, r.URL(), compose.WithInvalidation(false))
 	waitLive(t, reader, true)
 	waitLive(t, writer, true)
 	waitLive(t, blind, false)
@@ -325,15 +330,7 @@ func TestCrossProcessInvalidation(t *testing.T) {
 // (PRE-8): the watch's subscription ends.
 func TestMinimalPresetStopsWatch(t *testing.T) {
 	r := rig.StartRedis(t)
-	rb, err := redis.New(redis.Options{URL: r.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack, err := compose.New(memory.New(), rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stack.Close()
+	stack := newStack(t, r.URL())
 	waitLive(t, stack, true)
 	other := goredis.NewClient(&goredis.Options{Addr: r.Addr})
 	defer other.Close()
