@@ -73,13 +73,10 @@
 //   - when the lower tier loses track (a broken connection, a flush), every
 //     upper copy is dropped, and until the reports flow again the
 //     composition behaves as without them;
-//   - while they flow, GetValue (core.ValueGetter, the read core.Client
-//     makes when it will not look at freshness) reads the lower tier's value
-//     alone — one GET on Redis, not GET and PTTL — and keeps the copy for the
-//     backfill cap: the reports, not the value's remaining lifetime, keep it
-//     in step. Get still reads and reports freshness. Redis reports an
-//     expiry when it reclaims the key, which can lag the TTL when nobody
-//     touches the key; the cap (30 s by default) bounds such a copy.
+//   - reads still ask the lower tier for a value's remaining lifetime (GET
+//     and PTTL on Redis) and bound its copy by it: the reports keep a copy
+//     in step with writes, but Redis reports an expiry only when it reclaims
+//     the key, which can lag the TTL by far on a key nobody touches.
 //
 // The price is a connection per composition and one message per change of
 // a watched key, this process's own writes included. Since a write's own

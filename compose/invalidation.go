@@ -36,9 +36,8 @@ type InvalidationStats struct {
 	// Watching is true when the composition follows its lower tier's
 	// invalidations (see WithInvalidation).
 	Watching bool
-	// Live is true while invalidations flow: reads without a freshness
-	// (GetValue) then keep upper-tier copies without asking the lower tier
-	// for the value's remaining lifetime.
+	// Live is true while invalidations flow: Set and SetMany then write
+	// around the upper tier (see WriteSequential).
 	Live bool
 	// Keys counts invalidated keys; Resets counts the times every upper-tier
 	// copy was dropped (a lost connection, a flush, the start).

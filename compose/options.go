@@ -241,8 +241,9 @@ func WithNames(names ...string) Option {
 // the composition deletes an upper-tier copy as soon as the lower tier
 // reports its key changed, expired or was evicted — by any process — and
 // drops every copy when the lower tier loses track. That is cross-process
-// invalidation (the production and io presets' intent), and it is what lets
-// GetValue keep copies without reading each value's remaining lifetime.
+// invalidation (the production and io presets' intent). Copies are still
+// bounded by each value's remaining lifetime, since expiries are reported
+// only when the lower tier reclaims the key (see GetValue).
 //
 // Its costs: one more connection per composition, and a message per change
 // of a watched key (narrow them with backend/redis's InvalidationPrefixes).

@@ -150,9 +150,8 @@ type ValueGetter interface {
 // tells the tiers above it when its entries change, expire or are evicted —
 // whoever changed them, other processes included. A composition uses it to
 // drop in-process copies as soon as the shared copy changes (cross-process
-// invalidation), which also lets it keep copies without asking the backend
-// for each value's remaining lifetime. backend/redis implements it with
-// server-assisted client tracking.
+// invalidation). backend/redis implements it with server-assisted client
+// tracking.
 //
 // Contract, checked by the conformance module when a backend implements it:
 //   - WatchInvalidations starts reporting to w and returns at once; stop
