@@ -86,6 +86,7 @@ const (
 	libObjects      = "cachekit-objects" // the same with core.WithObjectCache
 	libEncrypted    = "cachekit-enc"     // the same with a crypto encryptor (secure preset)
 	libBounded      = "cachekit-bounded" // the same with compose.WithInvalidation(false): L1 copies bounded by the PTTL (paired rows only)
+	libNoFresh      = "cachekit-nofresh" // the same as cachekit over backend/redis.WrapNoFreshness: bare GET, L1 copies bounded by the compose cap (L2HitPaired only)
 	libGocache      = "gocache"          // eko/gocache chain(bigcache → redis) + marshaler; loadable for GetOrLoad
 	libGocacheAside = "gocache-aside"    // the same, GetOrLoad as cache-aside (Get, load, Set)
 	libRedisCache   = "goredis-cache"    // go-redis/cache: TinyLFU + Redis
@@ -121,6 +122,8 @@ func newLib(tb testing.TB, name string, srv *server, o libOptions) lib {
 		l = newCachekit(tb, srv, cachekitConfig{encrypted: true, redisOnly: o.redisOnly}, o.load)
 	case libBounded:
 		l = newCachekit(tb, srv, cachekitConfig{bounded: true, redisOnly: o.redisOnly}, o.load)
+	case libNoFresh:
+		l = newCachekit(tb, srv, cachekitConfig{noFreshness: true, redisOnly: o.redisOnly}, o.load)
 	case libGocache, libGocacheAside:
 		l = newGocache(tb, srv.rdb, name == libGocacheAside, o.redisOnly, o.load)
 	case libRedisCache:
@@ -174,6 +177,13 @@ type cachekitConfig struct {
 	// and its L1 copy bounded by the PTTL, the default before compose
 	// followed Redis's invalidations.
 	bounded bool
+	// noFreshness wraps Redis with backend/redis.WrapNoFreshness: a Redis
+	// hit is read with a bare GET and its L1 copy kept for compose's
+	// backfill cap (30 s), whatever the key's remaining TTL; invalidations
+	// still drop it when the key changes. The semantics of go-redis/cache's
+	// local cache (a copy lives for its own configured TTL), plus
+	// cross-process coherence.
+	noFreshness bool
 	// redisOnly puts the client straight over backend/redis: no L1, no
 	// composition.
 	redisOnly bool
@@ -223,7 +233,11 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 		tb.Fatal(err)
 	}
 	l := &cachekitLib{opts: opts, enc: enc, load: load, fresh: cfg.objects}
-	var be core.Backend = redisbackend.Wrap(srv.rdb)
+	var wrap []redisbackend.WrapOption
+	if cfg.noFreshness {
+		wrap = append(wrap, redisbackend.WrapNoFreshness())
+	}
+	var be core.Backend = redisbackend.Wrap(srv.rdb, wrap...)
 	if !cfg.redisOnly {
 		if l.l1, err = bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards)); err != nil {
 			tb.Fatal(err)

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -10,6 +11,11 @@ import (
 
 // pairedLibs are the libraries the paired rows pair with raw.
 var pairedLibs = []string{libCachekit, libEncrypted, libBounded, libGocache, libRedisCache}
+
+// l2PairedLibs are L2HitPaired's libraries: pairedLibs and cachekit-nofresh,
+// cachekit with go-redis/cache's bound on the L1 copy (its own lifetime, not
+// the key's TTL). Its sets are cachekit's.
+var l2PairedLibs = append(slices.Clone(pairedLibs), libNoFresh)
 
 // The paired rows (L2HitPaired, SetPaired) measure one library and raw in
 // the same loop: the two alternate op by op (who goes first alternates
@@ -129,7 +135,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 // BenchmarkL2HitPaired: the Redis hit of L2Hit (L1 cold), paired with raw
 // go-redis GET + shamaton decode.
 func BenchmarkL2HitPaired(b *testing.B) {
-	each(b, pairedLibs, func(b *testing.B, s valueSize, name string) {
+	each(b, l2PairedLibs, func(b *testing.B, s valueSize, name string) {
 		runPaired(b, s, name, readRow(b, pairedRow{cold: true}))
 	})
 }

@@ -147,6 +147,59 @@ func TestReadModes(t *testing.T) {
 	}
 }
 
+// Get reuses its GET+PTTL pipelines: concurrent reads of different keys
+// each get their own key's value and TTL, including right after a read
+// that failed.
+func TestGetPipelinesReused(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	b, err := redis.New(redis.Options{URL: r.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const keys = 16
+	for i := range keys {
+		ttl := time.Duration(i+1) * time.Minute
+		if err := b.Set(ctx, fmt.Sprintf("pipe:%d", i), []byte(fmt.Sprint(i)), ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*keys)
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 50 {
+				i := (g + n) % keys
+				if n%10 == 9 { // a read that fails
+					cctx, cancel := context.WithCancel(ctx)
+					cancel()
+					if _, _, err := b.Get(cctx, fmt.Sprintf("pipe:%d", i)); err == nil {
+						errs <- fmt.Errorf("Get with a canceled context succeeded")
+						return
+					}
+					continue
+				}
+				e, found, err := b.Get(ctx, fmt.Sprintf("pipe:%d", i))
+				if err != nil || !found || string(e.Value) != fmt.Sprint(i) {
+					errs <- fmt.Errorf("Get(pipe:%d) = %q %v %v", i, e.Value, found, err)
+					return
+				}
+				ttl := time.Duration(i+1) * time.Minute
+				if f := e.Freshness.FreshFor; !e.Freshness.Known || f > ttl || f < ttl-time.Minute/2 {
+					errs <- fmt.Errorf("Get(pipe:%d) freshness %+v, want about %v", i, e.Freshness, ttl)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 // A client straight over Redis reads through GetValue (one GET) unless it
 // looks at freshness (object cache; stale-while-revalidate for GetOrLoad).
 func TestClientReadCommands(t *testing.T) {

@@ -30,6 +30,7 @@ type Backend struct {
 	closeOnce sync.Once
 	closeErr  error
 	stats     *counters
+	pipes     sync.Pool // goredis.Pipeliner, reused by getPipelined
 
 	prefixes []string      // Options.InvalidationPrefixes
 	ping     time.Duration // Options.InvalidationPing
@@ -215,7 +216,7 @@ func (b *Backend) get(ctx context.Context, key string, valueOnly bool) (core.Ent
 	default:
 		var g *goredis.StringCmd
 		var p *goredis.DurationCmd
-		if g, p, err = getPipelined(ctx, b.c, key); err == nil {
+		if g, p, err = b.getPipelined(ctx, key); err == nil {
 			e, found, err = fromGetPTTL(g, p)
 		}
 	}
@@ -241,12 +242,22 @@ func fromGet(g *goredis.StringCmd) (core.Entry, bool, error) {
 	return core.Entry{Value: v}, true, nil
 }
 
-// getPipelined sends GET and PTTL of key as one pipeline.
-func getPipelined(ctx context.Context, c goredis.UniversalClient, key string) (*goredis.StringCmd, *goredis.DurationCmd, error) {
-	p := c.Pipeline()
-	g := p.Get(ctx, key)
-	t := p.PTTL(ctx, key)
-	if err := execErr(p.Exec(ctx)); err != nil {
+// getPipelined sends GET and PTTL of key as one pipeline. Pipelines are
+// reused: Exec leaves one empty (go-redis keeps no reference to the
+// commands it ran). Measured here, that saves 4 of a Get's 18 allocations,
+// not time.
+func (b *Backend) getPipelined(ctx context.Context, key string) (*goredis.StringCmd, *goredis.DurationCmd, error) {
+	p, ok := b.pipes.Get().(goredis.Pipeliner)
+	if !ok {
+		p = b.c.Pipeline()
+	}
+	g := goredis.NewStringCmd(ctx, "get", key)
+	t := goredis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)
+	_ = p.BatchProcess(ctx, g, t) // only appends
+	err := execErr(p.Exec(ctx))
+	p.Discard()
+	b.pipes.Put(p)
+	if err != nil {
 		return nil, nil, err
 	}
 	return g, t, nil
