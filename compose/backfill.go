@@ -59,7 +59,6 @@ func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word u
 		b.bf.skipped.Add(1)
 		return
 	}
-	fresh := e.Freshness.Known && !e.Freshness.NoExpiry
 	value := e.Value
 	if value == nil {
 		value = []byte{}
@@ -71,15 +70,15 @@ func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word u
 			b.bf.skipped.Add(1)
 			return
 		}
-		if t, ok := b.copyTTL(ttl, fresh, readAt); ok {
-			b.applyBackfill(ctx, key, value, t, word)
+		if t, f, ok := b.copyTTL(ttl, e.Freshness, readAt); ok {
+			b.applyBackfill(ctx, key, value, t, f, word)
 		}
 		return
 	}
 	value = bytes.Clone(value) // the caller owns e.Value
 	out := b.off.Submit(ctx, b.prefix+key, func(ctx context.Context) {
-		if t, ok := b.copyTTL(ttl, fresh, readAt); ok {
-			b.applyBackfill(ctx, key, value, t, word)
+		if t, f, ok := b.copyTTL(ttl, e.Freshness, readAt); ok {
+			b.applyBackfill(ctx, key, value, t, f, word)
 		}
 	})
 	if out != offload.Accepted {
@@ -89,28 +88,41 @@ func (b *Backend) backfill(ctx context.Context, key string, e core.Entry, word u
 	b.bf.submitted.Add(1)
 }
 
-// copyTTL is the TTL a backfilled copy may still have: a fresh value's
-// promise runs from the lower tier's read at readAt, not from now. When
-// nothing is left it counts a skip and returns false.
-func (b *Backend) copyTTL(ttl time.Duration, fresh bool, readAt time.Time) (time.Duration, bool) {
-	if fresh {
-		if ttl -= time.Since(readAt); ttl <= 0 {
+// copyTTL is the TTL a backfilled copy may still have, and f, the value's
+// freshness as the lower tier reported it, aged to now: a value's promise
+// runs from the lower tier's read at readAt, not from now. When nothing is
+// left it counts a skip and returns false.
+func (b *Backend) copyTTL(ttl time.Duration, f core.Freshness, readAt time.Time) (time.Duration, core.Freshness, bool) {
+	if f.Known && !f.NoExpiry {
+		elapsed := time.Since(readAt)
+		if ttl -= elapsed; ttl <= 0 {
 			b.bf.skipped.Add(1)
-			return 0, false
+			return 0, f, false
 		}
+		f.FreshFor -= elapsed
 	}
-	return ttl, true
+	return ttl, f, true
 }
 
-// applyBackfill writes one backfilled copy, unless a write of key started
-// since word was taken; if one starts while the copy is written, the copy is
-// deleted again (see generations).
-func (b *Backend) applyBackfill(ctx context.Context, key string, value []byte, ttl time.Duration, word uint64) {
+// applyBackfill writes one backfilled copy, kept for ttl, of a value whose
+// freshness is now f, unless a write of key started since word was taken;
+// if one starts while the copy is written, the copy is deleted again (see
+// generations). An upper tier that is a core.CopySetter stores f with the
+// copy and reports it on hits: the copy is often kept for less time than
+// its value stays fresh (the backfill cap), and a reader judging the
+// value's age by its freshness (stale-while-revalidate) must not take the
+// cap's remainder for it.
+func (b *Backend) applyBackfill(ctx context.Context, key string, value []byte, ttl time.Duration, f core.Freshness, word uint64) {
 	if !b.gens.unchanged(key, word) {
 		b.bf.raced.Add(1)
 		return
 	}
-	err := b.upper.Set(ctx, key, value, ttl)
+	var err error
+	if b.copier != nil {
+		err = b.copier.SetCopy(ctx, key, value, ttl, f)
+	} else {
+		err = b.upper.Set(ctx, key, value, ttl)
+	}
 	if !b.gens.unchanged(key, word) {
 		b.bf.raced.Add(1)
 		if derr := b.upper.Delete(ctx, key); derr != nil {

@@ -191,8 +191,8 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 	if len(fills) > 0 {
 		out := b.off.Submit(ctx, "", func(ctx context.Context) {
 			for _, f := range fills {
-				if t, ok := b.copyTTL(f.ttl, f.fresh, readAt); ok {
-					b.applyBackfill(ctx, f.key, f.value, t, f.word)
+				if t, fr, ok := b.copyTTL(f.ttl, f.fresh, readAt); ok {
+					b.applyBackfill(ctx, f.key, f.value, t, fr, f.word)
 				}
 			}
 		})
@@ -210,7 +210,7 @@ type batchFill struct {
 	key   string
 	value []byte
 	ttl   time.Duration
-	fresh bool
+	fresh core.Freshness // the value's, as the lower tier reported it
 	word  uint64
 }
 
@@ -229,7 +229,7 @@ func (b *Backend) prepareFill(key string, e core.Entry, word uint64, snapOK bool
 	if v == nil {
 		v = []byte{}
 	}
-	return batchFill{key: key, value: v, ttl: ttl, fresh: e.Freshness.Known && !e.Freshness.NoExpiry, word: word}, true
+	return batchFill{key: key, value: v, ttl: ttl, fresh: e.Freshness, word: word}, true
 }
 
 // SetMany implements core.BatchSetter, write-through whatever the write

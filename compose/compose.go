@@ -44,6 +44,7 @@ var compositionSeq atomic.Uint64
 // methods are safe for concurrent use.
 type Backend struct {
 	upper, lower core.Backend
+	copier       core.CopySetter // upper, if it can keep a copy's freshness apart
 	read         ReadPolicy
 	write        WritePolicy
 	refill       RefillPolicy
@@ -167,6 +168,7 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		prefix:       "c" + strconv.FormatUint(compositionSeq.Add(1), 36) + "\x00",
 		defaultNames: defaults,
 	}
+	b.copier, _ = upper.(core.CopySetter)
 	b.watchInvalidations(cfg.invalidation >= 0, cfg.invalidation > 0)
 	return b
 }

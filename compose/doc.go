@@ -54,6 +54,15 @@
 // protocol's "absent Fresh-For → local TTL"). The caller always sees the
 // Freshness of the tier that served the value.
 //
+// A copy's lifetime is not its value's freshness: a value fresh for an hour
+// is copied for 30 s. When the upper tier is a core.CopySetter (l1/bigcache,
+// conformance/memory), the copy is written with SetCopy and its hits report
+// the value's freshness as the lower tier reported it, aged — so that a
+// client's stale-while-revalidate, which judges a value's age from its
+// remaining freshness, does not take every copy for an old value and reload
+// it. Over an upper tier without the capability the copy is written with
+// Set, and its hits report the copy's own remaining lifetime.
+//
 // A backfill never overwrites a newer write. Every Set, Delete, Expire and
 // SetMany marks its key's write generation (a striped counter of writes
 // started and in flight) for its whole duration; a backfill takes a snapshot

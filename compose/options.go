@@ -199,8 +199,10 @@ func WithBackfillMode(m BackfillMode) Option {
 
 // WithBackfillCap sets the longest lifetime of a backfilled upper-tier copy
 // (default DefaultBackfillCap). The copy's TTL is the smaller of the cap and
-// the remaining freshness the lower tier reported. A value of zero or below
-// keeps the default; use WithRefill(RefillNever) to turn backfill off.
+// the remaining freshness the lower tier reported; hits on the copy still
+// report the value's freshness when the upper tier is a core.CopySetter
+// (see the package doc). A value of zero or below keeps the default; use
+// WithRefill(RefillNever) to turn backfill off.
 func WithBackfillCap(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

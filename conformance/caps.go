@@ -143,6 +143,90 @@ func (s *suite) testTTLInspector(t tester) {
 	}
 }
 
+func (s *suite) testCopySetter(t tester) {
+	b, x, ok := capability[core.CopySetter](s, t)
+	if !ok {
+		return
+	}
+	setCopy := func(k string, v []byte, keep time.Duration, f core.Freshness) (window, bool) {
+		t.Helper()
+		w := window{start: time.Now()}
+		err := x.SetCopy(t.Context(), k, v, keep, f)
+		w.end = time.Now()
+		return w, noErr(t, err, fmt.Sprintf("SetCopy(%q, keep %v, %+v)", k, keep, f))
+	}
+	// A copy kept briefly reports its value's longer freshness, and expires
+	// with its own lifetime.
+	k := s.key(t, "copy")
+	w, ok := setCopy(k, []byte("v"), s.short, core.FreshFor(s.long))
+	if !ok {
+		return
+	}
+	r := window{start: time.Now()}
+	e, ok := checkGet(t, b, k, []byte("v"))
+	r.end = time.Now()
+	if ok && r.end.Sub(w.start) < s.short/2 && !s.h.NoFreshness {
+		s.checkFreshness(t, "Get of a copy", e.Freshness, s.long, w, r)
+	}
+	// An unknown freshness stays unknown; NoExpiry stays NoExpiry.
+	ku := s.key(t, "unknown")
+	if _, ok := setCopy(ku, []byte("u"), s.long, core.UnknownFreshness); ok {
+		if e, ok := checkGet(t, b, ku, []byte("u")); ok && e.Freshness.Known {
+			t.Errorf("Get of a copy stored with an unknown freshness reports %+v", e.Freshness)
+		}
+		// A later Set replaces what SetCopy recorded.
+		if set(t, b, ku, []byte("u2"), s.long) {
+			if e, ok := checkGet(t, b, ku, []byte("u2")); ok && !e.Freshness.Known && !s.h.NoFreshness {
+				t.Errorf("Get after Set over a copy still reports an unknown freshness")
+			}
+		}
+	}
+	kn := s.key(t, "forever")
+	if _, ok := setCopy(kn, []byte("n"), s.long, core.ForeverFresh()); ok {
+		if e, ok := checkGet(t, b, kn, []byte("n")); ok && !s.h.NoFreshness && !e.Freshness.NoExpiry {
+			t.Errorf("Get of a copy of a value without expiry reports %+v, want NoExpiry", e.Freshness)
+		}
+	}
+	// A value fresh for less than the copy is kept reports at least the
+	// copy's own remaining lifetime.
+	kl := s.key(t, "longer")
+	if w, ok := setCopy(kl, []byte("l"), s.long, core.FreshFor(time.Nanosecond)); ok {
+		r := window{start: time.Now()}
+		e, ok := checkGet(t, b, kl, []byte("l"))
+		r.end = time.Now()
+		if ok && !s.h.NoFreshness {
+			s.checkFreshness(t, "Get of a copy kept longer than its value's freshness", e.Freshness, s.long, w, r)
+		}
+	}
+	// Expire turns a copy into an entry fresh for the new TTL.
+	if xr, ok := b.(core.TTLRefresher); ok {
+		ke := s.key(t, "expire")
+		if _, ok := setCopy(ke, []byte("e"), s.long, core.UnknownFreshness); ok {
+			w := window{start: time.Now()}
+			found, err := xr.Expire(t.Context(), ke, s.long)
+			w.end = time.Now()
+			if noErr(t, err, "Expire(copy)") && found {
+				r := window{start: time.Now()}
+				e, ok := checkGet(t, b, ke, []byte("e"))
+				r.end = time.Now()
+				if ok && !s.h.NoFreshness {
+					s.checkFreshness(t, "Get of a copy after Expire", e.Freshness, s.long, w, r)
+				}
+			}
+		}
+	}
+	// Invalid calls are rejected and store nothing.
+	ki := s.key(t, "invalid")
+	for _, keep := range []time.Duration{0, -time.Second} {
+		wantKind(t, x.SetCopy(t.Context(), ki, []byte("i"), keep, core.FreshFor(s.long)), core.KindInvalidInput, fmt.Sprintf("SetCopy(keep %v)", keep))
+	}
+	wantKind(t, x.SetCopy(t.Context(), ki, []byte("i"), s.long, core.Freshness{Known: true, FreshFor: s.long, Stale: true}), core.KindInvalidInput, "SetCopy(stale)")
+	checkMissing(t, b, ki, "after rejected SetCopy calls")
+	// The copy expires after keep, however long its value stays fresh.
+	s.sleepPast(w, s.short)
+	s.checkGoneEverywhere(t, b, k)
+}
+
 func (s *suite) testTTLRefresher(t tester) {
 	b, x, ok := capability[core.TTLRefresher](s, t)
 	if !ok {

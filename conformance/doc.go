@@ -21,7 +21,8 @@
 // cancellation and deadlines, error kinds, buffer aliasing, and the optional
 // capabilities found by type assertion: TTL inspection and refresh, locks
 // (exclusive, released only by the holder, expiring after the lease), batch
-// get and set, stats and Close. RunBackend's documentation lists the exact
+// get and set, copies kept apart from their value's freshness (CopySetter),
+// stats and Close. RunBackend's documentation lists the exact
 // rules.
 //
 // Every key the suite writes is unique to the run and subtest, so it can run

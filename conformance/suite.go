@@ -28,7 +28,7 @@ import (
 // after it. Like testing/fstest.TestFS, it reports every misbehaviour it
 // finds, not only the first. Optional capabilities (core.LocalGetter,
 // core.ValueGetter, core.TTLInspector, core.TTLRefresher, core.Locker,
-// core.BatchGetter, core.BatchSetter,
+// core.CopySetter, core.BatchGetter, core.BatchSetter,
 // core.StatsReporter, io.Closer) are discovered by type assertion on the
 // backend that New returns and checked when present; a backend that
 // implements a capability interface but answers a first call with an error of
@@ -62,6 +62,11 @@ import (
 //   - Value reads (core.ValueGetter): GetValue answers what Get answers
 //     (checked wherever the suite checks a Get), under the same context
 //     rules, with a slice the caller owns.
+//   - Copies (core.CopySetter): SetCopy stores a value that expires after
+//     keep while Get reports the freshness it was given, aged (unknown stays
+//     unknown, NoExpiry stays NoExpiry, never below the copy's own remaining
+//     lifetime); Set and Expire replace it; a non-positive keep or a stale
+//     freshness is rejected with KindInvalidInput and stores nothing.
 //   - Close (io.Closer): returns nil, may be called more than once, and
 //     calls made after it return errors or results but never panic.
 func RunBackend(t *testing.T, h Harness) {
@@ -138,6 +143,7 @@ func (s *suite) tests() []testCase {
 		{"Invalidator", s.testInvalidator},
 		{"TTLInspector", s.testTTLInspector},
 		{"TTLRefresher", s.testTTLRefresher},
+		{"CopySetter", s.testCopySetter},
 		{"Locker", s.testLocker},
 		{"BatchGetter", s.testBatchGetter},
 		{"BatchSetter", s.testBatchSetter},

@@ -10,7 +10,7 @@ import (
 //
 // The interface is deliberately small (in the spirit of database/sql/driver):
 // richer behaviour is offered through the optional capability interfaces in
-// this package (LocalGetter, InMemory, ValueGetter, Invalidator,
+// this package (LocalGetter, InMemory, CopySetter, ValueGetter, Invalidator,
 // InvalidationSwitch, Clearer, TTLInspector, TTLRefresher, Locker,
 // BatchGetter, BatchSetter, StatsReporter, io.Closer), which the client and
 // compose discover by type assertion.
@@ -124,6 +124,32 @@ type LocalGetter interface {
 // everything it wraps does.
 type InMemory interface {
 	InMemory() bool
+}
+
+// CopySetter is an optional Backend capability of in-process tiers that
+// hold a composition's copies (l1/bigcache, conformance/memory): storing a
+// copy that is kept for less time than its value stays fresh. A composition
+// keeps a copy of a lower-tier hit for at most its backfill cap (30 s by
+// default) while the value may stay fresh for hours; stored with Set, the
+// copy would report the cap's remainder as the value's freshness, and a
+// reader that judges a value's age from its freshness (stale-while-
+// revalidate: age = TTL − remaining) would take every such copy for an old
+// value and reload it. A copy stored with SetCopy reports the value's
+// freshness instead. Without the capability a composition uses Set.
+//
+// Contract, checked by the conformance module when a backend implements it:
+//   - SetCopy stores value under key for keep (> 0; KindInvalidInput
+//     otherwise): Get, Exists and TTL treat it as Set(key, value, keep) would,
+//     and it expires after keep.
+//   - fresh is the value's freshness at the time of the call. Until the copy
+//     expires, Get reports it aged by the time elapsed: a Known FreshFor
+//     less the elapsed time (never below the copy's own remaining lifetime),
+//     NoExpiry as NoExpiry, an unknown freshness as unknown. A stale fresh
+//     is rejected with KindInvalidInput: stale values are never copied.
+//   - Any later write of key (Set, SetCopy, Expire) replaces what SetCopy
+//     recorded.
+type CopySetter interface {
+	SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh Freshness) error
 }
 
 // ValueGetter is an optional Backend capability: a read of the value alone,

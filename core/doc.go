@@ -7,9 +7,9 @@
 // Backend is the one required interface of a storage adapter: raw bytes under
 // a key with a TTL, and on read what the backend knows about the value's
 // remaining freshness (Entry.Freshness), so that tiers can bound backfill.
-// Optional capabilities — LocalGetter, InMemory, ValueGetter, TTLInspector,
-// TTLRefresher, Locker, BatchGetter, BatchSetter, StatsReporter and
-// io.Closer — are discovered by type assertion, in the manner of
+// Optional capabilities — LocalGetter, InMemory, CopySetter, ValueGetter,
+// TTLInspector, TTLRefresher, Locker, BatchGetter, BatchSetter,
+// StatsReporter and io.Closer — are discovered by type assertion, in the manner of
 // database/sql/driver. The conformance module checks that an adapter keeps
 // the contract. ValueGetter is how the client avoids paying for freshness
 // it would not use: a Get without an object cache reads a backend that has

@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -323,6 +324,50 @@ func TestCrossProcessInvalidation(t *testing.T) {
 	}
 	if v, _, _ := blind.GetValue(ctx, "xp:k"); string(v) != "v1" {
 		t.Fatalf("without invalidations the L1 copy is %q; want the old v1 until it expires", v)
+	}
+}
+
+// Read-through of a value another process wrote, on the production shape:
+// the reader's L1 copy is kept for the backfill cap but is not mistaken for
+// an old value, so stale-while-revalidate never reloads it (before
+// core.CopySetter every read of such a copy started a background load).
+func TestCrossProcessReadThrough(t *testing.T) {
+	ctx := context.Background()
+	r := rig.StartRedis(t)
+	for _, live := range []bool{true, false} {
+		t.Run(fmt.Sprintf("invalidations=%v", live), func(t *testing.T) {
+			ws, rs := newStack(t, r.URL(), compose.WithInvalidation(live)), newStack(t, r.URL(), compose.WithInvalidation(live))
+			waitLive(t, ws, live)
+			waitLive(t, rs, live)
+			opts := []core.Option{core.WithCodec(stringCodec{}), core.WithStaleWhileRevalidate(true), core.WithDefaultTTL(time.Hour)}
+			writer, err := core.New(ws, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer writer.Close()
+			reader, err := core.New(rs, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reader.Close()
+			key := fmt.Sprintf("xprt:%v", live)
+			if err := writer.Set(ctx, key, "v"); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				v, err := core.GetOrLoad(ctx, reader, key, func(context.Context) (string, error) { return "loaded", nil })
+				if err != nil || v != "v" {
+					t.Fatalf("GetOrLoad = %q %v", v, err)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if err := reader.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s := reader.Stats(); s.Loads != 0 || s.Refreshes != 0 || s.StaleServed != 0 {
+				t.Errorf("reader stats %+v: the value was reloaded", s)
+			}
+		})
 	}
 }
 

@@ -27,6 +27,11 @@ type Backend struct {
 type item struct {
 	value []byte
 	exp   time.Time // zero: no expiry
+	// copyOf, for an entry stored by SetCopy, is the value's freshness at
+	// the time, and copied that time; Get reports it aged.
+	copyOf core.Freshness
+	isCopy bool
+	copied time.Time
 }
 
 type lock struct {
@@ -44,7 +49,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithFault installs a fault hook: before each operation the backend calls
-// fault with the operation's name ("get", "set", "delete", "exists",
+// fault with the operation's name ("get", "set", "setcopy", "delete", "exists",
 // "health", "ttl", "expire", "lock", "unlock", "getmany", "setmany", "clear")
 // and the key ("" for health, clear and batch operations); a non-nil result
 // is returned as the operation's error (wrapped in a *core.Error of KindTransient unless it
@@ -83,6 +88,7 @@ var (
 	_ core.BatchSetter   = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
 	_ core.Clearer       = (*Backend)(nil)
+	_ core.CopySetter    = (*Backend)(nil)
 )
 
 // begin checks the context, the fault hook and the closed state, and locks
@@ -125,7 +131,15 @@ func freshness(it item, now time.Time) core.Freshness {
 	if it.exp.IsZero() {
 		return core.ForeverFresh()
 	}
-	return core.FreshFor(it.exp.Sub(now))
+	left := it.exp.Sub(now)
+	if it.isCopy {
+		f := it.copyOf
+		if f.Known && !f.NoExpiry {
+			f.FreshFor = max(f.FreshFor-now.Sub(it.copied), left)
+		}
+		return f
+	}
+	return core.FreshFor(left)
 }
 
 func invalidTTL(op, key string, ttl time.Duration) error {
@@ -177,6 +191,24 @@ func (b *Backend) put(key string, value []byte, ttl time.Duration) {
 		it.exp = b.now().Add(ttl)
 	}
 	b.items[key] = it
+}
+
+// SetCopy implements core.CopySetter: the entry expires after keep, and Get
+// reports fresh, aged, until then.
+func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
+	switch {
+	case keep <= 0:
+		return &core.Error{Kind: core.KindInvalidInput, Op: "memory.setcopy", Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
+	case fresh.Stale:
+		return &core.Error{Kind: core.KindInvalidInput, Op: "memory.setcopy", Key: key, Msg: "stale values are not copied"}
+	}
+	if err := b.begin(ctx, "setcopy", key); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	now := b.now()
+	b.items[key] = item{value: append([]byte{}, value...), exp: now.Add(keep), copyOf: fresh, isCopy: true, copied: now}
+	return nil
 }
 
 // Delete implements core.Backend.
@@ -252,6 +284,7 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 		return false, nil
 	}
 	it.exp = now.Add(ttl)
+	it.isCopy = false // a copy's value is now fresh for ttl
 	b.items[key] = it
 	return true, nil
 }

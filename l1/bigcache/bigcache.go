@@ -16,8 +16,18 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
-// headerSize is the size of the expiry header in front of every value.
-const headerSize = 8
+// Entry layout (see the package doc): an 8-byte header, the expiry, in
+// front of every value; a copy stored by SetCopy has copyFlag set in it and
+// a second 8-byte word, the value's own freshness.
+const (
+	headerSize     = 8
+	copyHeaderSize = 16
+	copyFlag       = uint64(1) << 63
+	// The second word of a copy: the value's fresh deadline in Unix
+	// nanoseconds, or one of these.
+	freshUnknown = -1
+	freshForever = -2
+)
 
 // DefaultShards is the number of bigcache shards used without WithShards.
 const DefaultShards = 64
@@ -55,6 +65,7 @@ var (
 	_ core.TTLInspector  = (*Backend)(nil)
 	_ core.LocalGetter   = (*Backend)(nil)
 	_ core.InMemory      = (*Backend)(nil)
+	_ core.CopySetter    = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
 	_ core.Clearer       = (*Backend)(nil)
@@ -154,12 +165,50 @@ func (b *Backend) check(ctx context.Context, op, key string) error {
 	return nil
 }
 
-// expiry decodes the header of a stored entry.
-func expiry(data []byte) (exp int64, ok bool) {
+// header is the decoded header of a stored entry.
+type header struct {
+	exp   int64 // expiry, Unix nanoseconds; 0: none
+	copy  bool  // stored by SetCopy: fresh is the value's freshness
+	fresh int64 // a fresh deadline, freshUnknown or freshForever
+	size  int   // header bytes in front of the value
+}
+
+// parseHeader decodes the header of a stored entry; ok is false for bytes
+// too short to hold one.
+func parseHeader(data []byte) (h header, ok bool) {
 	if len(data) < headerSize {
-		return 0, false
+		return header{}, false
 	}
-	return int64(binary.LittleEndian.Uint64(data)), true
+	w := binary.LittleEndian.Uint64(data)
+	if w&copyFlag == 0 {
+		return header{exp: int64(w), size: headerSize}, true
+	}
+	if len(data) < copyHeaderSize {
+		return header{}, false
+	}
+	return header{exp: int64(w &^ copyFlag), copy: true, fresh: int64(binary.LittleEndian.Uint64(data[headerSize:])), size: copyHeaderSize}, true
+}
+
+// expiry decodes the expiry of a stored entry.
+func expiry(data []byte) (exp int64, ok bool) {
+	h, ok := parseHeader(data)
+	return h.exp, ok
+}
+
+// freshness is what Get reports for a live entry with header h, left
+// nanoseconds before its expiry, at now: the entry's own remaining lifetime,
+// or for a copy the value's freshness, never less than the copy's.
+func (h header) freshness(left, now int64) core.Freshness {
+	if !h.copy {
+		return core.Freshness{Known: true, FreshFor: time.Duration(left)}
+	}
+	switch h.fresh {
+	case freshUnknown:
+		return core.UnknownFreshness
+	case freshForever:
+		return core.Freshness{Known: true, NoExpiry: true}
+	}
+	return core.Freshness{Known: true, FreshFor: time.Duration(max(h.fresh-now, left))}
 }
 
 // Get implements core.Backend. A hit reports the remaining lifetime in
@@ -175,23 +224,24 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		}
 		return core.Entry{}, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.get", Key: key, Err: err}
 	}
-	exp, ok := expiry(data)
+	h, ok := parseHeader(data)
 	if !ok {
 		b.expiredHits.Add(1)
 		return core.Entry{}, false, nil
 	}
 	// bigcache.Get returned a copy: hand out the part behind the header.
-	v := data[headerSize:len(data):len(data)]
-	if exp == 0 {
+	v := data[h.size:len(data):len(data)]
+	if h.exp == 0 {
 		return core.Entry{Value: v, Freshness: core.Freshness{Known: true, NoExpiry: true}}, true, nil
 	}
-	left := exp - b.now()
+	now := b.now()
+	left := h.exp - now
 	if left <= 0 {
 		b.expiredHits.Add(1)
 		b.dropExpired(key)
 		return core.Entry{}, false, nil
 	}
-	return core.Entry{Value: v, Freshness: core.Freshness{Known: true, FreshFor: time.Duration(left)}}, true, nil
+	return core.Entry{Value: v, Freshness: h.freshness(left, now)}, true, nil
 }
 
 // GetLocal implements core.LocalGetter: everything this backend holds is in
@@ -302,8 +352,42 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	if ttl > 0 {
 		exp = b.now() + int64(ttl)
 	}
-	pb, class := getBuf(headerSize + len(value))
-	buf := binary.LittleEndian.AppendUint64((*pb)[:0], uint64(exp))
+	return b.store(key, value, uint64(exp), 0, headerSize)
+}
+
+// SetCopy implements core.CopySetter: the entry expires after keep, and
+// until then Get reports fresh, aged, as the value's freshness. It is
+// stored behind a 16-byte header (see the package doc).
+func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
+	switch {
+	case keep <= 0:
+		return &core.Error{Kind: core.KindInvalidInput, Op: "bigcache.setcopy", Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
+	case fresh.Stale:
+		return &core.Error{Kind: core.KindInvalidInput, Op: "bigcache.setcopy", Key: key, Msg: "stale values are not copied"}
+	}
+	if err := b.check(ctx, "bigcache.setcopy", key); err != nil {
+		return err
+	}
+	now := b.now()
+	var fw int64
+	switch {
+	case !fresh.Known:
+		fw = freshUnknown
+	case fresh.NoExpiry:
+		fw = freshForever
+	default:
+		fw = now + int64(max(fresh.FreshFor, 0))
+	}
+	return b.store(key, value, uint64(now+int64(keep))|copyFlag, fw, copyHeaderSize)
+}
+
+// store writes value behind a header of hsize bytes: w0, and for a copy w1.
+func (b *Backend) store(key string, value []byte, w0 uint64, w1 int64, hsize int) error {
+	pb, class := getBuf(hsize + len(value))
+	buf := binary.LittleEndian.AppendUint64((*pb)[:0], w0)
+	if hsize == copyHeaderSize {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(w1))
+	}
 	buf = append(buf, value...)
 	mu := b.stripe(key)
 	mu.Lock()
@@ -442,7 +526,12 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 	if !found {
 		return false, nil
 	}
-	// data is bigcache's copy: rewrite its header in place and store it.
+	// data is bigcache's copy: rewrite its header in place and store it. A
+	// copy becomes a plain entry: its value's freshness is now the new TTL.
+	if h, _ := parseHeader(data); h.copy {
+		n := copy(data[headerSize:], data[copyHeaderSize:])
+		data = data[:headerSize+n]
+	}
 	binary.LittleEndian.PutUint64(data, uint64(b.now()+int64(ttl)))
 	if err := b.c.Set(key, data); err != nil {
 		return false, classifySetError(key, err)

@@ -14,6 +14,13 @@
 // Get reports the remaining lifetime in core.Entry.Freshness, which tier
 // compositions use to bound backfill.
 //
+// A composition's copy of a lower-tier value (core.CopySetter's SetCopy) is
+// kept for less time than the value stays fresh, and reports the value's
+// freshness, not its own. It has a 16-byte header: the expiry with its top
+// bit set (which marks a copy; Unix nanoseconds never reach it), then the
+// value's fresh deadline in Unix nanoseconds, or -1 for an unknown freshness
+// and -2 for none. Expire turns a copy back into a plain entry.
+//
 // # Bounds
 //
 // WithMaxBytes sets bigcache's HardMaxCacheSize, which counts whole MiB and
@@ -38,7 +45,7 @@
 // # Capabilities
 //
 // Backend implements core.Backend, core.LocalGetter, core.InMemory,
-// core.TTLInspector, core.TTLRefresher, core.Clearer, core.StatsReporter
+// core.CopySetter, core.TTLInspector, core.TTLRefresher, core.Clearer, core.StatsReporter
 // (one tier named "bigcache") and io.Closer. It does not implement
 // core.Locker: an in-process lock is not a distributed one. Being InMemory,
 // it receives a composition's backfills inline (see compose.BackfillMode);
