@@ -77,7 +77,6 @@ var (
 	_ core.BatchGetter        = (*Backend)(nil)
 	_ core.BatchSetter        = (*Backend)(nil)
 	_ core.StatsReporter      = (*Backend)(nil)
-	_ core.ValueGetter        = (*Backend)(nil)
 	_ core.Invalidator        = (*Backend)(nil)
 	_ core.InvalidationSwitch = (*Backend)(nil)
 	_ io.Closer               = (*Backend)(nil)

@@ -135,23 +135,6 @@ func (v *invalidation) Reset(live bool) {
 	v.live.Store(live)
 }
 
-// GetValue implements core.ValueGetter: Get's value, for callers that do
-// not look at freshness (the client's Get without an object cache).
-//
-// It reads the lower tier with its freshness even while the composition
-// follows invalidations: the reports keep a copy in step with writes, but
-// not with expiry, which Redis reports only when it reclaims the key (on
-// its next access, or when its sampling expiry cycle finds it — possibly
-// long after the TTL on a key nobody touches). A copy kept without the
-// key's remaining lifetime could serve a value past its TTL. A lower tier
-// that reports no freshness (backend/redis NoFreshness) gets copies bounded
-// by the backfill cap instead, the protocol's rule for a read without a
-// freshness signal.
-func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
-	e, found, err := b.Get(ctx, key)
-	return e.Value, found, err
-}
-
 // WatchInvalidations implements core.Invalidator by passing the lower
 // tier's invalidations on, so that a composition stacked over this one can
 // follow them too. It fails with core.KindNotSupported when the lower tier

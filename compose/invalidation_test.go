@@ -63,13 +63,14 @@ func (tr *tracked) watcher(t *testing.T) core.InvalidationWatcher {
 	return tr.watchers[0]
 }
 
-func getValue(t *testing.T, b core.ValueGetter, key string) (string, bool) {
+// readValue reads key through b and returns its value.
+func readValue(t *testing.T, b core.Backend, key string) (string, bool) {
 	t.Helper()
-	v, found, err := b.GetValue(context.Background(), key)
+	e, found, err := b.Get(context.Background(), key)
 	if err != nil {
-		t.Fatalf("GetValue %q: %v", key, err)
+		t.Fatalf("Get %q: %v", key, err)
 	}
-	return string(v), found
+	return string(e.Value), found
 }
 
 // upperTTL is the remaining lifetime of key's copy in the upper tier.
@@ -84,9 +85,9 @@ func upperTTL(t *testing.T, upper *memory.Backend, key string) (time.Duration, b
 
 // TestInvalidationLiveReads: following invalidations changes what becomes
 // of copies, not how they are read: a read still asks the lower tier for
-// the value's remaining lifetime (Get, never GetValue), and the copy is
-// bounded by it, since expiries are reported late; a report deletes the
-// copy, and a Reset drops them all.
+// the value's remaining lifetime (Get, never the lower tier's GetValue),
+// and the copy is bounded by it, since expiries are reported late; a
+// report deletes the copy, and a Reset drops them all.
 func TestInvalidationLiveReads(t *testing.T) {
 	upper, lower := memory.New(), newTracked("lower", nil)
 	b := mustNew(t, upper, lower)
@@ -95,8 +96,8 @@ func TestInvalidationLiveReads(t *testing.T) {
 		t.Fatalf("before Reset(true): %+v, want watching, not live", st)
 	}
 	lower.put(t, "a", "1", 2*time.Second)
-	if v, ok := getValue(t, b, "a"); !ok || v != "1" {
-		t.Fatalf("GetValue = %q, %v", v, ok)
+	if v, ok := readValue(t, b, "a"); !ok || v != "1" {
+		t.Fatalf("read = %q, %v", v, ok)
 	}
 	w.Reset(true)
 	if st := b.Invalidations(); !st.Live || st.Resets != 1 {
@@ -107,8 +108,8 @@ func TestInvalidationLiveReads(t *testing.T) {
 	}
 
 	// Live: the copy is bounded by the lower tier's remaining freshness.
-	if v, ok := getValue(t, b, "a"); !ok || v != "1" {
-		t.Fatalf("GetValue = %q, %v", v, ok)
+	if v, ok := readValue(t, b, "a"); !ok || v != "1" {
+		t.Fatalf("read = %q, %v", v, ok)
 	}
 	if lower.valueGets.Load() != 0 || lower.gets.Load() != 2 {
 		t.Fatalf("live: %d GetValue, %d Get of the lower tier; want 0, 2", lower.valueGets.Load(), lower.gets.Load())
@@ -116,15 +117,15 @@ func TestInvalidationLiveReads(t *testing.T) {
 	if d, ok := upperTTL(t, upper, "a"); !ok || d > 2*time.Second {
 		t.Fatalf("copy TTL %v (found %v), want ≤ 2s: a copy must not outlive the key", d, ok)
 	}
-	if v, ok := getValue(t, b, "a"); !ok || v != "1" || lower.gets.Load() != 2 {
-		t.Fatalf("second GetValue = %q, %v with %d lower reads; want an upper hit", v, ok, lower.gets.Load())
+	if v, ok := readValue(t, b, "a"); !ok || v != "1" || lower.gets.Load() != 2 {
+		t.Fatalf("second read = %q, %v with %d lower reads; want an upper hit", v, ok, lower.gets.Load())
 	}
 
 	// Another process writes; its report deletes the copy.
 	lower.put(t, "a", "2", time.Minute)
 	w.Invalidated([]string{"a", "unrelated"})
-	if v, ok := getValue(t, b, "a"); !ok || v != "2" {
-		t.Fatalf("after the invalidation GetValue = %q, %v; want 2", v, ok)
+	if v, ok := readValue(t, b, "a"); !ok || v != "2" {
+		t.Fatalf("after the invalidation read = %q, %v; want 2", v, ok)
 	}
 	if st := b.Invalidations(); st.Keys != 2 {
 		t.Fatalf("Keys = %d, want 2", st.Keys)
@@ -138,8 +139,8 @@ func TestInvalidationLiveReads(t *testing.T) {
 	if keys := upper.Keys(); len(keys) != 0 {
 		t.Fatalf("upper tier kept %v after Reset(false)", keys)
 	}
-	if v, ok := getValue(t, b, "a"); !ok || v != "2" || lower.valueGets.Load() != 0 {
-		t.Fatalf("GetValue after Reset(false) = %q, %v, %d lower GetValue", v, ok, lower.valueGets.Load())
+	if v, ok := readValue(t, b, "a"); !ok || v != "2" || lower.valueGets.Load() != 0 {
+		t.Fatalf("read after Reset(false) = %q, %v, %d lower GetValue", v, ok, lower.valueGets.Load())
 	}
 }
 
@@ -164,8 +165,8 @@ func TestInvalidationDuringBackfill(t *testing.T) {
 				lower.put(t, key, "new", time.Minute) // written elsewhere after our read
 				tc.report(w, key)
 			}
-			if v, ok := getValue(t, b, "k"); !ok || v != "old" {
-				t.Fatalf("GetValue = %q, %v", v, ok)
+			if v, ok := readValue(t, b, "k"); !ok || v != "old" {
+				t.Fatalf("read = %q, %v", v, ok)
 			}
 			lower.afterGet = nil
 			if _, ok := upperTTL(t, upper, "k"); ok {
@@ -174,8 +175,8 @@ func TestInvalidationDuringBackfill(t *testing.T) {
 			if st := b.BackfillStats(); st.Raced != 1 {
 				t.Fatalf("BackfillStats %+v, want one raced", st)
 			}
-			if v, _ := getValue(t, b, "k"); v != "new" {
-				t.Fatalf("next GetValue = %q, want new", v)
+			if v, _ := readValue(t, b, "k"); v != "new" {
+				t.Fatalf("next read = %q, want new", v)
 			}
 		})
 	}
@@ -201,8 +202,8 @@ func TestInvalidationDuringSet(t *testing.T) {
 	if keys := upperMem.Keys(); len(keys) != 0 {
 		t.Fatalf("upper tier holds %v after a change was reported during the Set", keys)
 	}
-	if v, ok := getValue(t, b, "k"); !ok || v != "theirs" {
-		t.Fatalf("GetValue = %q, %v; want theirs", v, ok)
+	if v, ok := readValue(t, b, "k"); !ok || v != "theirs" {
+		t.Fatalf("read = %q, %v; want theirs", v, ok)
 	}
 
 	// Without a report in between, the Set's copy stays.
@@ -247,8 +248,8 @@ func TestInvalidationWriteAround(t *testing.T) {
 	if _, _, ok := upper.peek(t, "k"); ok {
 		t.Fatal("the upper tier still holds k after a Set while live")
 	}
-	if v, ok := getValue(t, b, "k"); !ok || v != "new" {
-		t.Fatalf("GetValue = %q, %v; want new", v, ok)
+	if v, ok := readValue(t, b, "k"); !ok || v != "new" {
+		t.Fatalf("read = %q, %v; want new", v, ok)
 	}
 	if v, _, ok := upper.peek(t, "k"); !ok || v != "new" {
 		t.Fatalf("the read after the Set did not refill the upper tier: %q, %v", v, ok)
@@ -327,8 +328,8 @@ func TestInvalidationNotWatched(t *testing.T) {
 				t.Fatalf("%d watches started", n)
 			}
 			lower.put(t, "k", "v", time.Minute)
-			if v, ok := getValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
-				t.Fatalf("GetValue = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
+			if v, ok := readValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
+				t.Fatalf("read = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
 			}
 		})
 	}
@@ -393,8 +394,8 @@ func TestInvalidationStackAndClose(t *testing.T) {
 		w.Reset(true)
 	}
 	lower.put(t, "k", "v", time.Minute)
-	if v, ok := getValue(t, b, "k"); !ok || v != "v" {
-		t.Fatalf("GetValue = %q, %v", v, ok)
+	if v, ok := readValue(t, b, "k"); !ok || v != "v" {
+		t.Fatalf("read = %q, %v", v, ok)
 	}
 	for i, m := range []*memory.Backend{l1, l2} {
 		if keys := m.Keys(); len(keys) != 1 {
@@ -447,8 +448,8 @@ func TestStopInvalidations(t *testing.T) {
 			t.Fatalf("after StopInvalidations: %+v", st)
 		}
 		lower.put(t, "k", "v", time.Minute)
-		if v, ok := getValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
-			t.Fatalf("GetValue = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
+		if v, ok := readValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
+			t.Fatalf("read = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
 		}
 		b.StopInvalidations() // again: nothing more to stop
 		if err := b.Close(); err != nil {

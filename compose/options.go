@@ -243,18 +243,22 @@ func WithNames(names ...string) Option {
 // the composition deletes an upper-tier copy as soon as the lower tier
 // reports its key changed, expired or was evicted — by any process — and
 // drops every copy when the lower tier loses track. That is cross-process
-// invalidation (the production and io presets' intent). Copies are still
-// bounded by each value's remaining lifetime, since expiries are reported
-// only when the lower tier reclaims the key (see GetValue).
+// invalidation (the production and io presets' intent). Reads still ask
+// the lower tier for each value's remaining lifetime and bound copies by
+// it: the reports keep copies in step with writes, not with expiry, which
+// Redis reports only when it reclaims the key (on its next access, or when
+// its sampling expiry cycle finds it — possibly long after the TTL on a key
+// nobody touches). A lower tier that reports no freshness (backend/redis
+// NoFreshness) gets copies bounded by the backfill cap instead.
 //
 // Its costs: one more connection per composition, and a message per change
 // of a watched key (narrow them with backend/redis's InvalidationPrefixes).
 // This process's own writes are reported back too, and a report deletes the
 // upper copy, so while invalidations are live Set and SetMany do not write
 // one: they write the lower tier and delete the upper copy (write-around),
-// and the next read refills it from the lower tier. With it off, copies are bounded by the lower tier's reported
-// freshness and the backfill cap alone, and other processes' writes are seen
-// when a copy expires.
+// and the next read refills it from the lower tier. With it off, copies are
+// bounded by the lower tier's reported freshness and the backfill cap
+// alone, and other processes' writes are seen when a copy expires.
 //
 // Asking for it explicitly (true) also keeps it on under a client with the
 // minimal preset, which otherwise turns it off (core.InvalidationSwitch).

@@ -159,9 +159,7 @@ type CopySetter interface {
 // away does not pay for it. The client calls GetValue instead of Get when
 // nothing it does with the hit looks at the freshness: a Get without an
 // object cache, a GetOrLoad without stale-while-revalidate or object cache.
-// A composition implements it too: it is its Get, except while it follows
-// its lower tier's invalidations (Invalidator), which then keep its copies
-// in step instead of the values' remaining lifetimes.
+// Tiers that bound copies by freshness (compose) do not implement it.
 //
 // Contract, checked by the conformance module: GetValue answers exactly
 // what Get would (the same value, found and error kinds, the same expiry and

@@ -22,9 +22,9 @@
 //   - core.ValueGetter: a bare GET. core.Client reads through it when it
 //     would not look at the freshness (no object cache; for GetOrLoad, no
 //     stale-while-revalidate either), so a client straight over Redis sends
-//     one command per read. A composition (compose) over this backend reads
-//     with it too while it follows the invalidations (below); otherwise it
-//     reads with Get, whose PTTL bounds the L1 copy.
+//     one command per read. A composition (compose) over this backend
+//     always reads with Get, whose PTTL bounds the L1 copy, whether or not
+//     it follows the invalidations (below).
 //   - core.Invalidator: see below.
 //   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
 //   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
@@ -47,9 +47,9 @@
 // deleted, expired or evicted, by any client; it keeps no per-key state for
 // it. An expiry is reported when Redis reclaims the key — on its next access,
 // or when the server's sampling expiry cycle finds it — which can lag the
-// TTL on a key nobody touches. The watch pings a quiet connection (Options.InvalidationPing) and
-// treats a lost one, or a FLUSHALL, as "everything may have changed"; it
-// reconnects with backoff. compose follows the watch by default, which is
+// TTL on a key nobody touches. The watch pings a quiet connection
+// (Options.InvalidationPing) and treats a lost one, or a FLUSHALL, as
+// "everything may have changed"; it reconnects with backoff. compose follows the watch by default, which is
 // what gives an L1 over Redis cross-process invalidation. A Redis Cluster
 // reports changes per node and cannot be watched yet (KindNotSupported:
 // compositions over it bound their copies by PTTL as before).

@@ -298,8 +298,8 @@ func TestCrossProcessInvalidation(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for _, s := range []*compose.Backend{reader, blind} {
-		if v, ok, err := s.GetValue(ctx, "xp:k"); err != nil || !ok || string(v) != "v1" {
-			t.Fatalf("GetValue = %q %v %v", v, ok, err)
+		if e, ok, err := s.Get(ctx, "xp:k"); err != nil || !ok || string(e.Value) != "v1" {
+			t.Fatalf("Get = %q %v %v", e.Value, ok, err)
 		}
 		if _, ok, _ := s.Upper().Get(ctx, "xp:k"); !ok {
 			t.Fatal("no L1 copy after the read")
@@ -310,10 +310,11 @@ func TestCrossProcessInvalidation(t *testing.T) {
 	}
 	deadline = time.Now().Add(3 * time.Second)
 	for {
-		v, _, err := reader.GetValue(ctx, "xp:k")
+		e, _, err := reader.Get(ctx, "xp:k")
 		if err != nil {
 			t.Fatal(err)
 		}
+		v := e.Value
 		if string(v) == "v2" {
 			break
 		}
@@ -322,8 +323,8 @@ func TestCrossProcessInvalidation(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if v, _, _ := blind.GetValue(ctx, "xp:k"); string(v) != "v1" {
-		t.Fatalf("without invalidations the L1 copy is %q; want the old v1 until it expires", v)
+	if e, _, _ := blind.Get(ctx, "xp:k"); string(e.Value) != "v1" {
+		t.Fatalf("without invalidations the L1 copy is %q; want the old v1 until it expires", e.Value)
 	}
 }
 

@@ -255,7 +255,6 @@ func (b *Backend) getPipelined(ctx context.Context, key string) (*goredis.String
 	t := goredis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)
 	_ = p.BatchProcess(ctx, g, t) // only appends
 	err := execErr(p.Exec(ctx))
-	p.Discard()
 	b.pipes.Put(p)
 	if err != nil {
 		return nil, nil, err

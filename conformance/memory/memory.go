@@ -49,11 +49,12 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithFault installs a fault hook: before each operation the backend calls
-// fault with the operation's name ("get", "set", "setcopy", "delete", "exists",
-// "health", "ttl", "expire", "lock", "unlock", "getmany", "setmany", "clear")
-// and the key ("" for health, clear and batch operations); a non-nil result
-// is returned as the operation's error (wrapped in a *core.Error of KindTransient unless it
-// already carries a kind) and the operation has no effect.
+// fault with the operation's name ("get", "set", "setcopy", "delete",
+// "exists", "health", "ttl", "expire", "lock", "unlock", "getmany",
+// "setmany", "clear") and the key ("" for health, clear and batch
+// operations); a non-nil result is returned as the operation's error
+// (wrapped in a *core.Error of KindTransient unless it already carries a
+// kind) and the operation has no effect.
 func WithFault(fault func(op, key string) error) Option {
 	return func(b *Backend) { b.fault = fault }
 }

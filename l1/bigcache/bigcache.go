@@ -352,7 +352,7 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	if ttl > 0 {
 		exp = b.now() + int64(ttl)
 	}
-	return b.store(key, value, uint64(exp), 0, headerSize)
+	return b.store(key, value, uint64(exp), 0)
 }
 
 // SetCopy implements core.CopySetter: the entry expires after keep, and
@@ -378,11 +378,16 @@ func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep ti
 	default:
 		fw = now + int64(max(fresh.FreshFor, 0))
 	}
-	return b.store(key, value, uint64(now+int64(keep))|copyFlag, fw, copyHeaderSize)
+	return b.store(key, value, uint64(now+int64(keep))|copyFlag, fw)
 }
 
-// store writes value behind a header of hsize bytes: w0, and for a copy w1.
-func (b *Backend) store(key string, value []byte, w0 uint64, w1 int64, hsize int) error {
+// store writes value behind its header: w0, and for a copy (copyFlag set
+// in w0) w1.
+func (b *Backend) store(key string, value []byte, w0 uint64, w1 int64) error {
+	hsize := headerSize
+	if w0&copyFlag != 0 {
+		hsize = copyHeaderSize
+	}
 	pb, class := getBuf(hsize + len(value))
 	buf := binary.LittleEndian.AppendUint64((*pb)[:0], w0)
 	if hsize == copyHeaderSize {
