@@ -50,6 +50,23 @@ type pairedRow struct {
 	op func(sd *pairSide, j int, v Profile)
 	// cold, if set, makes sd's keys cold again after a pass (untimed).
 	cold bool
+	// miss, if set, also deletes sd's keys from Redis after a pass
+	// (untimed), so that every op misses every tier.
+	miss bool
+}
+
+// chill makes sd's keys cold again as row asks (untimed), and makes sd
+// usable again.
+func (row pairedRow) chill(b *testing.B, srv *server, sd *pairSide) {
+	if row.cold || row.miss {
+		sd.l.Drop(sd.keys)
+	}
+	if row.miss {
+		if err := srv.rdb.Del(context.Background(), sd.keys...).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sd.l.Resume()
 }
 
 func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
@@ -57,8 +74,10 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 	srv.flush(b)
 	v := value(s)
 	n := cycleKeys(s)
+	load := func(context.Context, string) (Profile, error) { return v, nil }
 	mk := func(name, prefix string) *pairSide {
-		sd := &pairSide{l: newLib(b, name, srv, libOptions{rawL1: row.rawL1, redisOnly: row.redisOnly}), keys: make([]string, n)}
+		o := libOptions{rawL1: row.rawL1, redisOnly: row.redisOnly, load: load}
+		sd := &pairSide{l: newLib(b, name, srv, o), keys: make([]string, n)}
 		sd.l.Warm()
 		for i := range sd.keys {
 			sd.keys[i] = prefix + strconv.Itoa(i)
@@ -68,10 +87,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 			row.op(sd, j, v)
 		}
 		sd.l.Settle()
-		if row.cold {
-			sd.l.Drop(sd.keys)
-		}
-		sd.l.Resume()
+		row.chill(b, srv, sd)
 		return sd
 	}
 	lib, raw := mk(name, "pair:l:"), mk(libRaw, "pair:r:")
@@ -85,10 +101,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 		sd.l.Settle()
 		sd.ns += time.Since(t0)
 		b.StopTimer()
-		if row.cold {
-			sd.l.Drop(sd.keys)
-		}
-		sd.l.Resume()
+		row.chill(b, srv, sd)
 		b.StartTimer()
 	}
 	b.ResetTimer()
@@ -118,10 +131,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 		sd.l.Settle()
 		runtime.ReadMemStats(&ms)
 		sd.allocs, sd.bytes = ms.Mallocs-a0, ms.TotalAlloc-b0
-		if row.cold {
-			sd.l.Drop(sd.keys)
-		}
-		sd.l.Resume()
+		row.chill(b, srv, sd)
 	}
 	libNs := float64(lib.ns.Nanoseconds()) / float64(b.N)
 	rawNs := float64(raw.ns.Nanoseconds()) / float64(b.N)
@@ -177,6 +187,25 @@ var redisOnlyLibs = []string{libCachekit, libEncrypted, libGocache, libRedisCach
 func BenchmarkRedisHitPaired(b *testing.B) {
 	each(b, redisOnlyLibs, func(b *testing.B, s valueSize, name string) {
 		runPaired(b, s, name, readRow(b, pairedRow{redisOnly: true}))
+	})
+}
+
+// BenchmarkMissLoadPaired: GetOrLoad of a key no tier holds (read, load,
+// write-through), paired with raw: go-redis GET (a miss), the loader, encode,
+// SET and bigcache.Set, one call after the other. The loader returns at once,
+// so the row prices the library's miss path itself.
+func BenchmarkMissLoadPaired(b *testing.B) {
+	ctx := context.Background()
+	each(b, pairedLibs, func(b *testing.B, s valueSize, name string) {
+		runPaired(b, s, name, pairedRow{
+			rawL1:   true,
+			miss:    true,
+			prepare: func(*testing.B, *pairSide, Profile) {},
+			op: func(sd *pairSide, j int, v Profile) {
+				got, err := sd.l.GetOrLoad(ctx, sd.keys[j])
+				check(b, v, got, true, err)
+			},
+		})
 	})
 }
 

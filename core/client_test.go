@@ -383,24 +383,132 @@ func TestGetOrLoadSingleFlight(t *testing.T) {
 	}
 }
 
+// The first caller leads the flight; when it gives up during the load, the
+// load goes on: the other caller gets the value and the cache keeps it.
 func TestGetOrLoadCallerCancelDoesNotFailOthers(t *testing.T) {
 	m := newMem()
 	c := newClient(t, m)
-	release := make(chan struct{})
-	loader := func(context.Context) (int, error) { <-release; return 5, nil }
+	entered, release := make(chan struct{}), make(chan struct{})
+	var loads atomic.Int64
+	loader := func(context.Context) (int, error) {
+		if loads.Add(1) == 1 {
+			close(entered)
+		}
+		<-release
+		return 5, nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := core.GetOrLoad(ctx, c, "k", loader); done <- err }()
+	<-entered // the first caller leads: its load runs
 	other := make(chan int, 1)
 	go func() { v, _ := core.GetOrLoad(context.Background(), c, "k", loader); other <- v }()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // let the other caller join the flight
 	cancel()
-	if err := <-done; core.KindOf(err) != core.KindCanceled {
-		t.Fatalf("canceled caller: %v", err)
+	select {
+	case err := <-done:
+		wantKind(t, err, core.KindCanceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the canceled leader did not return while its load ran")
 	}
 	close(release)
 	if v := <-other; v != 5 {
 		t.Fatalf("other caller got %d", v)
+	}
+	if n := loads.Load(); n != 1 {
+		t.Fatalf("%d loads, want 1", n)
+	}
+	if _, ok := m.raw("k"); !ok {
+		t.Fatal("the load the leader gave up was not stored")
+	}
+}
+
+// ctxGatedBackend is a memBackend whose Get waits for gate, honouring ctx,
+// and announces each Get on entered.
+type ctxGatedBackend struct {
+	*memBackend
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+func (g *ctxGatedBackend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.gate:
+		return g.memBackend.Get(ctx, key)
+	case <-ctx.Done():
+		return core.Entry{}, false, core.Wrap(ctx.Err(), core.KindCanceled, "get")
+	}
+}
+
+// A leader that gives up during the backend read (canceled, or past its
+// deadline) returns at once; the callers waiting on its flight start over,
+// read again and get the value, with one load between them on a miss. (A
+// caller that wakes after the second flight ended leads a third: the value
+// is stored by then, so it reads, and does not load.)
+func TestGetOrLoadLeaderGivesUpDuringRead(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		stored   bool
+		deadline bool
+	}{{"miss/canceled", false, false}, {"hit/canceled", true, false}, {"miss/deadline", false, true}, {"hit/deadline", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &ctxGatedBackend{memBackend: newMem(), gate: make(chan struct{}), entered: make(chan struct{}, 16)}
+			c := newClient(t, g)
+			if tc.stored {
+				if err := c.Set(context.Background(), "k", 7); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var loads atomic.Int64
+			loader := func(context.Context) (int, error) { loads.Add(1); return 7, nil }
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			want := core.KindCanceled
+			if tc.deadline {
+				ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+				defer cancel()
+				want = core.KindTimeout
+			}
+			lead := make(chan error, 1)
+			go func() { _, err := core.GetOrLoad(ctx, c, "k", loader); lead <- err }()
+			<-g.entered // the leader reads
+			const others = 5
+			results := make(chan error, others)
+			for range others {
+				go func() {
+					v, err := core.GetOrLoad(context.Background(), c, "k", loader)
+					if err == nil && v != 7 {
+						err = fmt.Errorf("got %d", v)
+					}
+					results <- err
+				}()
+			}
+			time.Sleep(20 * time.Millisecond) // let them join the flight
+			if !tc.deadline {
+				cancel()
+			}
+			select {
+			case err := <-lead:
+				wantKind(t, err, want)
+			case <-time.After(5 * time.Second):
+				t.Fatal("the leader did not give up")
+			}
+			<-g.entered // one of the others leads the next flight and reads again
+			close(g.gate)
+			for range others {
+				if err := <-results; err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantLoads := int64(1)
+			if tc.stored {
+				wantLoads = 0
+			}
+			if n := loads.Load(); n != wantLoads {
+				t.Fatalf("%d loads, want %d", n, wantLoads)
+			}
+		})
 	}
 }
 

@@ -2,13 +2,21 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
 // flightGroup runs one call per key at a time and hands its result to every
-// caller that asked meanwhile (single-flight). The call runs on its own
-// goroutine with a context detached from the callers', so a caller that gives
-// up (its ctx done) returns at once without failing the others.
+// caller that asked meanwhile (single-flight).
+//
+// The first caller of a key leads the flight on its own goroutine: handing
+// the work to a new goroutine would cost every flight two goroutine wake-ups,
+// which on a busy or virtualised machine is tens of microseconds, more than
+// the in-process work of a Redis hit. A leader may finish the flight later
+// from another goroutine (GetOrLoad does, for a load a cancellable caller
+// may walk away from), and may end it with errLeaderGone when it gave up
+// before there was a result: the callers still waiting then start over, one
+// of them leading the next flight.
 type flightGroup struct {
 	mu    sync.Mutex
 	calls map[string]*flightCall
@@ -20,11 +28,14 @@ type flightCall struct {
 	err  error
 }
 
-// start registers a call of fn for key and runs it through spawn, unless a
-// call for key is under way already; it returns the call either way and
-// whether this caller started it. Registration and the check are one step, so
-// two callers can never both start a call for the same key.
-func (g *flightGroup) start(key string, spawn func(func()), fn func() (any, error)) (call *flightCall, started bool) {
+// errLeaderGone ends a flight whose leader gave up (its context ended)
+// before the flight had a result. It never reaches a caller.
+var errLeaderGone = errors.New("cachekit: the flight's leader gave up")
+
+// join returns the call under way for key, or registers a new one, which
+// the caller then leads (leader == true). Registration and the check are
+// one step, so two callers can never both lead a flight for the same key.
+func (g *flightGroup) join(key string) (call *flightCall, leader bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.calls == nil {
@@ -35,26 +46,81 @@ func (g *flightGroup) start(key string, spawn func(func()), fn func() (any, erro
 	}
 	call = &flightCall{done: make(chan struct{})}
 	g.calls[key] = call
-	spawn(func() {
-		defer func() {
-			g.mu.Lock()
-			delete(g.calls, key)
-			g.mu.Unlock()
-			close(call.done)
-		}()
-		call.val, call.err = fn()
-	})
 	return call, true
 }
 
-// do runs fn for key unless a call for key is under way, and waits for the
-// result or for ctx.
-func (g *flightGroup) do(ctx context.Context, key string, spawn func(func()), fn func() (any, error)) (any, error) {
-	call, _ := g.start(key, spawn, fn)
-	select {
-	case <-call.done:
-		return call.val, call.err
-	case <-ctx.Done():
-		return nil, Wrap(ctx.Err(), KindCanceled, "load")
+// finish ends call, the flight of key, with its result.
+func (g *flightGroup) finish(key string, call *flightCall, val any, err error) {
+	g.mu.Lock()
+	delete(g.calls, key)
+	g.mu.Unlock()
+	call.val, call.err = val, err
+	close(call.done)
+}
+
+// start runs fn for key on a goroutine made by spawn, unless a call for key
+// is under way already; it reports whether it started one. Nobody waits for
+// the result: it is for background work (refreshes).
+func (g *flightGroup) start(key string, spawn func(func()), fn func() (any, error)) (started bool) {
+	call, leader := g.join(key)
+	if !leader {
+		return false
 	}
+	spawn(func() {
+		var val any
+		err := errLeaderGone // if fn panics
+		defer func() { g.finish(key, call, val, err) }()
+		val, err = fn()
+	})
+	return true
+}
+
+// do returns the result of the flight for key: it joins the one under way,
+// or leads a new one by calling lead(ctx, finish) on the caller's goroutine.
+// lead must call finish exactly once, before it returns or later from
+// another goroutine; finish(nil, errLeaderGone) says the leader gave up. A
+// caller whose ctx ends while it waits returns at once with a
+// KindCanceled/KindTimeout error; the flight goes on for the others.
+func (g *flightGroup) do(ctx context.Context, key string, lead func(ctx context.Context, finish func(any, error))) (any, error) {
+	for {
+		call, leader := g.join(key)
+		if leader {
+			g.lead(ctx, key, call, lead)
+		}
+		select {
+		case <-call.done: // a result beats a context that ended meanwhile
+		default:
+			select {
+			case <-call.done:
+			case <-ctx.Done():
+				return nil, Wrap(ctx.Err(), KindCanceled, "load")
+			}
+		}
+		if call.err != errLeaderGone {
+			return call.val, call.err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, Wrap(err, KindCanceled, "load")
+		}
+		if leader { // a leader gives up only when its ctx ended
+			return nil, &Error{Kind: KindUnknown, Op: "load", Msg: "the read-through flight ended without a result"}
+		}
+		// The leader gave up before there was a result: start over.
+	}
+}
+
+// lead calls lead for call. If lead panics, the callers waiting on call
+// start over (unless it finished already) and the panic goes on.
+func (g *flightGroup) lead(ctx context.Context, key string, call *flightCall, lead func(context.Context, func(any, error))) {
+	var once sync.Once
+	finish := func(val any, err error) {
+		once.Do(func() { g.finish(key, call, val, err) })
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			finish(nil, errLeaderGone)
+			panic(r)
+		}
+	}()
+	lead(ctx, finish)
 }

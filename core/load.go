@@ -56,10 +56,12 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     own value; a loaded value is the one value load returned). A fresh hit
 //     in an in-process tier (a backend that is a LocalGetter, such as
 //     l1/bigcache or a composition over it) and an object-cache hit are
-//     answered before any flight. The read and the load run detached from
-//     any one caller's context (bounded by WithLoadTimeout), so a caller
-//     that gives up returns at once with a KindCanceled/KindTimeout error
-//     and the others still get the value.
+//     answered before any flight. The first caller reads (and loads) on its
+//     own goroutine; a caller that gives up (its ctx done) returns at once
+//     with a KindCanceled/KindTimeout error and the others still get the
+//     value: a read the first caller gives up is made again by one of the
+//     others, and a load runs detached from any one caller's context, to
+//     its end (bounded by WithLoadTimeout).
 //   - Stale-while-revalidate (on by default except for the minimal preset):
 //     a value past its fresh window (DefaultFreshRatio of its TTL, ±10 %
 //     jitter, or a backend's server-side stale flag) but not yet expired is
@@ -118,8 +120,8 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 
 	// Everything else is one flight per key: the backend read and, on a
 	// miss, the load are shared by every caller that asks meanwhile.
-	v, err := c.sh.flight.do(ctx, sk, c.spawn, func() (any, error) {
-		return c.readOrLoad(sk, ls, loadAny)
+	v, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
+		c.readOrLoad(ctx, sk, ls, loadAny, finish)
 	})
 	if err != nil {
 		return zero, err
@@ -165,26 +167,43 @@ func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Con
 	return v, nil
 }
 
-// readOrLoad is the body of a GetOrLoad flight: one backend read with a
-// detached, bounded context; on a miss, or a read failing with a retryable
+// readOrLoad leads a GetOrLoad flight for sk on the calling goroutine and
+// ends it with finish: one backend read, bounded by WithLoadTimeout and by
+// ctx, the leader's context; on a miss, or a read failing with a retryable
 // kind (answered by the loader, counted in Stats.Degraded), one load.
-func (c *Client) readOrLoad(sk string, ls loadSettings, load func(context.Context) (any, error)) (any, error) {
+//
+// If ctx ends during the read, the flight ends without a result and the
+// callers still waiting start over. The load runs on the calling goroutine
+// when ctx can never end; otherwise on a goroutine of its own, detached from
+// ctx, so that the leader can give up while the others (and the cache) still
+// get the value.
+func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, load func(context.Context) (any, error), finish func(any, error)) {
 	gen := c.generation(sk) // before the read: a Set meanwhile wins over the load
-	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
+	rctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	// Freshness matters to stale-while-revalidate and the object cache only.
-	e, found, err := c.read(ctx, sk, ls.swr || c.sh.objects != nil)
+	e, found, err := c.read(rctx, sk, ls.swr || c.sh.objects != nil)
 	cancel()
 	switch {
 	case err != nil:
+		if ctx.Err() != nil {
+			finish(nil, errLeaderGone)
+			return
+		}
 		k := KindOf(err)
 		if !k.Retryable() && k != KindCircuitOpen {
-			return nil, err
+			finish(nil, err)
+			return
 		}
 		c.sh.counters.degraded.Add(1)
 	case found:
-		return &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil
+		finish(&flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil)
+		return
 	}
-	return c.loadAndStore(sk, gen, ls.ttl, load)
+	if ctx.Done() == nil {
+		finish(c.loadAndStore(sk, gen, ls.ttl, load))
+		return
+	}
+	c.spawn(func() { finish(c.loadAndStore(sk, gen, ls.ttl, load)) })
 }
 
 // stale reports whether a value read with freshness f, stored with ttl, is
@@ -278,7 +297,7 @@ func (c *Client) refreshInBackground(sk string, load func(context.Context) (any,
 		c.sh.counters.refreshSkipped.Add(1)
 		return
 	}
-	_, started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
+	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
 		v, err := c.loadAndStore(sk, c.generation(sk), ttl, load)
 		if err != nil {
