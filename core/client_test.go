@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -804,6 +805,70 @@ func TestGetOrLoadSharesTheBackendRead(t *testing.T) {
 		}
 		if stored && &results[0][0] == &results[1][0] {
 			t.Fatal("a shared read must be decoded by each caller into its own value")
+		}
+	}
+}
+
+// bytesCodec stores a []byte as is and decodes into a []byte that shares
+// the stored bytes, as msgpack decoders do for bin values.
+type bytesCodec struct{}
+
+func (bytesCodec) Format() string   { return "msgpack" }
+func (bytesCodec) Compressed() bool { return false }
+func (bytesCodec) Marshal(v any) ([]byte, error) {
+	b, ok := v.([]byte)
+	if !ok {
+		return nil, core.NewError(core.KindSerialization, "encode", "", errors.New("bytesCodec: not a []byte"))
+	}
+	return bytes.Clone(b), nil
+}
+func (bytesCodec) Unmarshal(b []byte, v any) error {
+	p, ok := v.(*[]byte)
+	if !ok {
+		return core.NewError(core.KindSerialization, "decode", "", errors.New("bytesCodec: not a *[]byte"))
+	}
+	*p = b
+	return nil
+}
+
+// Callers that share one flight's read get values that share no memory,
+// even through a codec whose values share the bytes they decode: one
+// caller changing its value changes no other's.
+func TestGetOrLoadSharedReadValuesAreIndependent(t *testing.T) {
+	ctx := context.Background()
+	g := &gatedBackend{memBackend: newMem(), gate: make(chan struct{})}
+	c := newClient(t, g, core.WithCodec(bytesCodec{}))
+	close(g.gate)
+	if err := c.Set(ctx, "k", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	g.gate = make(chan struct{})
+	const callers = 20
+	results := make([][]byte, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) ([]byte, error) { return nil, errors.New("no load expected") })
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = v
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the callers pile up on the flight
+	close(g.gate)
+	wg.Wait()
+	if n := g.gets.Load(); n != 1 {
+		t.Fatalf("%d backend reads, want 1 shared read", n)
+	}
+	for i := range results {
+		results[i][0] = byte('a' + i)
+	}
+	for i, r := range results {
+		if want := string(rune('a'+i)) + "123456789"; string(r) != want {
+			t.Fatalf("caller %d's value is %q after every caller changed its own, want %q", i, r, want)
 		}
 	}
 }

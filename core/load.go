@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -142,16 +143,25 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 // decodes it into its own T. The first to serve a stale one starts the
 // background refresh.
 type flightRead struct {
-	entry   Entry
-	gen     uint64 // stripe generation before the read (object cache)
-	stale   bool
-	claimed atomic.Bool
+	entry    Entry
+	gen      uint64 // stripe generation before the read (object cache)
+	stale    bool
+	claimed  atomic.Bool
+	decoders atomic.Int32
 }
 
 // serveRead decodes a hit for one caller, starts the refresh of a stale
 // value once, and keeps a fresh value in the object cache.
+//
+// A codec may decode into values that share the stored bytes (msgpack bin
+// into a []byte does), so the first caller decodes the shared bytes and
+// every other caller a copy of its own: no two callers' values share memory.
 func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Context) (any, error), ttl time.Duration) (T, error) {
-	v, err := decodeValue[T](c, r.entry.Value, sk)
+	data := r.entry.Value
+	if r.decoders.Add(1) > 1 {
+		data = bytes.Clone(data)
+	}
+	v, err := decodeValue[T](c, data, sk)
 	if err != nil {
 		return v, err
 	}

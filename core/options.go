@@ -243,9 +243,9 @@ func WithRefreshConcurrency(n int) Option {
 }
 
 // WithLoadTimeout bounds one loader call made by GetOrLoad or a background
-// refresh (default 30 s). Loads run detached from any single caller's
-// context, so that one caller giving up does not fail the others waiting on
-// the same load.
+// refresh, and the backend read of a GetOrLoad flight (default 30 s). Loads
+// run detached from any single caller's context, so that one caller giving
+// up does not fail the others waiting on the same load.
 func WithLoadTimeout(d time.Duration) Option {
 	return func(s *settings) error {
 		if d <= 0 {

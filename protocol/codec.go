@@ -30,7 +30,8 @@ func Msgpack() core.Codec { return msgpackCodec{} }
 //
 // Unmarshal accepts both the bin and the legacy array-of-integers
 // envelope, enforces every limit before allocating, then guards and
-// decodes the payload like Msgpack's Unmarshal.
+// decodes the payload like Msgpack's Unmarshal. Decoded []byte values may
+// share memory with the input, as with Msgpack.
 func Envelope() core.Codec { return envelopeCodec{} }
 
 // V2Option configures InteropV2.

@@ -126,6 +126,9 @@ func sealEnvelope(dst, data []byte) ([]byte, error) {
 // allocated; then LZ4 block decompression, the length check and the
 // xxHash3-64 check. Rejections are *core.Error values of KindSerialization
 // wrapping a *GuardError or a *FormatError naming the rule broken.
+//
+// data may share memory with stored: a block that is a single run of
+// literals (incompressible data) decodes to those literals in place.
 func OpenEnvelope(stored []byte) (data []byte, format string, err error) {
 	return openEnvelope("protocol.envelope.open", stored, MaxUncompressedSize)
 }
@@ -232,6 +235,35 @@ func openEnvelope(op string, stored []byte, maxOut int) (data []byte, format str
 	return data, format, nil
 }
 
+// literalRun reports whether block is a single LZ4 sequence of literals
+// only (the last sequence of a block carries no match), and returns them.
+func literalRun(block []byte) (lits []byte, ok bool) {
+	if len(block) == 0 || block[0]&0x0f != 0 {
+		return nil, false
+	}
+	n, i := int(block[0]>>4), 1
+	if n == 15 {
+		for {
+			if i == len(block) {
+				return nil, false
+			}
+			b := block[i]
+			i++
+			n += int(b)
+			if n > len(block) { // also keeps n from overflowing
+				return nil, false
+			}
+			if b != 255 {
+				break
+			}
+		}
+	}
+	if len(block)-i != n {
+		return nil, false
+	}
+	return block[i:], true
+}
+
 // readByteInt reads one integer element that must lie in 0-255.
 func readByteInt(r *reader) (byte, string) {
 	m, ok := r.byte()
@@ -251,7 +283,15 @@ func readByteInt(r *reader) (byte, string) {
 // decompress decodes one LZ4 block into exactly size bytes. Its rule is
 // RuleLZ4 for a malformed block (an overrun included) and RuleLength for a
 // block that decodes to fewer bytes than size.
+//
+// A block that is one run of literals (what an LZ4 compressor writes for
+// incompressible data: random bytes, already compressed or encrypted media)
+// decodes to those literals: out is then a subslice of block, not a copy,
+// like the bytes a msgpack bin decodes to.
 func decompress(block []byte, size int) (out []byte, rule Rule) {
+	if lits, ok := literalRun(block); ok && len(lits) == size && size > 0 {
+		return lits[:size:size], ""
+	}
 	out = make([]byte, size)
 	defer func() {
 		if recover() != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/pierrec/lz4/v4"
+
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
@@ -77,5 +79,36 @@ func FuzzOpenV2(f *testing.F) {
 		}
 		var v any
 		mustClassified(t, InteropV2().Unmarshal(data, &v))
+	})
+}
+
+// FuzzDecompress checks decompress, literal-run fast path included, against
+// the LZ4 library decoding into a buffer of exactly size bytes: both accept
+// the same blocks and give the same bytes.
+func FuzzDecompress(f *testing.F) {
+	f.Add([]byte{0x50, 'h', 'e', 'l', 'l', 'o'}, uint32(5))
+	f.Add([]byte{0x51, 'h', 'e', 'l', 'l', 'o'}, uint32(5))
+	f.Add([]byte{0x50, 'h', 'e', 'l', 'l'}, uint32(5))
+	f.Add(append([]byte{0xf0, 0x00}, bytes.Repeat([]byte{'x'}, 15)...), uint32(15))
+	f.Add(append([]byte{0xf0, 0xff, 0x01}, bytes.Repeat([]byte{'y'}, 271)...), uint32(271))
+	f.Add([]byte{0xf0, 0xff, 0xff}, uint32(600))
+	f.Add([]byte{0x00}, uint32(0))
+	f.Fuzz(func(t *testing.T, block []byte, size uint32) {
+		n := int(size % (1 << 17))
+		got, rule := decompress(block, n)
+		want := make([]byte, n)
+		m, err := lz4.UncompressBlock(block, want)
+		switch {
+		case n == 0:
+			return // the empty block has rules of its own (TestEnvelopeVectors)
+		case err != nil || m != n:
+			if rule == "" {
+				t.Fatalf("decompress accepted a block the library refuses (%v, %d of %d bytes)", err, m, n)
+			}
+		case rule != "":
+			t.Fatalf("decompress refused a block the library accepts: %s", rule)
+		case !bytes.Equal(got, want):
+			t.Fatal("decompress and the library disagree on the bytes")
+		}
 	})
 }

@@ -60,7 +60,8 @@ func SealV2(value []byte, compress bool) ([]byte, error) {
 // marker level (unsigned-family integers, a bin payload, a body of exactly
 // three elements); every security limit before any output allocation;
 // then decompression with an exact output length. A method 0 result is a
-// view of container. Rejections are *core.Error values of KindSerialization
+// view of container, and so is an LZ4 block that is a single run of
+// literals. Rejections are *core.Error values of KindSerialization
 // wrapping a *GuardError, a *FormatError or a *ForeignFrameError.
 func OpenV2(container []byte) ([]byte, error) {
 	return openV2("protocol.v2.open", container, MaxUncompressedSize)
