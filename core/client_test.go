@@ -755,6 +755,30 @@ func (g *gatedBackend) Get(ctx context.Context, key string) (core.Entry, bool, e
 	return g.memBackend.Get(ctx, key)
 }
 
+// pileUp has callers goroutines call GetOrLoad of "k" on c at once while
+// g's gate is shut, opens it once they had time to join one flight, and
+// returns what each got.
+func pileUp[T any](t *testing.T, c *core.Client, g *gatedBackend, callers int, load core.Loader[T]) []T {
+	t.Helper()
+	results := make([]T, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := core.GetOrLoad(context.Background(), c, "k", load)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = v
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the callers pile up on the flight
+	close(g.gate)
+	wg.Wait()
+	return results
+}
+
 // Concurrent GetOrLoad callers of one key share one backend read: on a cold
 // key, one read and one load; on a stored key, one read, decoded by each
 // caller into its own value.
@@ -772,25 +796,10 @@ func TestGetOrLoadSharesTheBackendRead(t *testing.T) {
 		}
 		var loads atomic.Int64
 		const callers = 200
-		results := make([][]int, callers)
-		var wg sync.WaitGroup
-		for i := range callers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) ([]int, error) {
-					loads.Add(1)
-					return []int{1, 2, 3}, nil
-				})
-				if err != nil {
-					t.Error(err)
-				}
-				results[i] = v
-			}()
-		}
-		time.Sleep(50 * time.Millisecond) // let the callers pile up on the flight
-		close(g.gate)
-		wg.Wait()
+		results := pileUp(t, c, g, callers, func(context.Context) ([]int, error) {
+			loads.Add(1)
+			return []int{1, 2, 3}, nil
+		})
 		wantLoads := int64(1)
 		if stored {
 			wantLoads = 0
@@ -844,22 +853,7 @@ func TestGetOrLoadSharedReadValuesAreIndependent(t *testing.T) {
 	}
 	g.gate = make(chan struct{})
 	const callers = 20
-	results := make([][]byte, callers)
-	var wg sync.WaitGroup
-	for i := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) ([]byte, error) { return nil, errors.New("no load expected") })
-			if err != nil {
-				t.Error(err)
-			}
-			results[i] = v
-		}()
-	}
-	time.Sleep(50 * time.Millisecond) // let the callers pile up on the flight
-	close(g.gate)
-	wg.Wait()
+	results := pileUp(t, c, g, callers, func(context.Context) ([]byte, error) { return nil, errors.New("no load expected") })
 	if n := g.gets.Load(); n != 1 {
 		t.Fatalf("%d backend reads, want 1 shared read", n)
 	}
