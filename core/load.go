@@ -209,11 +209,12 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, loa
 		finish(&flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil)
 		return
 	}
+	run := func() { finish(c.loadAndStore(sk, gen, ls.ttl, load)) }
 	if ctx.Done() == nil {
-		finish(c.loadAndStore(sk, gen, ls.ttl, load))
+		run()
 		return
 	}
-	c.spawn(func() { finish(c.loadAndStore(sk, gen, ls.ttl, load)) })
+	c.spawn(run)
 }
 
 // stale reports whether a value read with freshness f, stored with ttl, is

@@ -59,6 +59,36 @@ func appendLiteralBlock(dst, src []byte) []byte {
 	return append(dst, src...)
 }
 
+// literalRun reports whether block is a single LZ4 sequence of literals
+// only (the last sequence of a block carries no match), and returns them:
+// the reverse of appendLiteralBlock, for blocks any compressor wrote.
+func literalRun(block []byte) (lits []byte, ok bool) {
+	if len(block) == 0 || block[0]&0x0f != 0 {
+		return nil, false
+	}
+	n, i := int(block[0]>>4), 1
+	if n == 15 {
+		for {
+			if i == len(block) {
+				return nil, false
+			}
+			b := block[i]
+			i++
+			n += int(b)
+			if n > len(block) { // also keeps n from overflowing
+				return nil, false
+			}
+			if b != 255 {
+				break
+			}
+		}
+	}
+	if len(block)-i != n {
+		return nil, false
+	}
+	return block[i:], true
+}
+
 // growLen extends b by n bytes of length, reallocating when needed.
 func growLen(b []byte, n int) []byte {
 	if cap(b)-len(b) < n {
@@ -233,35 +263,6 @@ func openEnvelope(op string, stored []byte, maxOut int) (data []byte, format str
 		return nil, "", formatErr(op, c, RuleChecksum, "")
 	}
 	return data, format, nil
-}
-
-// literalRun reports whether block is a single LZ4 sequence of literals
-// only (the last sequence of a block carries no match), and returns them.
-func literalRun(block []byte) (lits []byte, ok bool) {
-	if len(block) == 0 || block[0]&0x0f != 0 {
-		return nil, false
-	}
-	n, i := int(block[0]>>4), 1
-	if n == 15 {
-		for {
-			if i == len(block) {
-				return nil, false
-			}
-			b := block[i]
-			i++
-			n += int(b)
-			if n > len(block) { // also keeps n from overflowing
-				return nil, false
-			}
-			if b != 255 {
-				break
-			}
-		}
-	}
-	if len(block)-i != n {
-		return nil, false
-	}
-	return block[i:], true
 }
 
 // readByteInt reads one integer element that must lie in 0-255.
