@@ -17,9 +17,11 @@ var pairedLibs = []string{libCachekit, libEncrypted, libBounded, libGocache, lib
 // the key's TTL). Its sets are cachekit's.
 var l2PairedLibs = append(slices.Clone(pairedLibs), libNoFresh)
 
-// The paired rows (L2HitPaired, SetPaired) measure one library and raw in
-// the same loop: the two alternate op by op (who goes first alternates
-// too) over their own key sets, each op timed on its own, so that both see
+// The paired rows (L1HitPaired, L2HitPaired, RedisHitPaired, SetPaired,
+// MissLoadPaired) measure one library and raw in the same loop: the two
+// alternate op by op, or batch by batch for L1HitPaired (who goes first
+// alternates too), over their own key sets, each op (batch) timed on its
+// own, so that both see
 // the same machine. On a shared machine the Redis round trip drifts by far
 // more than the few per cent these rows are about, and two benchmarks run
 // minutes apart do not compare; a pair does. Comparing two libraries'
@@ -53,6 +55,10 @@ type pairedRow struct {
 	// miss, if set, also deletes sd's keys from Redis after a pass
 	// (untimed), so that every op misses every tier.
 	miss bool
+	// batch is how many ops of one side run in a row, timed together
+	// (0 or 1: the sides alternate op by op). For ops too short to time
+	// one by one.
+	batch int
 }
 
 // chill makes sd's keys cold again as row asks (untimed), and makes sd
@@ -91,9 +97,12 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 		return sd
 	}
 	lib, raw := mk(name, "pair:l:"), mk(libRaw, "pair:r:")
-	timed := func(sd *pairSide, j int) {
+	// timed runs ops j … j+k-1 of sd, timed together.
+	timed := func(sd *pairSide, j, k int) {
 		t0 := time.Now()
-		row.op(sd, j, v)
+		for o := j; o < j+k; o++ {
+			row.op(sd, o, v)
+		}
 		sd.ns += time.Since(t0)
 	}
 	endPass := func(sd *pairSide) {
@@ -104,17 +113,20 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 		row.chill(b, srv, sd)
 		b.StartTimer()
 	}
+	batch := max(row.batch, 1)
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for i, turn := 0, 0; i < b.N; turn++ {
 		j := i % n
-		if i%2 == 0 {
-			timed(lib, j)
-			timed(raw, j)
+		k := min(batch, b.N-i, n-j) // a batch never crosses the end of a pass
+		if turn%2 == 0 {
+			timed(lib, j, k)
+			timed(raw, j, k)
 		} else {
-			timed(raw, j)
-			timed(lib, j)
+			timed(raw, j, k)
+			timed(lib, j, k)
 		}
-		if j == n-1 || i == b.N-1 {
+		i += k
+		if j+k == n || i == b.N {
 			endPass(lib)
 			endPass(raw)
 		}
@@ -140,6 +152,26 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 	b.ReportMetric(float64(lib.bytes)/float64(n), "B/op")
 	b.ReportMetric(rawNs, "raw-ns/op")
 	b.ReportMetric(100*(libNs/rawNs-1), "vs-raw-%")
+}
+
+// l1PairedLibs are L1HitPaired's libraries: hitLibs but raw.
+var l1PairedLibs = []string{libCachekit, libObjects, libEncrypted, libGocache, libRedisCache}
+
+// l1Batch is how many L1 hits one side of L1HitPaired makes in a row, timed
+// together: a hit takes from 0.2 µs, close to the cost of reading the clock
+// twice on this VM (≈ 0.07 µs a read).
+const l1Batch = 32
+
+// BenchmarkL1HitPaired: the in-process hit of L1Hit, paired with raw
+// bigcache.Get + shamaton decode. Every key of the side's set is in its
+// in-process tier (stored, then read once in the warm-up pass); the two
+// sides take turns in batches of l1Batch hits. L1Hit's rows run minutes
+// apart, and on this machine their drift is as large as the gaps between
+// the libraries at 100 B; a pair sees the same machine.
+func BenchmarkL1HitPaired(b *testing.B) {
+	each(b, l1PairedLibs, func(b *testing.B, s valueSize, name string) {
+		runPaired(b, s, name, readRow(b, pairedRow{rawL1: true, batch: l1Batch}))
+	})
 }
 
 // BenchmarkL2HitPaired: the Redis hit of L2Hit (L1 cold), paired with raw

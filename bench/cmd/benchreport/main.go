@@ -11,9 +11,10 @@
 // "Faster than a peer" means significantly faster over the runs (see
 // compare: Mann–Whitney U, p ≤ alpha, at least minSamples runs a side, else
 // the medians); no significant difference is a tie, which is not a pass.
-// For L2Hit and Set, when the paired rows (L2HitPaired, SetPaired: each
-// library alternating op by op with raw, reporting vs-raw-%) are in the
-// input, the verdicts use them: a library beats a peer when its overhead
+// For L1Hit, L2Hit and Set, when the paired rows (L1HitPaired, L2HitPaired,
+// SetPaired: each library taking turns with raw in one loop, reporting
+// vs-raw-%) are in the input, the verdicts use them: a library beats a
+// peer when its overhead
 // over raw is smaller, and the Redis-hit overhead is L2HitPaired's
 // vs-raw-%. Without them, the separate rows' medians decide. RedisHitPaired
 // (every library without its in-process tier) gets both verdicts too: the
@@ -328,11 +329,14 @@ func (r *results) targets() []verdict {
 		}
 		for _, row := range r.rows {
 			bench, size, _ := strings.Cut(row, "/")
-			if bench == "L2HitPaired" || bench == "SetPaired" || bench == "RedisHitPaired" {
+			if bench == "L1HitPaired" || bench == "L2HitPaired" || bench == "SetPaired" || bench == "RedisHitPaired" {
 				r.pairedTargets(&out, ck, row, strings.TrimSuffix(bench, "Paired")+"/"+size)
 				continue
 			}
-			if (bench == "L2Hit" || bench == "Set") && r.hasPaired(bench+"Paired/"+size, ck) {
+			if (bench == "L1Hit" || bench == "L2Hit" || bench == "Set") && r.hasPaired(bench+"Paired/"+size, ck) {
+				if bench == "L1Hit" {
+					r.allocTarget(&out, ck, row) // the paired row decides the speed only
+				}
 				continue // the paired row decides
 			}
 			switch bench {
@@ -351,12 +355,7 @@ func (r *results) targets() []verdict {
 				}
 			}
 			if bench == "L1Hit" {
-				a, ok1 := r.median(row, ck, "allocs/op")
-				p, ok2 := r.median(row, "goredis-cache", "allocs/op")
-				if ok1 && ok2 {
-					out = append(out, threshold("L1-hit allocs ≤ go-redis/cache's", row+" "+ck,
-						fmt.Sprintf("%s vs %s", format(a, "allocs/op"), format(p, "allocs/op")), a <= p))
-				}
+				r.allocTarget(&out, ck, row)
 			}
 			if bench == "Stampede" {
 				// Every run, not the median: one stampede with two loads fails it.
@@ -372,13 +371,24 @@ func (r *results) targets() []verdict {
 	return out
 }
 
+// allocTarget checks that an L1 hit (row, an L1Hit row) of ck allocates no
+// more than go-redis/cache's.
+func (r *results) allocTarget(out *[]verdict, ck, row string) {
+	a, ok1 := r.median(row, ck, "allocs/op")
+	p, ok2 := r.median(row, "goredis-cache", "allocs/op")
+	if ok1 && ok2 {
+		*out = append(*out, threshold("L1-hit allocs ≤ go-redis/cache's", row+" "+ck,
+			fmt.Sprintf("%s vs %s", format(a, "allocs/op"), format(p, "allocs/op")), a <= p))
+	}
+}
+
 // hasPaired reports whether the paired row has an overhead (vs-raw-%) for lib.
 func (r *results) hasPaired(row, lib string) bool {
 	_, ok := r.median(row, lib, "vs-raw-%")
 	return ok
 }
 
-// pairedTargets checks the L2Hit, RedisHit and Set targets of ck on a paired row
+// pairedTargets checks the L1Hit, L2Hit, RedisHit and Set targets of ck on a paired row
 // (named after the unpaired row it stands for): faster than each peer means
 // a smaller overhead over raw in the same kind of loop.
 func (r *results) pairedTargets(out *[]verdict, ck, row, plain string) {
