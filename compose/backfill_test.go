@@ -317,3 +317,27 @@ func TestCloseDrainsBackfills(t *testing.T) {
 		t.Fatal("second Close:", err)
 	}
 }
+
+// The caller owns the slice Get returns (core.Backend), and may overwrite
+// it at once: the client decrypts a sealed value in place. A backfill still
+// waiting on the offloader must have its own copy, or the upper tier would
+// store whatever the caller wrote (plaintext, for a secure client).
+func TestOffloadedBackfillOwnsItsCopy(t *testing.T) {
+	up, low := newProbe("up", nil), newProbe("low", nil)
+	release := make(chan struct{})
+	up.beforeSet = func(context.Context, string, []byte) { <-release }
+	b := mustNew(t, up, low, compose.WithBackfillMode(compose.BackfillOffloaded))
+	low.put(t, "k", "sealed bytes", time.Hour)
+	e, found, err := b.Get(context.Background(), "k")
+	if err != nil || !found {
+		t.Fatalf("Get: %v %v", found, err)
+	}
+	for i := range e.Value {
+		e.Value[i] = 'P'
+	}
+	close(release) // the backfill's Set goes on
+	wait(t, b)
+	if v, _, ok := up.peek(t, "k"); !ok || v != "sealed bytes" {
+		t.Fatalf("upper copy = %q (found %v), want the lower tier's bytes", v, ok)
+	}
+}

@@ -19,7 +19,9 @@ import (
 //   - Keys arrive already validated and namespaced by the client; a backend may
 //     reject keys it cannot store with an *Error of KindInvalidInput.
 //   - Set must not retain value after it returns. Get returns a Value the caller
-//     owns: the backend must not modify it afterwards.
+//     owns: the backend must not read, modify or retain it afterwards (work
+//     a read starts in the background, such as a backfill, keeps its own
+//     copy). The client may overwrite it, e.g. to decrypt in place.
 //   - A missing or expired key is not an error: Get returns found == false.
 //   - ttl > 0 is the entry's lifetime; ttl == NoExpiry (0) stores it without
 //     expiry. Negative TTLs are rejected with KindInvalidInput.

@@ -26,6 +26,7 @@ type Client struct {
 	values      ValueGetter // backend's ValueGetter, or nil
 	codec       Codec
 	encryptor   Encryptor
+	inPlace     InPlaceDecrypter // encryptor's, or nil
 	format      string
 	compressed  bool
 	namespace   string
@@ -105,11 +106,13 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		s.logger = slog.Default()
 	}
 	values, _ := backend.(ValueGetter)
+	inPlace, _ := s.encryptor.(InPlaceDecrypter)
 	c := &Client{
 		backend:     backend,
 		values:      values,
 		codec:       codec,
 		encryptor:   s.encryptor,
+		inPlace:     inPlace,
 		format:      codec.Format(),
 		compressed:  codec.Compressed(),
 		defaultTTL:  s.defaultTTL,
@@ -226,7 +229,8 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	if err != nil || !found {
 		return value, false, err
 	}
-	if value, err = decodeValue[T](c, e.Value, sk); err != nil {
+	// The bytes of a read are this call's alone: they may open in place.
+	if value, err = decodeValue[T](c, e.Value, true, sk); err != nil {
 		return value, false, err
 	}
 	if c.sh.objects != nil {
@@ -407,9 +411,17 @@ func (c *Client) encode(sk string, value any) ([]byte, error) {
 }
 
 // decode turns stored bytes back into *out: decryption (fail closed), codec.
-func (c *Client) decode(data []byte, sk string, out any) error {
+// With owned, data is the caller's alone and may be decrypted in place (see
+// InPlaceDecrypter); its contents are then unspecified afterwards.
+func (c *Client) decode(data []byte, owned bool, sk string, out any) error {
 	if c.encryptor != nil {
-		plain, err := c.encryptor.Decrypt(data, sk, c.format, c.compressed)
+		var plain []byte
+		var err error
+		if owned && c.inPlace != nil {
+			plain, err = c.inPlace.DecryptInPlace(data, sk, c.format, c.compressed)
+		} else {
+			plain, err = c.encryptor.Decrypt(data, sk, c.format, c.compressed)
+		}
 		if err != nil {
 			c.sh.counters.errors.Add(1)
 			return encryptionErr("decrypt", sk, err)

@@ -46,3 +46,17 @@ type Encryptor interface {
 	// Decrypt opens ciphertext sealed with the same binding.
 	Decrypt(ciphertext []byte, storageKey, format string, compressed bool) ([]byte, error)
 }
+
+// InPlaceDecrypter is an optional capability of an Encryptor, found by type
+// assertion: DecryptInPlace is Decrypt that may write the plaintext over
+// ciphertext's own storage and return a slice aliasing it, which saves a
+// value-sized allocation per read. The client calls it only with bytes that
+// are its alone and that nothing reads afterwards: the value a tier's Get
+// returned to one Get call (a Backend's Get returns a slice the caller
+// owns, so no tier's stored copy is touched). A GetOrLoad flight's read,
+// which several callers may decode, always goes through Decrypt. After an
+// error, ciphertext's contents are unspecified. The crypto module's
+// Encryptor implements it.
+type InPlaceDecrypter interface {
+	DecryptInPlace(ciphertext []byte, storageKey, format string, compressed bool) ([]byte, error)
+}

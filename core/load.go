@@ -161,7 +161,8 @@ func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Con
 	if r.decoders.Add(1) > 1 {
 		data = bytes.Clone(data)
 	}
-	v, err := decodeValue[T](c, data, sk)
+	// Never in place: the first caller's bytes are the ones the others copy.
+	v, err := decodeValue[T](c, data, false, sk)
 	if err != nil {
 		return v, err
 	}

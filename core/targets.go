@@ -29,11 +29,11 @@ func targetPool[T any]() *sync.Pool {
 
 // decodeValue decodes stored bytes into a T (see Client.decode) through a
 // pooled target. On error it returns the zero T, never a partial value.
-func decodeValue[T any](c *Client, data []byte, sk string) (T, error) {
+func decodeValue[T any](c *Client, data []byte, owned bool, sk string) (T, error) {
 	pool := targetPool[T]()
 	p := pool.Get().(*T)
 	var zero T
-	err := c.decode(data, sk, p)
+	err := c.decode(data, owned, sk, p)
 	v := *p
 	*p = zero
 	pool.Put(p)

@@ -25,7 +25,11 @@
 // starts at a random value in its upper 32 bits, then a 4-byte counter that
 // starts at 0; after 2^32 values an Encryptor refuses with ErrNonceExhausted
 // and never wraps. Decrypt accepts any nonce, so values sealed by other SDKs
-// (random or counter nonces) open.
+// (random or counter nonces) open. Decrypt returns a new slice;
+// DecryptInPlace (core.InPlaceDecrypter) writes the plaintext over the
+// caller's sealed bytes instead, which the client uses for the bytes a
+// single read returned to it: an encrypted read then allocates no second
+// value-sized buffer.
 //
 // The AAD is 0x03 followed by the tenant, the full storage key (namespace
 // prefix included), the format token and the compression token ("True" or

@@ -335,6 +335,28 @@ func (e *Encryptor) Encrypt(plaintext []byte, storageKey, format string, compres
 // plaintext is ever returned then; ErrInvalidInput for a format outside the
 // registry; ErrClosed after Close.
 func (e *Encryptor) Decrypt(ciphertext []byte, storageKey, format string, compressed bool) ([]byte, error) {
+	return e.decrypt(ciphertext, storageKey, format, compressed, false)
+}
+
+// DecryptInPlace is Decrypt for a caller that owns ciphertext and will not
+// read it again: the plaintext is written over ciphertext's own storage and
+// the result aliases it, so that opening a value allocates nothing. It
+// implements core.InPlaceDecrypter, which the client uses when the bytes a
+// tier returned are its alone (a tier's Get returns a slice the caller
+// owns); the tier's stored copy is never touched.
+//
+// Only a keyring of one key opens in place: when a key does not
+// authenticate a value, AES-GCM wipes what it wrote, and with decrypt-only
+// keys still to try the sealed bytes must survive, so a keyring with
+// previous keys opens into a new slice as Decrypt does. After an error,
+// ciphertext's contents are unspecified (no plaintext is ever left in it).
+// Errors are Decrypt's.
+func (e *Encryptor) DecryptInPlace(ciphertext []byte, storageKey, format string, compressed bool) ([]byte, error) {
+	return e.decrypt(ciphertext, storageKey, format, compressed, true)
+}
+
+// decrypt is Decrypt, and DecryptInPlace with inPlace.
+func (e *Encryptor) decrypt(ciphertext []byte, storageKey, format string, compressed, inPlace bool) ([]byte, error) {
 	const op = "decrypt"
 	if err := checkAADInputs(op, storageKey, format); err != nil {
 		return nil, err
@@ -347,9 +369,21 @@ func (e *Encryptor) Decrypt(ciphertext []byte, storageKey, format string, compre
 		return nil, newError(ReasonAuthentication, op, "sealed value is shorter than 28 bytes")
 	}
 	aad := getAAD(e.tenant, storageKey, format, compressed)
-	pt, err := ring.open(ciphertext, *aad)
-	putAAD(aad)
-	return pt, err
+	defer putAAD(aad)
+	if !inPlace || len(ring.keys) > 1 {
+		return ring.open(ciphertext, *aad)
+	}
+	nonce, body := ciphertext[:NonceSize], ciphertext[NonceSize:]
+	pt, err := ring.keys[0].aead.Open(body[:0], nonce, body, *aad)
+	if err != nil {
+		return nil, errNoKey()
+	}
+	return pt, nil
+}
+
+// errNoKey is the error of a value that authenticates under no key.
+func errNoKey() error {
+	return newError(ReasonAuthentication, "decrypt", "the value does not authenticate under any key of the keyring")
 }
 
 // open tries every key in order with one AAD. The caller has checked the
@@ -363,7 +397,7 @@ func (r *keyring) open(ciphertext, aad []byte) ([]byte, error) {
 			return pt, nil
 		}
 	}
-	return nil, newError(ReasonAuthentication, "decrypt", "the value does not authenticate under any key of the keyring")
+	return nil, errNoKey()
 }
 
 // Close releases the keyring: Encrypt and Decrypt calls that start after it
