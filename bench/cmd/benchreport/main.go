@@ -13,8 +13,8 @@
 // the medians); no significant difference is a tie, which is not a pass.
 // For L1Hit, L2Hit and Set, when the paired rows (L1HitPaired, L2HitPaired,
 // SetPaired: each library taking turns with raw in one loop, reporting
-// vs-raw-%) are in the input, the verdicts use them: a library beats a
-// peer when its overhead
+// vs-raw-%) are in the input, the verdicts use them (L1HitPaired's
+// allocations too): a library beats a peer when its overhead
 // over raw is smaller, and the Redis-hit overhead is L2HitPaired's
 // vs-raw-%. Without them, the separate rows' medians decide. RedisHitPaired
 // (every library without its in-process tier) gets both verdicts too: the
@@ -330,13 +330,14 @@ func (r *results) targets() []verdict {
 		for _, row := range r.rows {
 			bench, size, _ := strings.Cut(row, "/")
 			if bench == "L1HitPaired" || bench == "L2HitPaired" || bench == "SetPaired" || bench == "RedisHitPaired" {
-				r.pairedTargets(&out, ck, row, strings.TrimSuffix(bench, "Paired")+"/"+size)
+				plain := strings.TrimSuffix(bench, "Paired") + "/" + size
+				r.pairedTargets(&out, ck, row, plain)
+				if bench == "L1HitPaired" {
+					r.allocTarget(&out, ck, row, plain+" "+ck+" (paired)")
+				}
 				continue
 			}
 			if (bench == "L1Hit" || bench == "L2Hit" || bench == "Set") && r.hasPaired(bench+"Paired/"+size, ck) {
-				if bench == "L1Hit" {
-					r.allocTarget(&out, ck, row) // the paired row decides the speed only
-				}
 				continue // the paired row decides
 			}
 			switch bench {
@@ -355,7 +356,7 @@ func (r *results) targets() []verdict {
 				}
 			}
 			if bench == "L1Hit" {
-				r.allocTarget(&out, ck, row)
+				r.allocTarget(&out, ck, row, row+" "+ck)
 			}
 			if bench == "Stampede" {
 				// Every run, not the median: one stampede with two loads fails it.
@@ -371,13 +372,13 @@ func (r *results) targets() []verdict {
 	return out
 }
 
-// allocTarget checks that an L1 hit (row, an L1Hit row) of ck allocates no
-// more than go-redis/cache's.
-func (r *results) allocTarget(out *[]verdict, ck, row string) {
+// allocTarget checks that an L1 hit of ck (on row, an L1Hit or L1HitPaired
+// row) allocates no more than go-redis/cache's, under label.
+func (r *results) allocTarget(out *[]verdict, ck, row, label string) {
 	a, ok1 := r.median(row, ck, "allocs/op")
 	p, ok2 := r.median(row, "goredis-cache", "allocs/op")
 	if ok1 && ok2 {
-		*out = append(*out, threshold("L1-hit allocs ≤ go-redis/cache's", row+" "+ck,
+		*out = append(*out, threshold("L1-hit allocs ≤ go-redis/cache's", label,
 			fmt.Sprintf("%s vs %s", format(a, "allocs/op"), format(p, "allocs/op")), a <= p))
 	}
 }
