@@ -53,8 +53,9 @@ type Encryptor interface {
 // value-sized allocation per read. The client calls it only with bytes that
 // are its alone and that nothing reads afterwards: the value a tier's Get
 // returned to one Get call (a Backend's Get returns a slice the caller
-// owns, so no tier's stored copy is touched). A GetOrLoad flight's read,
-// which several callers may decode, always goes through Decrypt. After an
+// owns, so no tier's stored copy is touched), or a GetOrLoad caller's own
+// copy of a read its flight shares (the shared bytes themselves go through
+// Decrypt). After an
 // error, ciphertext's contents are unspecified. The crypto module's
 // Encryptor implements it.
 type InPlaceDecrypter interface {

@@ -158,11 +158,13 @@ type flightRead struct {
 // every other caller a copy of its own: no two callers' values share memory.
 func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Context) (any, error), ttl time.Duration) (T, error) {
 	data := r.entry.Value
-	if r.decoders.Add(1) > 1 {
+	// The first caller's bytes are the ones the others copy: only a copy
+	// is a caller's alone, and may be decrypted in place.
+	copied := r.decoders.Add(1) > 1
+	if copied {
 		data = bytes.Clone(data)
 	}
-	// Never in place: the first caller's bytes are the ones the others copy.
-	v, err := decodeValue[T](c, data, false, sk)
+	v, err := decodeValue[T](c, data, copied, sk)
 	if err != nil {
 		return v, err
 	}
