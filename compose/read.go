@@ -14,6 +14,10 @@ type readResult struct {
 	e     core.Entry
 	found bool
 	err   error
+	// at is when the tier's Get started. A backfill ages the hit's
+	// freshness from there: not from before the task waited for a worker,
+	// which would understate it by the wait.
+	at time.Time
 }
 
 func (r readResult) hit() bool      { return r.err == nil && r.found }
@@ -27,9 +31,10 @@ func (b *Backend) readTask(tier int, key string, out chan<- readResult) func(con
 		t = b.lower
 	}
 	return func(ctx context.Context) {
+		at := time.Now()
 		e, found, err := t.Get(ctx, key)
 		b.count(tier, e, found, err)
-		out <- readResult{tier: tier, e: e, found: found, err: err}
+		out <- readResult{tier: tier, e: e, found: found, err: err, at: at}
 	}
 }
 
@@ -47,7 +52,6 @@ func (b *Backend) getRace(ctx context.Context, key string) (core.Entry, bool, er
 		return core.Entry{}, false, canceled(ctx)
 	}
 	word, snapOK := b.gens.snapshot(key)
-	readAt := time.Now()
 	out := make(chan readResult, 2)
 	if b.off.Submit(ctx, "", b.readTask(lowerTier, key, out)) != offload.Accepted {
 		e, found, err := b.upper.Get(ctx, key)
@@ -66,7 +70,7 @@ func (b *Backend) getRace(ctx context.Context, key string) (core.Entry, bool, er
 		case r := <-out:
 			if r.freshHit() {
 				if r.tier == lowerTier && snapOK {
-					b.backfill(ctx, key, r.e, word, readAt)
+					b.backfill(ctx, key, r.e, word, r.at)
 				}
 				return r.e, true, nil
 			}
@@ -80,7 +84,7 @@ func (b *Backend) getRace(ctx context.Context, key string) (core.Entry, bool, er
 		}
 	}
 	// Neither tier had a fresh hit; a stale lower hit is never backfilled.
-	return b.settle(ctx, key, up.e, up.hit(), low.e, low.found, low.err, word, false, readAt)
+	return b.settle(ctx, key, up.e, up.hit(), low.e, low.found, low.err, word, false, low.at)
 }
 
 // getParallel reads both tiers at once — the lower one on the offloader, the
@@ -92,7 +96,6 @@ func (b *Backend) getParallel(ctx context.Context, key string) (core.Entry, bool
 		return core.Entry{}, false, canceled(ctx)
 	}
 	word, snapOK := b.gens.snapshot(key)
-	readAt := time.Now()
 	out := make(chan readResult, 1)
 	task := b.readTask(lowerTier, key, out)
 	inline := b.off.Submit(ctx, "", task) != offload.Accepted
@@ -118,18 +121,18 @@ func (b *Backend) getParallel(ctx context.Context, key string) (core.Entry, bool
 			return up.e, true, nil
 		}
 		if c > 0 && snapOK { // refresh the upper copy only when the lower one is fresher
-			b.backfill(ctx, key, low.e, word, readAt)
+			b.backfill(ctx, key, low.e, word, low.at)
 		}
 		return low.e, true, nil
 	case low.hit():
 		if snapOK {
-			b.backfill(ctx, key, low.e, word, readAt)
+			b.backfill(ctx, key, low.e, word, low.at)
 		}
 		return low.e, true, nil
 	case up.freshHit():
 		return up.e, true, nil
 	}
-	return b.settle(ctx, key, up.e, up.hit(), low.e, low.found, low.err, word, false, readAt)
+	return b.settle(ctx, key, up.e, up.hit(), low.e, low.found, low.err, word, false, low.at)
 }
 
 // freshnessRank orders kinds of freshness: stale, then none left, then
