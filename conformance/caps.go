@@ -162,10 +162,7 @@ func (s *suite) testCopySetter(t tester) {
 	if !ok {
 		return
 	}
-	r := window{start: time.Now()}
-	e, ok := checkGet(t, b, k, []byte("v"))
-	r.end = time.Now()
-	if ok && r.end.Sub(w.start) < s.short/2 && !s.h.NoFreshness {
+	if e, r, ok := s.checkGetAlive(t, b, k, []byte("v"), w, s.short); ok && !s.h.NoFreshness {
 		s.checkFreshness(t, "Get of a copy", e.Freshness, s.long, w, r)
 	}
 	// An unknown freshness stays unknown; NoExpiry stays NoExpiry.
@@ -266,16 +263,13 @@ func (s *suite) testTTLRefresher(t tester) {
 		wantKind(t, err, core.KindInvalidInput, fmt.Sprintf("Expire(ttl %v)", bad))
 	}
 	// The value is unchanged and the new TTL is reported.
-	r := window{start: time.Now()}
-	e, ok := checkGet(t, b, shr, []byte("shr"))
-	r.end = time.Now()
-	if ok && r.end.Sub(w.start) < s.short/2 {
+	if e, r, ok := s.checkGetAlive(t, b, shr, []byte("shr"), w, s.short); ok {
 		s.checkFreshness(t, "Get after Expire(shorten)", e.Freshness, s.short, w, r)
 	}
 	s.sleepPast(w, s.short)
 	checkGet(t, b, ext, []byte("ext"))
 	s.checkGoneEverywhere(t, b, shr)
-	e, ok = checkGet(t, b, inv, []byte("inv"))
+	e, ok := checkGet(t, b, inv, []byte("inv"))
 	if f := e.Freshness; ok && f.Known && !f.NoExpiry && f.FreshFor <= s.short {
 		t.Errorf("a rejected Expire changed the entry's freshness to %v", f.FreshFor)
 	}
