@@ -867,6 +867,53 @@ func TestGetOrLoadSharedReadValuesAreIndependent(t *testing.T) {
 	}
 }
 
+// A caller that changes its value the moment it has it changes no other
+// caller's, even while the others are still decoding the shared read (the
+// first caller used to decode the read's own bytes, which the later callers
+// then copied: they could copy what the first had already overwritten, and
+// -race reported the overlap).
+func TestGetOrLoadSharedReadCallerWritesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	want := bytes.Repeat([]byte("A"), 64)
+	for round := range 20 {
+		g := &gatedBackend{memBackend: newMem(), gate: make(chan struct{})}
+		c := newClient(t, g, core.WithCodec(bytesCodec{}))
+		close(g.gate)
+		if err := c.Set(ctx, "k", want); err != nil {
+			t.Fatal(err)
+		}
+		g.gate = make(chan struct{})
+		const callers = 16
+		var wg sync.WaitGroup
+		var bad atomic.Int32
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) ([]byte, error) { return nil, errors.New("no load expected") })
+				if err != nil || !bytes.Equal(v, want) {
+					bad.Add(1)
+				}
+				for i := range v {
+					v[i] = 'X'
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond) // let the callers pile up on the flight
+		close(g.gate)
+		wg.Wait()
+		if n := bad.Load(); n != 0 {
+			t.Fatalf("round %d: %d of %d callers got a value another caller had overwritten", round, n, callers)
+		}
+		if n := g.gets.Load(); n != 1 {
+			t.Fatalf("round %d: %d backend reads, want 1 shared read", round, n)
+		}
+		if v, found, err := core.Get[[]byte](ctx, c, "k"); err != nil || !found || !bytes.Equal(v, want) {
+			t.Fatalf("round %d: the stored value changed: %q %v %v", round, v, found, err)
+		}
+	}
+}
+
 // localBackend is a memBackend that is also a LocalGetter: its GetLocal
 // answers only for keys marked local.
 type localBackend struct {

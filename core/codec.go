@@ -52,12 +52,11 @@ type Encryptor interface {
 // ciphertext's own storage and return a slice aliasing it, which saves a
 // value-sized allocation per read. The client calls it only with bytes that
 // are its alone and that nothing reads afterwards: the value a tier's Get
-// returned to one Get call (a Backend's Get returns a slice the caller
-// owns, so no tier's stored copy is touched), or a GetOrLoad caller's own
-// copy of a read its flight shares (the shared bytes themselves go through
-// Decrypt). After an
-// error, ciphertext's contents are unspecified. The crypto module's
-// Encryptor implements it.
+// returned to one Get call or to a GetOrLoad flight with one caller (a
+// Backend's Get returns a slice the caller owns, so no tier's stored copy
+// is touched), or each caller's own copy of a read its flight shares.
+// After an error, ciphertext's contents are unspecified. The crypto
+// module's Encryptor implements it.
 type InPlaceDecrypter interface {
 	DecryptInPlace(ciphertext []byte, storageKey, format string, compressed bool) ([]byte, error)
 }

@@ -23,9 +23,10 @@ type flightGroup struct {
 }
 
 type flightCall struct {
-	done chan struct{}
-	val  any
-	err  error
+	done    chan struct{}
+	val     any
+	err     error
+	callers int // how many callers joined, the leader included; final once done is closed
 }
 
 // errLeaderGone ends a flight whose leader gave up (its context ended)
@@ -42,9 +43,10 @@ func (g *flightGroup) join(key string) (call *flightCall, leader bool) {
 		g.calls = make(map[string]*flightCall)
 	}
 	if call, ok := g.calls[key]; ok {
+		call.callers++
 		return call, false
 	}
-	call = &flightCall{done: make(chan struct{})}
+	call = &flightCall{done: make(chan struct{}), callers: 1}
 	g.calls[key] = call
 	return call, true
 }
@@ -77,11 +79,14 @@ func (g *flightGroup) start(key string, spawn func(func()), fn func() (any, erro
 
 // do returns the result of the flight for key: it joins the one under way,
 // or leads a new one by calling lead(ctx, finish) on the caller's goroutine.
+// shared reports whether the result went to more than one caller (counting
+// callers that joined and then gave up): a result one caller has alone is
+// that caller's to keep and modify.
 // lead must call finish exactly once, before it returns or later from
 // another goroutine; finish(nil, errLeaderGone) says the leader gave up. A
 // caller whose ctx ends while it waits returns at once with a
 // KindCanceled/KindTimeout error; the flight goes on for the others.
-func (g *flightGroup) do(ctx context.Context, key string, lead func(ctx context.Context, finish func(any, error))) (any, error) {
+func (g *flightGroup) do(ctx context.Context, key string, lead func(ctx context.Context, finish func(any, error))) (val any, shared bool, err error) {
 	for {
 		call, leader := g.join(key)
 		if leader {
@@ -93,17 +98,17 @@ func (g *flightGroup) do(ctx context.Context, key string, lead func(ctx context.
 			select {
 			case <-call.done:
 			case <-ctx.Done():
-				return nil, Wrap(ctx.Err(), KindCanceled, "load")
+				return nil, false, Wrap(ctx.Err(), KindCanceled, "load")
 			}
 		}
 		if call.err != errLeaderGone {
-			return call.val, call.err
+			return call.val, call.callers > 1, call.err
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, Wrap(err, KindCanceled, "load")
+			return nil, false, Wrap(err, KindCanceled, "load")
 		}
 		if leader { // a leader gives up only when its ctx ended
-			return nil, &Error{Kind: KindUnknown, Op: "load", Msg: "the read-through flight ended without a result"}
+			return nil, false, &Error{Kind: KindUnknown, Op: "load", Msg: "the read-through flight ended without a result"}
 		}
 		// The leader gave up before there was a result: start over.
 	}

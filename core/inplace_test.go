@@ -77,7 +77,24 @@ func TestDecryptInPlaceOnlyForBytesTheCallOwns(t *testing.T) {
 	if n := g.gets.Load(); n != 3 {
 		t.Fatalf("%d backend reads, want 3 (two Gets, one shared flight)", n)
 	}
-	if x.copies.Load() != 1 || x.inPlace.Load() != 2+callers-1 {
-		t.Fatalf("shared read: %d copies, %d more in place; want 1 and %d", x.copies.Load(), x.inPlace.Load()-2, callers-1)
+	// Each caller of a shared read opens a copy of its own.
+	if x.copies.Load() != 0 || x.inPlace.Load() != 2+callers {
+		t.Fatalf("shared read: %d copies, %d more in place; want 0 and %d", x.copies.Load(), x.inPlace.Load()-2, callers)
+	}
+
+	// A flight with one caller opens the read's bytes in place: they are
+	// that caller's alone.
+	v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) ([]int, error) {
+		t.Error("loaded a stored key")
+		return nil, nil
+	})
+	if err != nil || len(v) != 3 || v[2] != 3 {
+		t.Fatalf("GetOrLoad = %v %v", v, err)
+	}
+	if x.copies.Load() != 0 || x.inPlace.Load() != 2+callers+1 {
+		t.Fatalf("single-caller flight: %d copies, %d in place; want 0 and %d", x.copies.Load(), x.inPlace.Load(), 2+callers+1)
+	}
+	if now, _ := g.raw(sk); !bytes.Equal(now, sealed) {
+		t.Fatal("opening in place changed the stored value")
 	}
 }

@@ -115,20 +115,27 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
-			return serveRead[T](c, sk, r, loadAny, ls.ttl)
+			return serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
 		}
 	}
 
 	// Everything else is one flight per key: the backend read and, on a
 	// miss, the load are shared by every caller that asks meanwhile.
-	v, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
+	v, shared, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
 		c.readOrLoad(ctx, sk, ls, loadAny, finish)
 	})
 	if err != nil {
 		return zero, err
 	}
 	if r, ok := v.(*flightRead); ok {
-		return serveRead[T](c, sk, r, loadAny, ls.ttl)
+		// The read's bytes are the flight's (a Backend's Get returns memory
+		// the caller owns): one caller alone may decode and decrypt them in
+		// place; callers that share them each decode a copy of their own.
+		data := r.entry.Value
+		if shared {
+			data = bytes.Clone(data)
+		}
+		return serveRead[T](c, sk, r, data, true, loadAny, ls.ttl)
 	}
 	t, ok := v.(T)
 	if !ok && v != nil {
@@ -139,32 +146,26 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	return t, nil
 }
 
-// flightRead is a backend hit shared by the callers of one flight: each
+// flightRead is a backend hit, shared by the callers of one flight: each
 // decodes it into its own T. The first to serve a stale one starts the
 // background refresh.
 type flightRead struct {
-	entry    Entry
-	gen      uint64 // stripe generation before the read (object cache)
-	stale    bool
-	claimed  atomic.Bool
-	decoders atomic.Int32
+	entry   Entry
+	gen     uint64 // stripe generation before the read (object cache)
+	stale   bool
+	claimed atomic.Bool
 }
 
-// serveRead decodes a hit for one caller, starts the refresh of a stale
-// value once, and keeps a fresh value in the object cache.
+// serveRead decodes data, r's bytes or a copy of them, for one caller;
+// owned says that the caller has data to itself, so it may be decrypted in
+// place. It starts the refresh of a stale value once, and keeps a fresh
+// value in the object cache.
 //
-// A codec may decode into values that share the stored bytes (msgpack bin
-// into a []byte does), so the first caller decodes the shared bytes and
-// every other caller a copy of its own: no two callers' values share memory.
-func serveRead[T any](c *Client, sk string, r *flightRead, load func(context.Context) (any, error), ttl time.Duration) (T, error) {
-	data := r.entry.Value
-	// The first caller's bytes are the ones the others copy: only a copy
-	// is a caller's alone, and may be decrypted in place.
-	copied := r.decoders.Add(1) > 1
-	if copied {
-		data = bytes.Clone(data)
-	}
-	v, err := decodeValue[T](c, data, copied, sk)
+// A codec may decode into values that share the bytes (msgpack bin into a
+// []byte does), so callers that share a read each decode a copy taken
+// before any of them has a value: no two callers' values share memory.
+func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bool, load func(context.Context) (any, error), ttl time.Duration) (T, error) {
+	v, err := decodeValue[T](c, data, owned, sk)
 	if err != nil {
 		return v, err
 	}
