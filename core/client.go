@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -132,7 +133,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		},
 	}
 	if c.encryptor != nil {
-		c.maxStored += EncryptionOverhead
+		c.maxStored = min(c.maxStored, math.MaxInt-EncryptionOverhead) + EncryptionOverhead
 	}
 	if s.objectEntries > 0 {
 		c.sh.objects = newObjectCache(s.objectEntries, s.objectMaxAge)
@@ -370,6 +371,24 @@ func (c *Client) withRetry(ctx context.Context, attempt func() error) error {
 	}
 }
 
+// maxRetryDelay caps the doubling of a retry's backoff (before jitter),
+// unless the base itself is larger.
+const maxRetryDelay = 30 * time.Second
+
+// retryDelay is base doubled attempt times, capped at max(base,
+// maxRetryDelay) without overflowing.
+func retryDelay(base time.Duration, attempt int) time.Duration {
+	limit := max(base, maxRetryDelay)
+	d := base
+	for range attempt {
+		if d >= limit/2 {
+			return limit
+		}
+		d *= 2
+	}
+	return d
+}
+
 // retry reports whether a failed attempt should be tried again, sleeping
 // the backoff first.
 func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
@@ -377,7 +396,7 @@ func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
 		return false
 	}
 	c.sh.counters.retries.Add(1)
-	d := c.backoff << attempt
+	d := retryDelay(c.backoff, attempt)
 	if d > 0 {
 		d += rand.N(d/2 + 1)
 		t := time.NewTimer(d)

@@ -7,3 +7,6 @@ func ObjectCacheLen(c *Client) int {
 	}
 	return c.sh.objects.len()
 }
+
+// RetryDelay is retryDelay (tests only).
+var RetryDelay = retryDelay

@@ -333,6 +333,13 @@ func (c *Client) refreshInBackground(sk string, load func(context.Context) (any,
 // function calls GetOrLoad under the key "{name}:{arg}". The argument must be
 // a string, a bool, or an integer type; for other argument types use
 // CachedWithKey. name follows the key rules.
+//
+// The key is a plain concatenation: name "a" with argument "b:c" and name
+// "a:b" with argument "c" share the key "a:b:c", as do the arguments "1"
+// and 1 of two functions with one name. Give each function a name no other
+// name extends across a ':', or key calls with CachedWithKey and an
+// unambiguous encoding (the protocol module's interop keys hash the
+// canonical arguments).
 func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...LoadOption) func(context.Context, A) (R, error) {
 	return CachedWithKey(c, name, fn, defaultArgKey[A], opts...)
 }

@@ -217,12 +217,13 @@ func WithFreshRatio(r float64) Option {
 
 // WithRetries retries backend operations that fail with a retryable kind
 // (transient, timeout, backpressure) up to n more times, with exponential
-// backoff from base plus jitter. Default: 0 retries for minimal, 2 for the
-// other presets.
+// backoff from base plus jitter: base, 2×base, 4×base, … each capped at
+// 30 s (or at base, if larger). Default: 0 retries for minimal, 2 for the
+// other presets. n above 10 or base above a minute is a KindConfig error.
 func WithRetries(n int, base time.Duration) Option {
 	return func(s *settings) error {
-		if n < 0 || n > 10 || base < 0 {
-			return configErr("WithRetries: want 0 ≤ n ≤ 10 and a non-negative backoff")
+		if n < 0 || n > 10 || base < 0 || base > time.Minute {
+			return configErr("WithRetries: want 0 ≤ n ≤ 10 and a backoff between 0 and 1m, got n=" + strconv.Itoa(n) + ", backoff " + base.String())
 		}
 		s.retries, s.retryBackoff = n, base
 		return nil
