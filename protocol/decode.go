@@ -332,8 +332,12 @@ func (d *genDecoder) mapN(n uint64) (any, error) {
 		return mk, nil
 	}
 	if len(m) == 2 {
-		if t, ok := reviveSentinel(m); ok {
+		t, ok, malformed := reviveSentinel(m)
+		if ok {
 			return t, nil
+		}
+		if malformed {
+			return nil, formatErr(d.op, "msgpack", RuleType, "a temporal sentinel map holds a value that is not a valid date or time")
 		}
 	}
 	return m, nil

@@ -80,11 +80,11 @@ func (e *encoder) encode(v any) error {
 	case float32:
 		e.b = appendFloat64(e.b, float64(x))
 	case time.Time:
-		e.encodeTime(x)
+		return e.encodeTime(x)
 	case Date:
-		e.encodeSentinel(sentinelDate, x.String())
+		return e.encodeTemporal(sentinelDate, x)
 	case TimeOfDay:
-		e.encodeSentinel(sentinelTime, x.String())
+		return e.encodeTemporal(sentinelTime, x)
 	case []any:
 		if x == nil {
 			e.b = append(e.b, 0xc0)
@@ -104,6 +104,9 @@ func (e *encoder) encode(v any) error {
 		if x == nil {
 			e.b = append(e.b, 0xc0)
 			return nil
+		}
+		if err := checkSentinelMap(func(k string) (any, bool) { v, ok := x[k]; return v, ok }, len(x)); err != nil {
+			return err
 		}
 		if err := e.enter(); err != nil {
 			return err
@@ -135,13 +138,46 @@ func (e *encoder) enter() error {
 	return nil
 }
 
-func (e *encoder) encodeTime(t time.Time) {
+// checkSentinelMap rejects a map shaped as a temporal sentinel whose value
+// does not parse: every SDK reads such a map as a date or time (the
+// protocol's vectors encode one as a plain map), and one that cannot be
+// read back must not be stored.
+func checkSentinelMap(get func(key string) (any, bool), n int) error {
+	if !sentinelShaped(get, n) {
+		return nil
+	}
+	m := make(map[string]any, 2)
+	for _, k := range [...]string{"value", sentinelDateTime, sentinelDate, sentinelTime} {
+		if v, ok := get(k); ok {
+			m[k] = v
+		}
+	}
+	if _, ok, _ := reviveSentinel(m); !ok {
+		return invalidInput("protocol.marshal", `a map shaped as a temporal sentinel ({"__datetime__"|"__date__"|"__time__": true, "value": string}) holds a value that is not a valid date or time`)
+	}
+	return nil
+}
+
+// encodeTemporal encodes a Date or TimeOfDay as its sentinel map.
+func (e *encoder) encodeTemporal(key string, v interface{ String() string }) error {
+	if why := checkTemporal(v); why != "" {
+		return invalidInput("protocol.marshal", why)
+	}
+	e.encodeSentinel(key, v.String())
+	return nil
+}
+
+func (e *encoder) encodeTime(t time.Time) error {
+	if why := checkDateTime(t.Truncate(time.Microsecond)); why != "" {
+		return invalidInput("protocol.marshal", why)
+	}
 	e.b = append(e.b, 0x82)
 	e.b = appendStr(e.b, sentinelDateTime)
 	e.b = append(e.b, 0xc3)
 	e.b = appendStr(e.b, "value")
 	var buf [48]byte
 	e.b = appendStr(e.b, string(formatDateTime(buf[:0], t)))
+	return nil
 }
 
 func (e *encoder) encodeSentinel(key, value string) {
@@ -213,14 +249,11 @@ func (e *encoder) encodeValue(rv reflect.Value) error {
 		case (t == timeType || t == dateType || t == timeOfDayType) && !rv.CanInterface():
 			return invalidInput("protocol.marshal", "cannot encode an unexported "+t.String())
 		case t == timeType:
-			e.encodeTime(rv.Interface().(time.Time))
-			return nil
+			return e.encodeTime(rv.Interface().(time.Time))
 		case t == dateType:
-			e.encodeSentinel(sentinelDate, rv.Interface().(Date).String())
-			return nil
+			return e.encodeTemporal(sentinelDate, rv.Interface().(Date))
 		case t == timeOfDayType:
-			e.encodeSentinel(sentinelTime, rv.Interface().(TimeOfDay).String())
-			return nil
+			return e.encodeTemporal(sentinelTime, rv.Interface().(TimeOfDay))
 		}
 		return e.encodeStruct(rv)
 	default:
@@ -249,6 +282,26 @@ func (e *encoder) encodeMap(rv reflect.Value) error {
 		return err
 	}
 	n := rv.Len()
+	if rv.Type().Key().Kind() == reflect.String && n == 2 {
+		if err := checkSentinelMap(func(k string) (any, bool) {
+			v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
+			if !v.IsValid() {
+				return nil, false
+			}
+			for v.Kind() == reflect.Interface && !v.IsNil() {
+				v = v.Elem()
+			}
+			switch v.Kind() {
+			case reflect.Bool:
+				return v.Bool(), true
+			case reflect.String:
+				return v.String(), true
+			}
+			return nil, true
+		}, n); err != nil {
+			return err
+		}
+	}
 	e.b = appendMapHeader(e.b, n)
 	if rv.Type().Key().Kind() == reflect.String {
 		keys := make([]reflect.Value, 0, n)

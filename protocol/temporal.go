@@ -45,6 +45,71 @@ func (t TimeOfDay) String() string {
 	return s
 }
 
+// validDate reports whether d is a real calendar date Python's datetime.date
+// can hold: year 1-9999.
+func validDate(d Date) bool {
+	if d.Year < 1 || d.Year > 9999 || d.Month < time.January || d.Month > time.December || d.Day < 1 {
+		return false
+	}
+	return d.Day <= time.Date(d.Year, d.Month+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// validTimeOfDay reports whether t is a wall-clock time Python's
+// datetime.time can hold.
+func validTimeOfDay(t TimeOfDay) bool {
+	return t.Hour >= 0 && t.Hour < 24 && t.Minute >= 0 && t.Minute < 60 &&
+		t.Second >= 0 && t.Second < 60 && t.Microsecond >= 0 && t.Microsecond < 1_000_000
+}
+
+// checkDateTime reports why t cannot travel as a datetime sentinel, or "":
+// the other SDKs read it as Python's datetime does, which holds years
+// 1-9999 (of t's own wall clock) and zone offsets under 24 hours.
+func checkDateTime(t time.Time) string {
+	if y := t.Year(); y < 1 || y > 9999 {
+		return "time.Time " + strconv.Itoa(y) + "-…: the protocol's datetimes hold years 1 to 9999"
+	}
+	if _, off := t.Zone(); off <= -24*3600 || off >= 24*3600 {
+		return "time.Time with zone offset " + strconv.Itoa(off) + "s: the protocol's datetimes hold offsets under 24 hours"
+	}
+	return ""
+}
+
+// checkTemporal reports why v, a Date or TimeOfDay, cannot travel, or "".
+func checkTemporal(v any) string {
+	switch x := v.(type) {
+	case Date:
+		if !validDate(x) {
+			return "protocol.Date " + x.String() + " is not a calendar date in years 1 to 9999"
+		}
+	case TimeOfDay:
+		if !validTimeOfDay(x) {
+			return "protocol.TimeOfDay " + x.String() + " is not a time of day"
+		}
+	}
+	return ""
+}
+
+// sentinelShaped reports whether a map with n entries, the given string
+// keys and values, has the shape of a temporal sentinel: {<sentinel key>:
+// true, "value": <string>}. Such a map is reserved: every SDK reads it as a
+// date or time.
+func sentinelShaped(get func(key string) (any, bool), n int) bool {
+	if n != 2 {
+		return false
+	}
+	if v, ok := get("value"); !ok {
+		return false
+	} else if _, ok := v.(string); !ok {
+		return false
+	}
+	for _, k := range [...]string{sentinelDateTime, sentinelDate, sentinelTime} {
+		if v, ok := get(k); ok && v == true {
+			return true
+		}
+	}
+	return false
+}
+
 const (
 	sentinelDateTime = "__datetime__"
 	sentinelDate     = "__date__"
@@ -112,28 +177,27 @@ func parseTimeOfDay(s string) (TimeOfDay, bool) {
 }
 
 // reviveSentinel turns a decoded sentinel map into its temporal value. It
-// returns ok=false for any map that is not exactly a well-formed sentinel.
-func reviveSentinel(m map[string]any) (any, bool) {
-	if len(m) != 2 {
-		return nil, false
+// returns ok=false for a map that is not shaped as a sentinel, and
+// malformed=true for one that is but whose value does not parse (a date
+// that cannot be read is an error, never a silent zero).
+func reviveSentinel(m map[string]any) (v any, ok, malformed bool) {
+	if !sentinelShaped(func(k string) (any, bool) { x, ok := m[k]; return x, ok }, len(m)) {
+		return nil, false, false
 	}
-	s, ok := m["value"].(string)
-	if !ok {
-		return nil, false
-	}
+	s := m["value"].(string)
 	switch {
 	case m[sentinelDateTime] == true:
 		if t, ok := parseDateTime(s); ok {
-			return t, true
+			return t, true, false
 		}
 	case m[sentinelDate] == true:
 		if d, ok := parseDate(s); ok {
-			return d, true
+			return d, true, false
 		}
 	case m[sentinelTime] == true:
 		if t, ok := parseTimeOfDay(s); ok {
-			return t, true
+			return t, true, false
 		}
 	}
-	return nil, false
+	return nil, false, true
 }
