@@ -49,7 +49,7 @@ func TestTemporalEdgesRoundTrip(t *testing.T) {
 		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
 		time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 24*3600-60)),
-		time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("x", -(24*3600 - 1))),
+		time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("x", -(24*3600-1))),
 	} {
 		b, err := Msgpack().Marshal(v)
 		if err != nil {
