@@ -22,8 +22,11 @@ type Ext struct {
 // The guard runs first; it also enforces exactly-one-document and diagnoses
 // CK frames. Decoded []byte values may share memory with data.
 func unmarshalValue(op string, data []byte, v any) (err error) {
-	sentinel, err := checkOne(data, op)
+	sentinel, elems, err := checkOne(data, op)
 	if err != nil {
+		return err
+	}
+	if err := checkAllocation(op, elems, v); err != nil {
 		return err
 	}
 	return decodeChecked(op, data, v, sentinel)

@@ -16,7 +16,10 @@
 //     opt-in (Compressed() == true for every entry).
 //
 // All three implement core.MaxSizer, so a client's payload limit also bounds
-// what a decode may allocate.
+// the bytes a decode reads. What a typed decode allocates for the elements
+// a document declares is bounded by MaxDecodeAlloc: a few bytes of nils
+// read into a slice of large arrays or structs would otherwise allocate the
+// element's size for each byte.
 //
 // # Type mapping
 //
@@ -35,8 +38,15 @@
 // (uint64 above math.MaxInt64), float64, string, []byte, []any,
 // map[string]any (map[any]any when a key is not a string), Ext, and the
 // temporal sentinel maps revive as time.Time, Date and TimeOfDay, in typed
-// fields too. A decoded value may share memory with the bytes it was
-// decoded from: callers hand those bytes over.
+// fields too; a sentinel map whose value does not parse is a decode error.
+// Dates and times outside what the other SDKs read (years 1 to 9999, zone
+// offsets under a day) are rejected by Marshal. A decoded value may share
+// memory with the bytes it was decoded from: callers hand those bytes over.
+//
+// Numbers decode into a narrower or different numeric Go type by
+// conversion, as shamaton/msgpack does (300 read as int8 is 44, 1.5 read as
+// int is 1, -1 read as uint wraps): read a value into the type it was
+// stored as.
 //
 // # Untrusted input
 //

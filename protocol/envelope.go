@@ -168,7 +168,7 @@ func openEnvelope(op string, stored []byte, maxOut int) (data []byte, format str
 	if len(stored) > MaxCompressedSize {
 		return nil, "", formatErr(op, c, RuleSizeCap, "stored envelope exceeds 512 MiB")
 	}
-	if _, err := checkOne(stored, op); err != nil {
+	if _, _, err := checkOne(stored, op); err != nil {
 		return nil, "", err
 	}
 	r := reader{b: stored}

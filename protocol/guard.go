@@ -18,7 +18,7 @@ const MaxDepth = 100
 // Rejections are *core.Error values of KindSerialization wrapping a
 // *GuardError. Bytes after the first document are not examined.
 func ScanMsgpack(data []byte) (n int, err error) {
-	n, _, err = scan(data, "protocol.guard")
+	n, _, _, err = scan(data, "protocol.guard")
 	return n, err
 }
 
@@ -27,36 +27,39 @@ func ScanMsgpack(data []byte) (n int, err error) {
 // start with the cachekit-py CK frame magic are reported as a
 // *ForeignFrameError.
 func CheckMsgpack(data []byte) error {
-	_, err := checkOne(data, "protocol.guard")
+	_, _, err := checkOne(data, "protocol.guard")
 	return err
 }
 
 // checkOne is CheckMsgpack; sentinel reports whether the document holds a
-// string spelled like a temporal sentinel key (see scan).
-func checkOne(data []byte, op string) (sentinel bool, err error) {
-	n, sentinel, err := scan(data, op)
+// string spelled like a temporal sentinel key, elems how many array
+// elements and map pairs it declares (see scan).
+func checkOne(data []byte, op string) (sentinel bool, elems uint64, err error) {
+	n, sentinel, elems, err := scan(data, op)
 	if err != nil {
 		if isCKFrame(data) {
-			return false, foreignErr(op)
+			return false, 0, foreignErr(op)
 		}
-		return false, err
+		return false, 0, err
 	}
 	if n != len(data) {
 		if isCKFrame(data) {
-			return false, foreignErr(op)
+			return false, 0, foreignErr(op)
 		}
-		return false, guardErr(op, RuleTrailing, n)
+		return false, 0, guardErr(op, RuleTrailing, n)
 	}
-	return sentinel, nil
+	return sentinel, elems, nil
 }
 
 // scan is the guard's walk. On the way it notes whether any str item is
 // spelled like a temporal sentinel key ("__datetime__", "__date__",
 // "__time__"), so that decoders know when the sentinel-reviving path is
-// needed without searching the payload bytes again.
-func scan(data []byte, op string) (n int, sentinel bool, err error) {
+// needed without searching the payload bytes again. It also counts elems,
+// the array elements and map pairs declared, which bound how many values a
+// decode creates.
+func scan(data []byte, op string) (n int, sentinel bool, elems uint64, err error) {
 	if len(data) == 0 {
-		return 0, false, guardErr(op, RuleEmpty, 0)
+		return 0, false, 0, guardErr(op, RuleEmpty, 0)
 	}
 	var (
 		stack  [MaxDepth]uint64 // remaining items of each open collection
@@ -68,7 +71,7 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 	)
 	for {
 		if pos >= end {
-			return 0, false, guardErr(op, RuleIncomplete, pos)
+			return 0, false, 0, guardErr(op, RuleIncomplete, pos)
 		}
 		b := data[pos]
 		start := pos
@@ -90,7 +93,7 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 		default:
 			switch b {
 			case 0xc1:
-				return 0, false, guardErr(op, RuleReservedMarker, start)
+				return 0, false, 0, guardErr(op, RuleReservedMarker, start)
 			case 0xc4, 0xd9: // bin8, str8
 				kind, lenBytes = 'd', 1
 			case 0xc5, 0xda:
@@ -112,7 +115,7 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 				// the fixed data counts toward the budget like ext data
 				slots += skip - 1
 				if slots > budget {
-					return 0, false, guardErr(op, RuleBudget, start)
+					return 0, false, 0, guardErr(op, RuleBudget, start)
 				}
 			case 0xdc:
 				kind, lenBytes = 'a', 2
@@ -126,7 +129,7 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 		}
 		if lenBytes > 0 {
 			if end-pos < lenBytes {
-				return 0, false, guardErr(op, RuleIncomplete, pos)
+				return 0, false, 0, guardErr(op, RuleIncomplete, pos)
 			}
 			switch lenBytes {
 			case 1:
@@ -143,24 +146,25 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 			skip = 1 + count // type byte, then data
 			slots += count
 			if slots > budget {
-				return 0, false, guardErr(op, RuleBudget, start)
+				return 0, false, 0, guardErr(op, RuleBudget, start)
 			}
 		case 'd':
 			skip = count
 			slots += count
 			if slots > budget {
-				return 0, false, guardErr(op, RuleBudget, start)
+				return 0, false, 0, guardErr(op, RuleBudget, start)
 			}
 		case 'a', 'm':
+			elems += count
 			if kind == 'm' {
 				count *= 2
 			}
 			slots += count
 			if slots > budget {
-				return 0, false, guardErr(op, RuleBudget, start)
+				return 0, false, 0, guardErr(op, RuleBudget, start)
 			}
 			if sp >= MaxDepth {
-				return 0, false, guardErr(op, RuleDepth, start)
+				return 0, false, 0, guardErr(op, RuleDepth, start)
 			}
 			if count > 0 {
 				stack[sp] = count
@@ -169,7 +173,7 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 			}
 		}
 		if skip > uint64(end-pos) {
-			return 0, false, guardErr(op, RuleIncomplete, pos)
+			return 0, false, 0, guardErr(op, RuleIncomplete, pos)
 		}
 		if kind == 'd' && (skip == 8 || skip == 12) && isStrMarker(b) && isSentinelKey(data[pos:pos+int(skip)]) {
 			sentinel = true
@@ -184,7 +188,7 @@ func scan(data []byte, op string) (n int, sentinel bool, err error) {
 			sp--
 		}
 		if sp == 0 {
-			return pos, sentinel, nil
+			return pos, sentinel, elems, nil
 		}
 	}
 }

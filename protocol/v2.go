@@ -88,7 +88,7 @@ func openV2(op string, b []byte, maxOut int) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, guardErr(op, RuleIncomplete, 2)
 	}
-	if _, err := checkOne(body, op); err != nil {
+	if _, _, err := checkOne(body, op); err != nil {
 		return nil, err
 	}
 	r := reader{b: body}
