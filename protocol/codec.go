@@ -53,10 +53,14 @@ func V2Uncompressed() V2Option { return func(c *v2Codec) { c.compress = false } 
 // ciphertext length the backend sees, how well it compresses. Values that
 // mix secrets with attacker-influenced content in one entry must not be
 // written compressed: use V2Uncompressed, or interop/v1 (Msgpack).
+//
+// nil options are skipped.
 func InteropV2(opts ...V2Option) core.Codec {
 	c := v2Codec{compress: true}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	return c
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
-// Backend is an in-memory core.Backend. The zero value is not usable; call
-// New. A Backend is safe for concurrent use.
+// Backend is an in-memory core.Backend. The zero value is not usable: call
+// New (its operations fail with a *core.Error of KindConfig). A Backend is
+// safe for concurrent use.
 type Backend struct {
 	mu     sync.Mutex
 	items  map[string]item
@@ -43,9 +44,14 @@ type lock struct {
 type Option func(*Backend)
 
 // WithClock makes the backend read time from now instead of time.Now, so
-// that tests can move time forward without sleeping.
+// that tests can move time forward without sleeping. nil means time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(b *Backend) { b.now = now }
+	return func(b *Backend) {
+		if now == nil {
+			now = time.Now
+		}
+		b.now = now
+	}
 }
 
 // WithFault installs a fault hook: before each operation the backend calls
@@ -64,7 +70,7 @@ func WithName(name string) Option {
 	return func(b *Backend) { b.name = name }
 }
 
-// New returns an empty Backend.
+// New returns an empty Backend. nil options are skipped.
 func New(opts ...Option) *Backend {
 	b := &Backend{
 		items: make(map[string]item),
@@ -73,7 +79,9 @@ func New(opts ...Option) *Backend {
 		name:  "memory",
 	}
 	for _, o := range opts {
-		o(b)
+		if o != nil {
+			o(b)
+		}
 	}
 	return b
 }
@@ -110,6 +118,10 @@ func (b *Backend) begin(ctx context.Context, op, key string) error {
 	if b.closed {
 		b.mu.Unlock()
 		return core.NewError(core.KindPermanent, "memory."+op, "backend closed", nil)
+	}
+	if b.items == nil {
+		b.mu.Unlock()
+		return core.NewError(core.KindConfig, "memory."+op, "Backend not created by New", nil)
 	}
 	return nil
 }
@@ -382,6 +394,9 @@ func (b *Backend) Stats() []core.TierStats {
 func (b *Backend) Keys() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.items == nil {
+		return nil // not created by New
+	}
 	now := b.now()
 	keys := make([]string, 0, len(b.items))
 	for k := range b.items {

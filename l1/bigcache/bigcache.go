@@ -32,6 +32,23 @@ const (
 // DefaultShards is the number of bigcache shards used without WithShards.
 const DefaultShards = 64
 
+// MaxShards is the largest number of shards WithShards accepts. Every shard
+// allocates its index and queue up front (about 13.5 KiB), bounded or not,
+// so MaxShards shards take some 53 MiB before the first entry; and with
+// WithMaxBytes each shard gets an equal share of the bound, which at
+// MaxShards shards and the smallest bound (1 MiB) is 256 bytes. Lock
+// contention stops improving long before: bigcache's own default is 1024.
+const MaxShards = 1 << 12
+
+// maxDeadline is the latest expiry a header can hold: Unix nanoseconds with
+// the top bit (copyFlag) clear, that is math.MaxInt64, in the year 2262. A
+// TTL that reaches past it is clamped to it.
+const maxDeadline = math.MaxInt64
+
+// maxHardMiB is the largest HardMaxCacheSize (MiB) whose byte count bigcache
+// can compute in an int.
+const maxHardMiB = math.MaxInt >> 20
+
 // century is bigcache's life window: entries never expire by age in
 // bigcache itself; this package keeps per-entry expiry in its header.
 const century = 100 * 365 * 24 * time.Hour
@@ -40,7 +57,8 @@ const century = 100 * 365 * 24 * time.Hour
 const stripes = 256
 
 // Backend is an L1 core.Backend on bigcache. Create it with New; it is safe
-// for concurrent use.
+// for concurrent use. A Backend not created by New (the zero value) holds
+// nothing: its operations fail with a *core.Error of KindConfig.
 type Backend struct {
 	c          *bc.BigCache
 	clock      func() time.Time // nil: time.Now
@@ -84,35 +102,49 @@ type Option func(*config)
 
 // WithMaxBytes bounds the memory bigcache uses for entries to about n bytes,
 // rounded up to whole MiB (bigcache's HardMaxCacheSize). Each shard gets an
-// equal share; the oldest entries of a full shard are evicted. n <= 0 means
-// unbounded (the default).
+// equal share; the oldest entries of a full shard are evicted. n == 0 means
+// unbounded (the default); a negative n is a KindConfig error. A bound
+// beyond what an int can count in bytes (any n on 64-bit platforms; 2 GiB
+// on 32-bit ones) is clamped to it, which leaves the cache in effect
+// unbounded.
 func WithMaxBytes(n int64) Option { return func(c *config) { c.maxBytes = n } }
 
-// WithMaxEntries bounds the number of entries to about n. n <= 0 means
-// unbounded (the default).
+// WithMaxEntries bounds the number of entries to about n. n == 0 means
+// unbounded (the default); a negative n is a KindConfig error.
 func WithMaxEntries(n int) Option { return func(c *config) { c.maxEntries = n } }
 
-// WithShards sets the number of bigcache shards, a power of two (default
-// DefaultShards). More shards mean less lock contention, and, with
+// WithShards sets the number of bigcache shards, a power of two from 1 to
+// MaxShards (default DefaultShards; KindConfig otherwise). More shards mean
+// less lock contention, more memory allocated up front, and, with
 // WithMaxBytes, a smaller largest storable entry.
 func WithShards(n int) Option { return func(c *config) { c.shards = n } }
 
 // WithClock makes the backend read the time from now instead of time.Now,
-// for tests. Only the expiry header uses it; bigcache's own clock is never
-// consulted for expiry.
+// for tests; nil means time.Now. Only the expiry header uses it; bigcache's
+// own clock is never consulted for expiry. The header holds Unix
+// nanoseconds, so a time before 1970 reads as 1970-01-01 00:00 UTC and one
+// after 2262-04-11 23:47 UTC (the end of UnixNano's range) as that time.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
 // New returns an empty Backend. Invalid options are reported as a
-// *core.Error of KindConfig.
+// *core.Error of KindConfig; nil options are skipped.
 func New(opts ...Option) (*Backend, error) {
 	cfg := config{shards: DefaultShards}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
-	if cfg.shards <= 0 || cfg.shards&(cfg.shards-1) != 0 {
-		return nil, core.NewError(core.KindConfig, "bigcache.new", fmt.Sprintf("shards must be a positive power of two, got %d", cfg.shards), nil)
+	if cfg.shards <= 0 || cfg.shards > MaxShards || cfg.shards&(cfg.shards-1) != 0 {
+		return nil, core.NewError(core.KindConfig, "bigcache.new", fmt.Sprintf("shards must be a power of two from 1 to %d (MaxShards), got %d", MaxShards, cfg.shards), nil)
 	}
-	b := &Backend{clock: cfg.clock, maxEntries: max(cfg.maxEntries, 0)}
+	if cfg.maxBytes < 0 {
+		return nil, core.NewError(core.KindConfig, "bigcache.new", fmt.Sprintf("WithMaxBytes: negative bound %d (0: unbounded)", cfg.maxBytes), nil)
+	}
+	if cfg.maxEntries < 0 {
+		return nil, core.NewError(core.KindConfig, "bigcache.new", fmt.Sprintf("WithMaxEntries: negative bound %d (0: unbounded)", cfg.maxEntries), nil)
+	}
+	b := &Backend{clock: cfg.clock, maxEntries: cfg.maxEntries}
 	bcfg := bc.Config{
 		Shards:             cfg.shards,
 		LifeWindow:         century,
@@ -124,8 +156,7 @@ func New(opts ...Option) (*Backend, error) {
 	}
 	bcfg = bcfg.OnRemoveFilterSet(bc.NoSpace, bc.Expired)
 	if cfg.maxBytes > 0 {
-		mib := (cfg.maxBytes + (1<<20 - 1)) >> 20
-		bcfg.HardMaxCacheSize = int(min(mib, math.MaxInt32))
+		bcfg.HardMaxCacheSize = hardMaxMiB(cfg.maxBytes)
 	}
 	c, err := bc.New(context.Background(), bcfg)
 	if err != nil {
@@ -135,12 +166,55 @@ func New(opts ...Option) (*Backend, error) {
 	return b, nil
 }
 
-// now returns the current time in Unix nanoseconds.
+// hardMaxMiB returns bigcache's HardMaxCacheSize for a bound of n > 0
+// bytes: n rounded up to whole MiB (without overflowing, whatever n), at
+// most maxHardMiB.
+func hardMaxMiB(n int64) int {
+	mib := n >> 20
+	if n&(1<<20-1) != 0 {
+		mib++
+	}
+	return int(min(mib, maxHardMiB))
+}
+
+// The range of a WithClock clock, in Unix nanoseconds: a time outside it
+// reads as the nearest end (time.Time.UnixNano is undefined beyond it, and
+// a time past the last deadline a header can hold would make every entry
+// expire as it is written).
+const (
+	minClockNanos = 0
+	maxClockNanos = maxDeadline - 1
+)
+
+var (
+	minClock = time.Unix(0, minClockNanos)
+	maxClock = time.Unix(0, maxClockNanos)
+)
+
+// now returns the current time in Unix nanoseconds, from minClockNanos to
+// maxClockNanos.
 func (b *Backend) now() int64 {
 	if b.clock == nil {
 		return time.Now().UnixNano()
 	}
-	return b.clock().UnixNano()
+	t := b.clock()
+	switch {
+	case t.Before(minClock):
+		return minClockNanos
+	case t.After(maxClock):
+		return maxClockNanos
+	}
+	return t.UnixNano()
+}
+
+// deadline returns now+d for now as b.now returns it and d > 0, clamped to
+// maxDeadline: a header cannot hold a later expiry, and the unchecked sum
+// would overflow into copyFlag.
+func deadline(now int64, d time.Duration) int64 {
+	if int64(d) > maxDeadline-now {
+		return maxDeadline
+	}
+	return now + int64(d)
 }
 
 // stripe returns the write mutex for key (FNV-1a, inlined to stay
@@ -154,13 +228,17 @@ func (b *Backend) stripe(key string) *sync.Mutex {
 	return &b.locks[h&(stripes-1)]
 }
 
-// check returns the error for a done context or a closed backend.
+// check returns the error for a done context, a closed backend or one not
+// made by New.
 func (b *Backend) check(ctx context.Context, op, key string) error {
 	if err := ctx.Err(); err != nil {
 		return &core.Error{Kind: core.ContextKind(err), Op: op, Key: key, Err: err}
 	}
 	if b.closed.Load() {
 		return &core.Error{Kind: core.KindPermanent, Op: op, Key: key, Msg: "backend closed"}
+	}
+	if b.c == nil {
+		return &core.Error{Kind: core.KindConfig, Op: op, Key: key, Msg: "Backend not created by New"}
 	}
 	return nil
 }
@@ -350,7 +428,7 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	}
 	var exp int64
 	if ttl > 0 {
-		exp = b.now() + int64(ttl)
+		exp = deadline(b.now(), ttl)
 	}
 	return b.store(key, value, uint64(exp), 0)
 }
@@ -376,9 +454,12 @@ func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep ti
 	case fresh.NoExpiry:
 		fw = freshForever
 	default:
-		fw = now + int64(max(fresh.FreshFor, 0))
+		fw = now
+		if fresh.FreshFor > 0 {
+			fw = deadline(now, fresh.FreshFor)
+		}
 	}
-	return b.store(key, value, uint64(now+int64(keep))|copyFlag, fw)
+	return b.store(key, value, uint64(deadline(now, keep))|copyFlag, fw)
 }
 
 // store writes value behind its header: w0, and for a copy (copyFlag set
@@ -537,7 +618,7 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 		n := copy(data[headerSize:], data[copyHeaderSize:])
 		data = data[:headerSize+n]
 	}
-	binary.LittleEndian.PutUint64(data, uint64(b.now()+int64(ttl)))
+	binary.LittleEndian.PutUint64(data, uint64(deadline(b.now(), ttl)))
 	if err := b.c.Set(key, data); err != nil {
 		return false, classifySetError(key, err)
 	}
@@ -550,6 +631,9 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 // collisions), Entries (entries held, expired ones not yet removed
 // included) and SizeBytes (bytes allocated by bigcache's queues).
 func (b *Backend) Stats() []core.TierStats {
+	if b.c == nil {
+		return []core.TierStats{{Name: "bigcache"}}
+	}
 	s := b.c.Stats()
 	hits := s.Hits - b.internalHits.Load() - b.expiredHits.Load()
 	misses := s.Misses - b.internalMisses.Load() + b.expiredHits.Load()
@@ -570,8 +654,10 @@ func (b *Backend) Stats() []core.TierStats {
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {
 		b.closed.Store(true)
-		_ = b.c.Close()
-		_ = b.c.Reset()
+		if b.c != nil {
+			_ = b.c.Close()
+			_ = b.c.Reset()
+		}
 	})
 	return nil
 }

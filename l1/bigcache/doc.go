@@ -12,7 +12,11 @@
 // A read that finds an expired entry reports a miss and deletes it; expired
 // entries that are never read again stay until pushed out by the size bound.
 // Get reports the remaining lifetime in core.Entry.Freshness, which tier
-// compositions use to bound backfill.
+// compositions use to bound backfill. The header cannot hold an expiry past
+// 2262-04-11 (the end of UnixNano's range): a longer TTL (by Set, Expire or
+// SetCopy, its freshness included) is clamped to that instant, so an entry
+// stored for, say, math.MaxInt64 lives until then and reports the time left
+// to it, a finite freshness, as conformance/memory does.
 //
 // A composition's copy of a lower-tier value (core.CopySetter's SetCopy) is
 // kept for less time than the value stays fresh, and reports the value's
@@ -31,7 +35,10 @@
 // WithMaxEntries bounds the entry count: bigcache has no such bound, so a
 // write that takes the count above it evicts entries (expired ones and then
 // arbitrary ones, never the one just written) until about 1/16 of the room is
-// free again.
+// free again. A bound of 0 means none; a negative bound is a
+// core.KindConfig error, and a byte bound beyond what an int can count is
+// clamped to it. Every shard allocates about 13.5 KiB up front, whatever the
+// bounds, so WithShards accepts at most MaxShards (4096).
 //
 // # Performance
 //
