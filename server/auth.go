@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"strings"
 )
@@ -94,6 +96,12 @@ type KeyStore interface {
 }
 
 // KeyEntry is one API key of a keys file.
+//
+// Its String, GoString and Format (every fmt verb) and LogValue (slog's
+// text and JSON handlers) never show the key. encoding/json does: the JSON
+// encoding is the keys-file format (see KeysFile), which must carry the key,
+// so do not log a KeyEntry, a []KeyEntry or a KeysFile through
+// encoding/json (slog's JSON handler encodes a []KeyEntry that way).
 type KeyEntry struct {
 	// Key is the API key itself (ck_sdk_…, ck_api_… or ck_live_…).
 	Key string `json:"key"`
@@ -113,11 +121,39 @@ func (e KeyEntry) String() string {
 // GoString redacts the key.
 func (e KeyEntry) GoString() string { return e.String() }
 
+// Format prints String for every verb (%v, %+v, %#v, %s, %q, %x, %d, …):
+// without it, a verb that String does not serve, such as %d, printed the
+// fields, key included.
+func (e KeyEntry) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
+
+// LogValue implements slog.LogValuer: the key's class, the tenant and the
+// namespaces, never the key.
+func (e KeyEntry) LogValue() slog.Value {
+	c, _ := ClassOf(e.Key)
+	attrs := []slog.Attr{slog.String("class", c.String()), slog.String("tenant", e.Tenant)}
+	if e.Namespaces != nil {
+		attrs = append(attrs, slog.Any("namespaces", e.Namespaces))
+	}
+	return slog.GroupValue(attrs...)
+}
+
 // KeysFile is the JSON document read by LoadKeysFile:
 //
 //	{"keys": [{"key": "ck_sdk_…", "tenant": "acme", "namespaces": ["default", "users"]}]}
+//
+// Its encoding/json form is that file, keys included; fmt and LogValue
+// redact them.
 type KeysFile struct {
 	Keys []KeyEntry `json:"keys"`
+}
+
+// LogValue implements slog.LogValuer: each entry's String, never a key.
+func (f KeysFile) LogValue() slog.Value {
+	keys := make([]string, len(f.Keys))
+	for i, e := range f.Keys {
+		keys[i] = e.String()
+	}
+	return slog.GroupValue(slog.Any("keys", keys))
 }
 
 // StaticKeys is a KeyStore over a fixed set of keys. It keeps only SHA-256

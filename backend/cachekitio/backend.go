@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -45,6 +46,9 @@ const (
 	maxTTLSeconds   = 2_592_000
 	maxStaleSeconds = maxTTLSeconds - 1
 	maxJSONResponse = 64 << 10
+	// maxErrorDetail bounds how much of a server's error message an error
+	// quotes.
+	maxErrorDetail = 200
 )
 
 // userAgent identifies the SDK.
@@ -72,8 +76,8 @@ func session() (string, string) {
 // A Backend is safe for concurrent use. Its String, GoString, Format and
 // LogValue methods never reveal the API key.
 type Backend struct {
-	base       url.URL      // scheme and host only
-	cred       *credentials // behind a pointer: fmt never prints it
+	base       url.URL // scheme and host only
+	cred       vault   // behind a closure: nothing that formats a Backend prints it
 	transport  *http.Transport
 	rt         http.RoundTripper // transport, or WithTransport's
 	timeout    time.Duration
@@ -144,7 +148,7 @@ func newBackend(opts []Option, getenv func(string) string) (*Backend, error) {
 	id, at := session()
 	b := &Backend{
 		base:       *base,
-		cred:       &credentials{key: c.apiKey, auth: []string{"Bearer " + string(c.apiKey)}},
+		cred:       seal(&credentials{key: c.apiKey, auth: []string{"Bearer " + string(c.apiKey)}}),
 		transport:  tr,
 		rt:         c.roundTripper(tr),
 		timeout:    c.timeout,
@@ -165,17 +169,60 @@ func newBackend(opts []Option, getenv func(string) string) (*Backend, error) {
 }
 
 // credentials hold the API key and the Authorization value built from it.
+// Its methods redact, for code that formats one.
 type credentials struct {
 	key  secret
 	auth []string
 }
+
+// String redacts.
+func (*credentials) String() string { return redactedText }
+
+// GoString redacts.
+func (*credentials) GoString() string { return redactedText }
+
+// Format redacts, for every verb.
+func (*credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedText) }
+
+// LogValue redacts.
+func (*credentials) LogValue() slog.Value { return slog.StringValue(redactedText) }
+
+// MarshalJSON redacts.
+func (*credentials) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }
+
+// vault holds a Backend's credentials behind a closure. fmt prints a func as
+// its address whatever the verb and however it reaches it, while it prints
+// what a pointer field points to — a Backend value (whose methods, on the
+// pointer, do not apply) formatted with %s went through reflection, which
+// never calls the methods of an unexported field's type, and printed the
+// key. encoding/json skips unexported fields, and slog formats a Backend
+// value with fmt or encoding/json.
+type vault func() *credentials
+
+// seal returns the vault of c.
+func seal(c *credentials) vault { return func() *credentials { return c } }
+
+// String redacts.
+func (vault) String() string { return redactedText }
+
+// GoString redacts.
+func (vault) GoString() string { return redactedText }
+
+// Format redacts, for every verb.
+func (vault) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedText) }
+
+// LogValue redacts.
+func (vault) LogValue() slog.Value { return slog.StringValue(redactedText) }
+
+// MarshalJSON redacts.
+func (vault) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }
 
 // String describes the backend without its API key.
 func (b *Backend) String() string {
 	if b == nil {
 		return "cachekitio.Backend(nil)"
 	}
-	return "cachekitio.Backend{url: " + b.base.String() + ", key: [REDACTED]}"
+	return "cachekitio.Backend{url: " + b.base.String() + ", key: " + redactedText + "}"
 }
 
 // GoString is String: %#v must not dump the key either.
@@ -187,17 +234,80 @@ func (b *Backend) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, b.Strin
 
 // LogValue implements slog.LogValuer without the API key.
 func (b *Backend) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", b.base.String()), slog.String("key", "[REDACTED]"))
+	return slog.GroupValue(slog.String("url", b.base.String()), slog.String("key", redactedText))
 }
 
 // ---- errors -------------------------------------------------------------
 
-// redact removes the API key from s.
+// minRedactLen is the shortest key, or piece of a key, that redact
+// removes. Shorter ones are left alone: replacing every "ab" of a message
+// would mangle it while hiding nothing. Real API keys are far longer (the
+// service's, and the reference server's, are a ck_sdk_, ck_api_ or ck_live_
+// prefix and at least 16 characters more), so this only lets test keys of
+// 1-3 characters through.
+const minRedactLen = 4
+
+// redact removes the API key from s, in any letter case (a server may
+// echo it upper-cased), and a prefix of it of at least minRedactLen bytes
+// that ends s (what is left of a key after a cut, the server's own or
+// statusError's).
 func (b *Backend) redact(s string) string {
-	if k := string(b.cred.key); len(k) >= 4 && strings.Contains(s, k) {
-		s = strings.ReplaceAll(s, k, "[REDACTED]")
+	return redactKey(s, string(b.cred().key))
+}
+
+// redactKey is redact for the key k.
+func redactKey(s, k string) string {
+	if len(k) < minRedactLen {
+		return s
+	}
+	if j := indexFold(s, k); j >= 0 {
+		var out strings.Builder
+		for ; j >= 0; j = indexFold(s, k) {
+			out.WriteString(s[:j])
+			out.WriteString(redactedText)
+			s = s[j+len(k):]
+		}
+		out.WriteString(s)
+		s = out.String()
+	}
+	// A cut key at the end.
+	for n := min(len(k)-1, len(s)); n >= minRedactLen; n-- {
+		if equalFold(s[len(s)-n:], k[:n]) {
+			return s[:len(s)-n] + redactedText
+		}
 	}
 	return s
+}
+
+// indexFold is strings.Index, ignoring ASCII letter case (API keys are
+// printable ASCII).
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if equalFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// equalFold reports whether a and b are equal, ignoring ASCII letter case.
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // redactedError carries a transport error's message with the key removed.
@@ -249,10 +359,13 @@ func (b *Backend) statusError(op, key string, res *http.Response, body []byte) e
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		if len(e.Error) > 200 {
-			e.Error = e.Error[:200]
+		// Redact, then cut, then redact again: the cut must not leave the
+		// first bytes of a key that the first pass would have caught whole.
+		detail := b.redact(e.Error)
+		if len(detail) > maxErrorDetail {
+			detail = b.redact(detail[:maxErrorDetail])
 		}
-		msg += ": " + strings.ToValidUTF8(e.Error, "?")
+		msg += ": " + strings.ToValidUTF8(detail, "?")
 	}
 	return &core.Error{Kind: statusKind(res.StatusCode), Op: op, Key: key, Msg: b.redact(msg)}
 }
@@ -418,7 +531,7 @@ func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result,
 		n = 12
 	}
 	h := make(http.Header, n)
-	h["Authorization"] = b.cred.auth
+	h["Authorization"] = b.cred().auth
 	h["User-Agent"] = userAgentValue
 	h[hdrL1Status] = l1Value(b.l1(ctx))
 	h[hdrSessionID] = b.sessionID
@@ -477,7 +590,14 @@ func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result,
 		data = make([]byte, res.ContentLength)
 		_, err = io.ReadFull(res.Body, data)
 	} else {
-		data, err = io.ReadAll(io.LimitReader(res.Body, max+1))
+		// One byte past the bound tells a body over it; max+1 saturates
+		// (WithMaxResponseBytes(math.MaxInt64) would wrap to a negative
+		// limit, which reads nothing).
+		limit := max
+		if limit < math.MaxInt64 {
+			limit++
+		}
+		data, err = io.ReadAll(io.LimitReader(res.Body, limit))
 		if err == nil && int64(len(data)) > max {
 			return result{}, &core.Error{Kind: core.KindPayloadTooLarge, Op: c.op, Key: c.key, Msg: "response exceeds " + strconv.FormatInt(max, 10) + " bytes"}
 		}

@@ -2,6 +2,9 @@ package cachekitio
 
 import (
 	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -225,13 +228,17 @@ func newConfig(opts []Option, getenv func(string) string) (*config, error) {
 	}
 	probe := &config{}
 	for _, o := range opts {
-		o(probe)
+		if o != nil { // a nil Option is skipped, as core.New does
+			o(probe)
+		}
 	}
 	if !probe.ignoreEnv {
 		c.fromEnv(getenv)
 	}
 	for _, o := range opts {
-		o(c)
+		if o != nil {
+			o(c)
+		}
 	}
 	if len(c.errs) > 0 {
 		return nil, c.errs[0]
@@ -250,14 +257,32 @@ func newConfig(opts []Option, getenv func(string) string) (*config, error) {
 	return c, nil
 }
 
-// secret is a string that never prints.
+// redactedText replaces the API key wherever it would show.
+const redactedText = "[REDACTED]"
+
+// secret is a string that never prints: its methods cover every fmt verb
+// (%d and %x included), slog and encoding/json. fmt does not call them for
+// an unexported struct field holding a secret, which it prints through
+// reflection: keep a secret where reflection cannot reach it (see vault).
 type secret string
 
 // String redacts.
-func (secret) String() string { return "[REDACTED]" }
+func (secret) String() string { return redactedText }
 
 // GoString redacts.
-func (secret) GoString() string { return `"[REDACTED]"` }
+func (secret) GoString() string { return `"` + redactedText + `"` }
+
+// Format redacts, for every verb; %#v prints GoString.
+func (s secret) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, s.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, redactedText)
+}
 
 // LogValue redacts.
-func (secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+func (secret) LogValue() slog.Value { return slog.StringValue(redactedText) }
+
+// MarshalJSON redacts.
+func (secret) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }

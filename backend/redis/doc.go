@@ -63,7 +63,9 @@
 // core.KindAuth; a canceled context is core.KindCanceled; OOM is
 // core.KindBackpressure; bad options are core.KindConfig; the rest is
 // core.KindPermanent. Passwords (from Options or the URL) never appear in an
-// error, nor in the %v output of Options or Backend.
+// error, nor in any fmt, encoding/json or log/slog output of Options or
+// Backend; a URL that does not parse is reported without quoting its user
+// information, even when url.Parse's own message would.
 //
 // # Timeouts and retries
 //

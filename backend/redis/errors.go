@@ -33,7 +33,7 @@ func (b *Backend) classify(ctx context.Context, op, key string, err error) error
 			err = fmt.Errorf("%w: %w", ctx.Err(), err)
 		}
 	}
-	return &core.Error{Kind: kind, Op: op, Key: key, Err: scrubbed(err, b.secrets.v)}
+	return &core.Error{Kind: kind, Op: op, Key: key, Err: scrubbed(err, b.secrets.list())}
 }
 
 // kindOf classifies an error from go-redis, the network or a context.

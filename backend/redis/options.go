@@ -2,7 +2,10 @@ package redis
 
 import (
 	"crypto/tls"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -120,46 +123,221 @@ const redacted = "xxxxx"
 // String returns the options with every password redacted.
 func (o Options) String() string { return fmt.Sprintf("%+v", o) }
 
-// Format prints the options for every verb (%v, %+v, %#v, %s) with passwords,
-// including the URL's, redacted.
+// Format prints the options for every verb (%v, %+v, %#v, %s, …) with
+// passwords, including the URL's, redacted.
 func (o Options) Format(f fmt.State, verb rune) {
 	type plain Options // no methods: formats as a struct
-	c := plain(o)
-	c.URL = RedactURL(c.URL)
-	if c.Password != "" {
-		c.Password = redacted
-	}
-	if c.SentinelPassword != "" {
-		c.SentinelPassword = redacted
-	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), c)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), plain(o.redacted()))
 }
 
-// RedactURL returns rawURL with the password in its userinfo, and any
-// password or sentinel_password query parameter, replaced by "xxxxx". It
-// works on strings url.Parse rejects too.
+// MarshalJSON encodes the options as encoding/json would without it, but
+// with every password, including the URL's, redacted, and TLSConfig
+// reduced to {} (or null): a TLS configuration may hold private keys. The
+// output is for logs and diagnostics; decoding it does not restore the
+// passwords.
+func (o Options) MarshalJSON() ([]byte, error) {
+	type plain Options // no methods: encodes as a struct
+	var tlsSet *struct{}
+	if o.TLSConfig != nil {
+		tlsSet = &struct{}{}
+	}
+	return json.Marshal(struct {
+		plain
+		TLSConfig *struct{} // shadows plain's
+	}{plain(o.redacted()), tlsSet})
+}
+
+// LogValue implements slog.LogValuer: the fields that are set, passwords
+// (including the URL's) redacted and TLSConfig reduced to TLS=true, so
+// that slog's text and JSON handlers print no secret.
+func (o Options) LogValue() slog.Value {
+	r := o.redacted()
+	var a []slog.Attr
+	str := func(k, v string) {
+		if v != "" {
+			a = append(a, slog.String(k, v))
+		}
+	}
+	num := func(k string, v int) {
+		if v != 0 {
+			a = append(a, slog.Int(k, v))
+		}
+	}
+	dur := func(k string, v time.Duration) {
+		if v != 0 {
+			a = append(a, slog.Duration(k, v))
+		}
+	}
+	flag := func(k string, v bool) {
+		if v {
+			a = append(a, slog.Bool(k, v))
+		}
+	}
+	str("URL", r.URL)
+	if len(r.Addrs) > 0 {
+		a = append(a, slog.Any("Addrs", r.Addrs))
+	}
+	flag("Cluster", r.Cluster)
+	str("MasterName", r.MasterName)
+	str("Username", r.Username)
+	str("Password", r.Password)
+	str("SentinelUsername", r.SentinelUsername)
+	str("SentinelPassword", r.SentinelPassword)
+	num("DB", r.DB)
+	flag("TLS", r.TLSConfig != nil)
+	num("PoolSize", r.PoolSize)
+	num("MinIdleConns", r.MinIdleConns)
+	dur("DialTimeout", r.DialTimeout)
+	dur("ReadTimeout", r.ReadTimeout)
+	dur("WriteTimeout", r.WriteTimeout)
+	dur("PoolTimeout", r.PoolTimeout)
+	num("MaxRetries", r.MaxRetries)
+	str("ClientName", r.ClientName)
+	flag("GetScript", r.GetScript)
+	flag("NoFreshness", r.NoFreshness)
+	if len(r.InvalidationPrefixes) > 0 {
+		a = append(a, slog.Any("InvalidationPrefixes", r.InvalidationPrefixes))
+	}
+	dur("InvalidationPing", r.InvalidationPing)
+	return slog.GroupValue(a...)
+}
+
+// redacted returns o with its passwords, and the URL's, replaced by
+// "xxxxx".
+func (o Options) redacted() Options {
+	o.URL = RedactURL(o.URL)
+	if o.Password != "" {
+		o.Password = redacted
+	}
+	if o.SentinelPassword != "" {
+		o.SentinelPassword = redacted
+	}
+	return o
+}
+
+// RedactURL returns rawURL with the password in its user information, and
+// the value of every query parameter whose name contains "password"
+// (password, sentinel_password), replaced by "xxxxx". It works on the text,
+// not on what url.Parse makes of it, so URLs url.Parse rejects or misreads
+// are redacted too: the user information is everything between "://" (or
+// the start) and the last '@', whatever characters it holds — a password
+// with an unescaped space, newline, '/', '?', '#' or '@' included. Only a
+// user name made of URL-safe characters is kept; otherwise the whole user
+// information goes. When the last '@' is not the user information's end
+// (an '@' in the query), more than the password may be redacted, never
+// less.
 func RedactURL(rawURL string) string {
 	if rawURL == "" {
 		return ""
 	}
-	if u, err := url.Parse(rawURL); err == nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), redacted)
+	mask := urlSecrets(rawURL)
+	var b strings.Builder
+	b.Grow(len(rawURL))
+	for i := 0; i < len(rawURL); {
+		if !mask[i] {
+			b.WriteByte(rawURL[i])
+			i++
+			continue
 		}
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if strings.Contains(strings.ToLower(k), "password") {
-				q.Set(k, redacted)
-				changed = true
+		b.WriteString(redacted)
+		for i < len(rawURL) && mask[i] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// urlSecrets marks the bytes of rawURL that RedactURL redacts: the user
+// information but for a URL-safe user name, and the values of password
+// query parameters.
+func urlSecrets(rawURL string) []bool {
+	mask := make([]bool, len(rawURL))
+	start, at := userinfoSpan(rawURL)
+	if at >= 0 {
+		userinfo := rawURL[start:at]
+		user, _, hasPass := strings.Cut(userinfo, ":")
+		from := start
+		if safeUser(user) {
+			if !hasPass {
+				at = start // a user name alone: nothing to hide
+			}
+			from = start + len(user) + 1
+		}
+		for i := from; i < at; i++ {
+			mask[i] = true
+		}
+	}
+	// Query parameters, wherever a '?' or '&' starts one: a value runs to
+	// the next '&' or the end, so a '#' in it is redacted too.
+	for i := start; i < len(rawURL); i++ {
+		if c := rawURL[i]; c != '?' && c != '&' {
+			continue
+		}
+		seg := rawURL[i+1:]
+		if j := strings.IndexByte(seg, '&'); j >= 0 {
+			seg = seg[:j]
+		}
+		rawKey, _, hasValue := strings.Cut(seg, "=")
+		if !hasValue {
+			continue
+		}
+		key := rawKey
+		if k, err := url.QueryUnescape(rawKey); err == nil {
+			key = k
+		}
+		if strings.Contains(strings.ToLower(key), "password") {
+			for j := i + 1 + len(rawKey) + 1; j < i+1+len(seg); j++ {
+				mask[j] = true
 			}
 		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
 	}
-	return redactText(rawURL)
+	return mask
+}
+
+// userinfoSpan returns where rawURL's user information starts (after
+// "scheme://", or 0) and the index of the '@' that ends it: the last '@'
+// of the URL, or -1 when there is none.
+func userinfoSpan(rawURL string) (start, at int) {
+	at = strings.LastIndexByte(rawURL, '@')
+	if i := strings.Index(rawURL, "://"); i > 0 && (at < 0 || i < at) && validScheme(rawURL[:i]) {
+		start = i + 3
+	}
+	if at < start {
+		at = -1
+	}
+	return start, at
+}
+
+// validScheme reports whether s is a URL scheme (RFC 3986, 3.1).
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// safeUser reports whether user is made of characters a URL user name may
+// hold unescaped (RFC 3986 unreserved and sub-delims, and %-escapes): only
+// such a name is printed. Anything else — a space, a control character,
+// '/', '?', '#', '@' — suggests a password typed without a colon or a URL
+// that is not what it seems.
+func safeUser(user string) bool {
+	for i := 0; i < len(user); i++ {
+		c := user[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~!$&'()*+,;=%", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // userinfoRe matches scheme://user:password@ in free text; passwordRe
@@ -169,10 +347,58 @@ var (
 	passwordRe = regexp.MustCompile(`(?i)(password=)[^&\s"']*`)
 )
 
-// redactText removes URL passwords from free text.
+// redactText removes URL passwords from free text (error messages).
 func redactText(s string) string {
 	s = userinfoRe.ReplaceAllString(s, "${1}"+redacted+"@")
 	return passwordRe.ReplaceAllString(s, "${1}"+redacted)
+}
+
+// urlError is the cause of New's error for a URL it cannot use. Its
+// message is written here, from the redacted URL: net/url's own messages
+// quote the part that failed to parse, which may be a piece of the
+// password.
+type urlError struct{ reason string }
+
+func (e *urlError) Error() string { return e.reason }
+
+// userinfoHint says how to write a password in a URL.
+const userinfoHint = "percent-encode spaces, control characters and any of :/?#[]@% in the user name and password"
+
+// parseURLError explains why url.Parse rejected rawURL without quoting
+// rawURL: it parses the redacted URL instead, whose failure can only
+// concern what redaction left; when that parses, the user information was
+// the problem.
+func parseURLError(rawURL string) error {
+	if _, err := url.Parse(RedactURL(rawURL)); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the (redacted) URL
+		}
+		return &urlError{reason: err.Error()}
+	}
+	return &urlError{reason: "invalid user information: " + userinfoHint}
+}
+
+// strayAt reports whether rawURL, which url.Parse accepted, has an '@'
+// after its authority (in the path, query or fragment): either a
+// password holding '/', '?' or '#' unescaped, which url.Parse split at
+// that character, or an '@' in a query value. go-redis's messages quote
+// the path and query parameter names, so with a stray '@' they may quote a
+// piece of a password.
+func strayAt(rawURL string) bool {
+	n := strings.Count(rawURL, "@")
+	if n == 0 {
+		return false
+	}
+	i := strings.Index(rawURL, "://")
+	if i <= 0 || !validScheme(rawURL[:i]) {
+		return true // no authority: every '@' is stray
+	}
+	authority := rawURL[i+3:]
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	return strings.Count(authority, "@") != n
 }
 
 // universal turns Options into go-redis UniversalOptions, and reports the
@@ -181,11 +407,15 @@ func (o Options) universal() (*goredis.UniversalOptions, error) {
 	u := &goredis.UniversalOptions{}
 	if o.URL != "" {
 		if err := fromURL(u, o.URL, o.Cluster); err != nil {
+			var ue *urlError
+			if !errors.As(err, &ue) {
+				err = scrubbed(err, secretsOf(o))
+			}
 			return nil, &core.Error{
 				Kind: core.KindConfig,
 				Op:   "redis.new",
 				Msg:  "invalid URL " + RedactURL(o.URL),
-				Err:  scrubbed(err, secretsOf(o)),
+				Err:  err,
 			}
 		}
 	}
@@ -249,16 +479,22 @@ func setString(dst *string, v string) {
 	}
 }
 
-// fromURL fills u from a go-redis URL.
-func fromURL(u *goredis.UniversalOptions, raw string, cluster bool) error {
+// fromURL fills u from a go-redis URL. Its errors quote no password: a
+// *urlError when url.Parse rejects the URL, or when go-redis does and the
+// URL has an '@' outside its authority; otherwise go-redis's error, whose
+// messages quote only the scheme, path and query (New scrubs the password
+// query parameters from them).
+func fromURL(u *goredis.UniversalOptions, raw string, cluster bool) (err error) {
 	parsed, err := url.Parse(raw)
 	if err != nil {
-		// url.Error repeats the whole URL: keep only the reason.
-		if ue, ok := err.(*url.Error); ok {
-			return ue.Err
-		}
-		return err
+		return parseURLError(raw)
 	}
+	defer func() {
+		if err != nil && strayAt(raw) {
+			err = &urlError{reason: "it has an '@' after a '/', '?' or '#' (a password holding one of them unescaped?), " +
+				"so go-redis's reason is not shown: " + userinfoHint + ", and an '@' in the query as %40"}
+		}
+	}()
 	q := parsed.Query()
 	switch {
 	case q.Get("master_name") != "":
@@ -301,33 +537,59 @@ func fromURL(u *goredis.UniversalOptions, raw string, cluster bool) error {
 	return nil
 }
 
-// secretsOf lists the passwords in o, for scrubbing error messages.
+// secretsOf lists the passwords in o, for scrubbing error messages: the
+// Password fields, every stretch of the URL that RedactURL redacts, and
+// those stretches decoded as url.Parse and go-redis would decode them.
 func secretsOf(o Options) []string {
 	var s []string
 	add := func(v string) {
-		if v != "" {
-			s = append(s, v)
+		if v == "" {
+			return
 		}
+		for _, have := range s {
+			if have == v {
+				return
+			}
+		}
+		s = append(s, v)
 	}
 	add(o.Password)
 	add(o.SentinelPassword)
-	if o.URL != "" {
-		if u, err := url.Parse(o.URL); err == nil {
-			if p, ok := u.User.Password(); ok {
-				add(p)
-				add(url.QueryEscape(p))
-			}
-			for k, vs := range u.Query() {
-				if strings.Contains(strings.ToLower(k), "password") {
-					for _, v := range vs {
-						add(v)
-					}
+	if o.URL == "" {
+		return s
+	}
+	mask := urlSecrets(o.URL)
+	for i := 0; i < len(mask); {
+		if !mask[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(mask) && mask[j] {
+			j++
+		}
+		v := o.URL[i:j]
+		add(v)
+		if d, err := url.PathUnescape(v); err == nil {
+			add(d)
+		}
+		if d, err := url.QueryUnescape(v); err == nil {
+			add(d)
+		}
+		i = j
+	}
+	if u, err := url.Parse(o.URL); err == nil {
+		if p, ok := u.User.Password(); ok {
+			add(p)
+			add(url.QueryEscape(p))
+			add(url.PathEscape(p))
+		}
+		for k, vs := range u.Query() {
+			if strings.Contains(strings.ToLower(k), "password") {
+				for _, v := range vs {
+					add(v)
 				}
 			}
-		} else if m := userinfoRe.FindStringSubmatch(o.URL); m != nil {
-			// Unparsable URL: the password is between the match's prefix and '@'.
-			full := userinfoRe.FindString(o.URL)
-			add(strings.TrimSuffix(strings.TrimPrefix(full, m[1]), "@"))
 		}
 	}
 	return s

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,11 +24,11 @@ import (
 // and io.Closer. It is safe for concurrent use.
 type Backend struct {
 	c         goredis.UniversalClient
-	owned     bool        // Close closes c
-	desc      string      // mode and addresses, for String
-	secrets   *secretList // scrubbed from error messages; a pointer, so that no formatting of a Backend prints them
-	useScript bool        // Get by Lua script, not pipeline
-	valueOnly bool        // Get by bare GET, freshness unknown (Options.NoFreshness)
+	owned     bool       // Close closes c
+	desc      string     // mode and addresses, for String
+	secrets   secretList // scrubbed from error messages; a closure, so that no formatting of a Backend prints them
+	useScript bool       // Get by Lua script, not pipeline
+	valueOnly bool       // Get by bare GET, freshness unknown (Options.NoFreshness)
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -64,7 +67,7 @@ func New(opts Options) (*Backend, error) {
 		mode = "cluster"
 	}
 	b := newBackend(goredis.NewUniversalClient(u), true, mode+" "+strings.Join(u.Addrs, ","))
-	b.secrets = &secretList{secretsOf(opts)}
+	b.secrets = sealSecrets(secretsOf(opts))
 	b.useScript = opts.GetScript && !opts.NoFreshness
 	b.valueOnly = opts.NoFreshness
 	b.prefixes = append([]string(nil), opts.InvalidationPrefixes...)
@@ -112,11 +115,45 @@ func Wrap(c goredis.UniversalClient, opts ...WrapOption) *Backend {
 }
 
 func newBackend(c goredis.UniversalClient, owned bool, desc string) *Backend {
-	return &Backend{c: c, owned: owned, desc: desc, stats: &counters{}, secrets: &secretList{}}
+	return &Backend{c: c, owned: owned, desc: desc, stats: &counters{}, secrets: sealSecrets(nil)}
 }
 
-// secretList holds the passwords to scrub from error messages.
-type secretList struct{ v []string }
+// secretList holds the passwords to scrub from error messages behind a
+// closure. fmt prints a func as its address whatever the verb and however
+// it reaches it — a Backend value (whose Format, on the pointer, does not
+// apply) formatted with %s goes through reflection, which never calls the
+// methods of an unexported field's type, and prints what a pointer field
+// points to — so no formatting of a Backend can print the passwords. Its
+// own methods redact too, for code that formats a secretList itself.
+type secretList func() []string
+
+// sealSecrets returns the secretList of s.
+func sealSecrets(s []string) secretList { return func() []string { return s } }
+
+// list returns the passwords.
+func (s secretList) list() []string {
+	if s == nil {
+		return nil
+	}
+	return s()
+}
+
+const secretListRedacted = "[redacted secrets]"
+
+// String redacts.
+func (s secretList) String() string { return secretListRedacted }
+
+// GoString redacts.
+func (s secretList) GoString() string { return secretListRedacted }
+
+// Format redacts, for every verb.
+func (s secretList) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, secretListRedacted) }
+
+// LogValue redacts.
+func (s secretList) LogValue() slog.Value { return slog.StringValue(secretListRedacted) }
+
+// MarshalJSON redacts.
+func (s secretList) MarshalJSON() ([]byte, error) { return json.Marshal(secretListRedacted) }
 
 // Client returns the underlying go-redis client, for commands the Backend
 // does not offer.
@@ -128,6 +165,10 @@ func (b *Backend) String() string { return "redis.Backend(" + b.desc + ")" }
 // Format prints String for every verb, so that no %v, %+v or %#v of a
 // Backend shows its internals.
 func (b *Backend) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(b.String())) }
+
+// LogValue implements slog.LogValuer: String, for slog's text and JSON
+// handlers alike.
+func (b *Backend) LogValue() slog.Value { return slog.StringValue(b.String()) }
 
 // start checks what every call checks first: a closed backend, a done
 // context.
@@ -587,7 +628,7 @@ func (b *Backend) Close() error {
 		b.stopWatches()
 		if b.owned {
 			if err := b.c.Close(); err != nil {
-				b.closeErr = &core.Error{Kind: core.KindTransient, Op: "redis.close", Err: scrubbed(err, b.secrets.v)}
+				b.closeErr = &core.Error{Kind: core.KindTransient, Op: "redis.close", Err: scrubbed(err, b.secrets.list())}
 			}
 		}
 	})

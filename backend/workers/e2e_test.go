@@ -389,7 +389,7 @@ func checkTestOutput(t *testing.T, where string, out string, code int) {
 	if code != 0 || !strings.HasSuffix(out, "\nPASS\n") {
 		t.Fatalf("js/wasm tests in %s failed (exit %d):\n%s", where, code, tail(out, 12000))
 	}
-	for _, name := range []string{"TestJSConformance", "TestJSBadKey", "TestJSTransport"} {
+	for _, name := range []string{"TestJSConformance", "TestJSBadKey", "TestJSTransport", "TestJSTransportErrorsHideSecrets"} {
 		if !strings.Contains(out, "--- PASS: "+name+" ") {
 			t.Fatalf("%s did not pass in %s:\n%s", name, where, tail(out, 12000))
 		}

@@ -31,7 +31,11 @@ const DefaultMaxRequestBytes = 32 << 20
 // KindPayloadTooLarge for a body over a bound; KindInvalidInput for a
 // request fetch refuses (bad header, method or URL); KindTransient for
 // every other network failure. Messages carry the method and the URL
-// without user information or query, and never a header value.
+// without user information or query, and never a header value: the
+// runtime's own text, which quotes the URL it was given or the header value
+// it rejected, is kept with every URL in it cut to scheme, host and path,
+// the request URL's user information, query and fragment removed, and a
+// rejected header named, not quoted.
 //
 // RoundTrip blocks its goroutine until the response headers arrive, and a
 // body Read until the next chunk does: call them from a goroutine, never

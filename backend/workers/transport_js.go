@@ -250,7 +250,7 @@ func ctxError(ctx context.Context, req *http.Request) error {
 
 // invalid is the error for a request fetch refuses synchronously.
 func invalid(req *http.Request, err error) error {
-	return &core.Error{Kind: core.KindInvalidInput, Op: op, Msg: describe(req) + ": fetch refused the request", Err: err}
+	return &core.Error{Kind: core.KindInvalidInput, Op: op, Msg: describe(req) + ": fetch refused the request", Err: scrubbed(req, err)}
 }
 
 // fail classifies a failed fetch or body read.
@@ -268,7 +268,32 @@ func fail(ctx context.Context, req *http.Request, err error) error {
 			kind = core.KindConfig
 		}
 	}
-	return &core.Error{Kind: kind, Op: op, Msg: describe(req) + ": fetch failed", Err: err}
+	return &core.Error{Kind: kind, Op: op, Msg: describe(req) + ": fetch failed", Err: scrubbed(req, err)}
+}
+
+// scrubbed returns err, a runtime's error about req, without req's user
+// information, query or fragment in its text (see scrubURL): the runtime
+// quotes the URL it was given. A *jsutil.Rejection stays one, Name and Code
+// kept; another error whose text changes becomes a plain error with the
+// scrubbed text.
+func scrubbed(req *http.Request, err error) error {
+	if err == nil {
+		return nil
+	}
+	var u *url.URL
+	if req != nil {
+		u = req.URL
+	}
+	if rj, ok := err.(*jsutil.Rejection); ok {
+		if msg := scrubURL(u, rj.Msg); msg != rj.Msg {
+			return &jsutil.Rejection{Name: rj.Name, Code: rj.Code, Msg: msg}
+		}
+		return err
+	}
+	if msg := scrubURL(u, err.Error()); msg != err.Error() {
+		return errors.New(msg)
+	}
+	return err
 }
 
 func (t *Transport) maxRequest() int64 {

@@ -24,6 +24,10 @@
 // -tls-cert is given), generates one API key of each class for tenant "dev"
 // and prints them with the CA file's path. It shuts down gracefully on
 // SIGINT or SIGTERM.
+//
+// A Redis URL with a password belongs in CACHEKIT_SERVER_REDIS_URL rather
+// than -redis-url, which other users of the machine can read in the process
+// list. Neither the usage text nor an error shows the password.
 package main
 
 import (
@@ -85,7 +89,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", env("CACHEKIT_SERVER_TLS_KEY", ""), "PEM private key file")
 	fs.StringVar(&c.keysFile, "keys", env("CACHEKIT_SERVER_KEYS_FILE", ""), "API keys file (JSON)")
 	fs.StringVar(&c.storage, "storage", env("CACHEKIT_SERVER_STORAGE", "bigcache"), "storage: bigcache, memory or redis")
-	fs.StringVar(&c.redisURL, "redis-url", env("CACHEKIT_SERVER_REDIS_URL", ""), "Redis URL for -storage redis")
+	// No default from the environment: the usage text prints defaults, and
+	// the URL may hold a password. The environment is read after Parse.
+	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL for -storage redis (default $CACHEKIT_SERVER_REDIS_URL)")
 	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", "0"), 10, 64)
 	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "bigcache size bound in MiB (0: unbounded)")
 	fs.StringVar(&c.logLevel, "log-level", env("CACHEKIT_SERVER_LOG_LEVEL", "info"), "log level")
@@ -116,6 +122,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.edgeStoreSignals, "edge-store-signals", c.edgeStoreSignals, "whether the store below the edge tier emits X-CacheKit-Fresh-For")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	redisURLSet := false
+	fs.Visit(func(f *flag.Flag) { redisURLSet = redisURLSet || f.Name == "redis-url" })
+	if !redisURLSet {
+		c.redisURL = getenv("CACHEKIT_SERVER_REDIS_URL")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("-tls-cert and -tls-key go together")

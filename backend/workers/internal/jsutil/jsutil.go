@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"syscall/js"
 )
 
@@ -163,21 +165,56 @@ var hopByHop = map[string]bool{
 
 // HeadersToJS builds a Headers object from h, leaving out the
 // connection-level fields fetch manages itself. An invalid name or value
-// is an error, not a panic.
+// is an error, not a panic: a *Rejection that names the field when its
+// name is valid, and never quotes a value (the runtime's own message
+// does, and a value may be a credential).
 func HeadersToJS(h http.Header) (js.Value, error) {
 	var out js.Value
+	field := "" // the field being appended
 	err := Catch(func() {
 		out = headersCtr.New()
 		for k, vs := range h {
 			if hopByHop[http.CanonicalHeaderKey(k)] {
 				continue
 			}
+			field = k
 			for _, v := range vs {
 				out.Call("append", k, v)
 			}
 		}
 	})
-	return out, err
+	if err == nil || field == "" {
+		return out, err
+	}
+	r := &Rejection{Name: "TypeError"}
+	var rj *Rejection
+	if errors.As(err, &rj) {
+		r.Name, r.Code = rj.Name, rj.Code
+	}
+	if validFieldName(field) {
+		r.Msg = r.Name + ": header field " + strconv.Quote(field) + ": invalid name or value (the value is not shown)"
+	} else {
+		r.Msg = r.Name + ": invalid header field name"
+	}
+	return out, r
+}
+
+// validFieldName reports whether name is an HTTP field name (RFC 9110
+// token). Only such a name is quoted in an error.
+func validFieldName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // StreamReader reads a ReadableStream's default reader as an io.Reader,
