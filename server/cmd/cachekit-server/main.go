@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -138,6 +139,9 @@ func newStorage(c config) (core.Backend, error) {
 	switch c.storage {
 	case "bigcache", "":
 		var opts []bigcache.Option
+		if c.maxMemoryMB < 0 || c.maxMemoryMB > math.MaxInt64>>20 {
+			return nil, fmt.Errorf("-max-memory: %d MiB is not a size from 0 (unbounded) to %d", c.maxMemoryMB, int64(math.MaxInt64>>20))
+		}
 		if c.maxMemoryMB > 0 {
 			opts = append(opts, bigcache.WithMaxBytes(c.maxMemoryMB<<20))
 		}

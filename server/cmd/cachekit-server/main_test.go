@@ -103,12 +103,14 @@ func TestRunDevMode(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	env := func(string) string { return "" }
 	for _, args := range [][]string{
-		{"-listen", "0.0.0.0:0"},            // dev mode off loopback
-		{"-tls-cert", "x.pem"},              // cert without key
-		{"-storage", "nope"},                // unknown storage
-		{"-storage", "redis"},               // no URL
-		{"-keys", "/nonexistent/keys.json"}, // unreadable keys file
-		{"-log-level", "loud"},              // bad level
+		{"-listen", "0.0.0.0:0"},               // dev mode off loopback
+		{"-tls-cert", "x.pem"},                 // cert without key
+		{"-storage", "nope"},                   // unknown storage
+		{"-storage", "redis"},                  // no URL
+		{"-keys", "/nonexistent/keys.json"},    // unreadable keys file
+		{"-log-level", "loud"},                 // bad level
+		{"-max-memory", "-1"},                  // negative bound
+		{"-max-memory", "9223372036854775807"}, // overflows in bytes
 	} {
 		if err := run(context.Background(), args, env, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: no error", args)
