@@ -13,7 +13,17 @@ import (
 // small hostile document of nils, read into a slice of large arrays or
 // structs, would allocate the element's size per byte of input. Legitimate
 // values stay far below it: every element they declare carries data.
+//
+// Documents that declare at most 1024 elements are not checked, which keeps
+// the check off the hot path of small values (a type lookup costs as much
+// as a tenth of a small decode): only a type whose elements are each over
+// 256 KiB could pass the bound with so few, and decoding legitimate data
+// into such a type allocates as much.
 const MaxDecodeAlloc = 256 << 20
+
+// uncheckedElems is the element count up to which checkAllocation trusts
+// a document (see MaxDecodeAlloc).
+const uncheckedElems = 1024
 
 // elemSizes caches perElem per target type.
 var elemSizes sync.Map // reflect.Type → uint64
@@ -21,7 +31,7 @@ var elemSizes sync.Map // reflect.Type → uint64
 // checkAllocation rejects a decode of elems declared elements into v whose
 // worst case exceeds MaxDecodeAlloc.
 func checkAllocation(op string, elems uint64, v any) error {
-	if elems == 0 || v == nil {
+	if elems <= uncheckedElems || v == nil {
 		return nil
 	}
 	t := reflect.TypeOf(v)

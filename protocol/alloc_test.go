@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"reflect"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/cachekit-io/cachekit-go/core"
@@ -91,5 +92,20 @@ func TestPerElem(t *testing.T) {
 		if got := perElem(reflect.TypeOf(c.v), map[reflect.Type]bool{}); got != c.want {
 			t.Errorf("perElem(%T) = %d, want %d", c.v, got, c.want)
 		}
+	}
+}
+
+// BenchmarkCheckAllocation prices the decode bound: skipped for a small
+// document, a type lookup in a sync.Map for a large one.
+func BenchmarkCheckAllocation(b *testing.B) {
+	var p []profile
+	for _, elems := range []uint64{7, uncheckedElems + 1} {
+		b.Run(strconv.FormatUint(elems, 10), func(b *testing.B) {
+			for b.Loop() {
+				if err := checkAllocation("bench", elems, &p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
