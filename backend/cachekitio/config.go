@@ -162,7 +162,7 @@ func WithMetrics(f func() Metrics) Option { return func(c *config) { c.metrics =
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithMaxResponseBytes bounds the size of a value the backend will read
-// (default DefaultMaxResponseBytes).
+// (default DefaultMaxResponseBytes); n <= 0 is a KindConfig error.
 func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxResponse = n } }
 
 // WithoutEnv makes New ignore the CACHEKIT_* environment variables.
@@ -253,6 +253,9 @@ func newConfig(opts []Option, getenv func(string) string) (*config, error) {
 	}
 	if c.staleTTL > 0 && ceilSeconds(c.staleTTL) > maxStaleSeconds {
 		return nil, configError("stale TTL exceeds 2591999 seconds")
+	}
+	if c.maxResponse <= 0 {
+		return nil, configError("WithMaxResponseBytes: the bound must be positive, got " + strconv.FormatInt(c.maxResponse, 10))
 	}
 	return c, nil
 }

@@ -162,3 +162,13 @@ func TestBackendValueFormatNoLeak(t *testing.T) {
 		t.Errorf("the Authorization value is %q", got)
 	}
 }
+
+// A non-positive response bound is a config error; it used to fall back
+// to 64 KiB without a word.
+func TestMaxResponseBytesMustBePositive(t *testing.T) {
+	for _, n := range []int64{0, -1, math.MinInt64} {
+		if _, err := New(WithoutEnv(), WithAPIKey(testKey), WithMaxResponseBytes(n)); core.KindOf(err) != core.KindConfig {
+			t.Errorf("WithMaxResponseBytes(%d): %v; want a KindConfig error", n, err)
+		}
+	}
+}
