@@ -318,12 +318,16 @@ func (b *Backend) dropUpper(key string) error {
 }
 
 // recheck deletes the upper-tier copy that a write whose begin returned word
-// has just made, if the composition follows invalidations and one arrived
-// (or another write started) since: a change made after this write's
-// lower-tier write may have been reported, and its upper copy deleted,
-// before this write's copy landed.
+// has just made if another write of a key of its stripe overlapped it (or an
+// invalidation arrived, which counts as one). Overlapping writes may reach
+// the lower tier in one order and the upper tier in the other: without the
+// delete, the upper tier could keep a value (or a lifetime) the lower tier
+// no longer has, for the whole TTL. Every write of an overlapping pair
+// deletes after its own upper write, so the last thing either does to the
+// upper tier is a delete, and the next read refills it from the lower tier.
+// Writes of different keys that share a stripe only cost each other a copy.
 func (b *Backend) recheck(ctx context.Context, key string, word uint64) {
-	if b.inv != nil && b.gens.startedSince(key, word) {
+	if b.gens.overlapped(key, word) {
 		b.invalidateUpper(ctx, key)
 	}
 }

@@ -57,6 +57,13 @@ const (
 	// WriteOptimisticParallel writes both tiers at once and succeeds if at
 	// least one of them does. When both fail, the error carries both
 	// (errors.Is and errors.As see each).
+	//
+	// If the caller's context ends while the lower-tier write is still
+	// under way, Set returns at once (nil if the upper write succeeded) and
+	// the lower write finishes in the background, as under WriteRace: a
+	// later Set, Delete or Expire of the same key made before it lands may
+	// be overtaken by it. Give Sets under this policy a context that
+	// outlives the write when such an order matters.
 	WriteOptimisticParallel
 	// WriteRace writes both tiers at once and returns as soon as one
 	// succeeds; the other write finishes in the background. When both fail,

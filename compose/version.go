@@ -53,6 +53,15 @@ func (g *generations) startedSince(key string, word uint64) bool {
 	return g.stripe(key).Load()>>32 != word>>32
 }
 
+// overlapped reports whether the write whose begin returned word ran at the
+// same time as another write of a key of the stripe: one was in flight when
+// it began, or one has started since. Two overlapping writes of one key may
+// reach the lower tier in either order, so neither may trust the upper-tier
+// copy it made to agree with the lower tier.
+func (g *generations) overlapped(key string, word uint64) bool {
+	return uint32(word) > 1 || g.startedSince(key, word)
+}
+
 // end marks a write of key as finished.
 func (g *generations) end(key string) { g.stripe(key).Add(^uint64(0)) }
 

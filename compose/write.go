@@ -48,10 +48,10 @@ func (w *pairWrite) run(ctx context.Context, tier int) {
 	if err != nil {
 		w.b.st[tier].errors.Add(1)
 	}
-	if tier == upperTier && w.b.gens.startedSince(w.key, w.word) {
-		// Another write of the key started while this one ran: this upper
-		// write may have landed after it. Drop the upper copy rather than
-		// let it shadow a newer value (or outlive a delete).
+	if tier == upperTier && w.b.gens.overlapped(w.key, w.word) {
+		// Another write of the key overlapped this one: the two may have
+		// reached the tiers in different orders. Drop the upper copy rather
+		// than let it shadow a newer value (or outlive a delete).
 		if derr := t.Delete(ctx, w.key); derr != nil {
 			w.b.st[tier].errors.Add(1)
 		}
