@@ -109,8 +109,8 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	// coordination.
 	if lg, ok := c.backend.(LocalGetter); ok {
 		var gen uint64
-		if c.sh.objects != nil {
-			gen = c.generation(sk)
+		if c.sh.objects != nil || ls.swr {
+			gen = c.generation(sk) // before the read: a Set meanwhile wins over a refresh
 		}
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
@@ -151,7 +151,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 // background refresh.
 type flightRead struct {
 	entry   Entry
-	gen     uint64 // stripe generation before the read (object cache)
+	gen     uint64 // stripe generation before the read (object cache, refresh)
 	stale   bool
 	claimed atomic.Bool
 }
@@ -173,7 +173,7 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 	case r.stale:
 		c.sh.counters.staleServed.Add(1)
 		if r.claimed.CompareAndSwap(false, true) {
-			c.refreshInBackground(sk, load, ttl)
+			c.refreshInBackground(sk, r.gen, load, ttl)
 		}
 	case c.sh.objects != nil:
 		c.keepObject(sk, r.gen, v, r.entry.Freshness)
@@ -300,8 +300,9 @@ func (c *Client) spawn(f func()) {
 
 // refreshInBackground starts one bounded background refresh of sk, unless
 // one (or a load) is already under way, the bound is reached, or the client
-// is closed.
-func (c *Client) refreshInBackground(sk string, load func(context.Context) (any, error), ttl time.Duration) {
+// is closed. gen is the stripe generation taken before the stale read: a
+// Set or Delete of this client since then wins over the refresh.
+func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Context) (any, error), ttl time.Duration) {
 	if c.sh.closed.Load() {
 		c.sh.counters.refreshSkipped.Add(1)
 		return
@@ -314,7 +315,7 @@ func (c *Client) refreshInBackground(sk string, load func(context.Context) (any,
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
-		v, err := c.loadAndStore(sk, c.generation(sk), ttl, load)
+		v, err := c.loadAndStore(sk, gen, ttl, load)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
 			c.logger.Warn("cachekit: background refresh failed", "kind", KindOf(err).String())
