@@ -64,6 +64,30 @@ type shared struct {
 type stripe struct {
 	mu  sync.Mutex
 	gen uint64
+	// storing holds the keys of the stripe whose loaded value is being
+	// written back, each with a channel closed when that write is done. A
+	// Set or Delete of such a key waits for it (so that the loaded value
+	// can never land after them); other keys of the stripe never wait, and
+	// nobody holds mu across a backend write.
+	storing map[string]chan struct{}
+}
+
+// lockIdle locks st once no loaded value of sk is being written back,
+// waiting for such a write to finish, or returns ctx's error (unlocked).
+func (st *stripe) lockIdle(ctx context.Context, sk string) error {
+	for {
+		st.mu.Lock()
+		ch, busy := st.storing[sk]
+		if !busy {
+			return nil
+		}
+		st.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // EncryptionOverhead is what sealing adds to a value: a 12-byte nonce and a
@@ -264,7 +288,9 @@ func (c *Client) set(ctx context.Context, key string, value any, ttl time.Durati
 	if err != nil {
 		return err
 	}
-	c.beginWrite(sk)
+	if err := c.beginWrite(ctx, sk); err != nil {
+		return Wrap(err, KindCanceled, "set")
+	}
 	err = c.write(ctx, sk, data, ttl)
 	c.endWrite(sk)
 	if err == nil {
@@ -279,7 +305,9 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	c.beginWrite(sk)
+	if err := c.beginWrite(ctx, sk); err != nil {
+		return Wrap(err, KindCanceled, "delete")
+	}
 	err = c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) })
 	c.endWrite(sk)
 	if err != nil {

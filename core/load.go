@@ -77,6 +77,9 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //   - A loader error is returned as is and nothing is cached.
 //   - If storing the loaded value fails, the value is still returned with a
 //     nil error; the failure is counted in Stats.Errors.
+//   - While a loaded value is being written back, a Set or Delete of its
+//     key by this client waits for that write (or for its own context), so
+//     that it lands after it; writes of other keys never wait.
 func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...LoadOption) (T, error) {
 	var zero T
 	if load == nil {
@@ -264,19 +267,34 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	if encErr != nil {
 		return nil, encErr
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.gen != gen {
+	// Another load of sk writing back (a refresh next to a miss) goes first.
+	if err := st.lockIdle(ctx, sk); err != nil {
 		c.sh.counters.writesDropped.Add(1)
 		return v, nil
 	}
-	if werr := c.write(ctx, sk, data, ttl); werr != nil {
-		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+	if st.gen != gen {
+		st.mu.Unlock()
+		c.sh.counters.writesDropped.Add(1)
+		return v, nil
 	}
+	done := make(chan struct{})
+	if st.storing == nil {
+		st.storing = make(map[string]chan struct{})
+	}
+	st.storing[sk] = done
+	st.mu.Unlock()
+	werr := c.write(ctx, sk, data, ttl)
+	st.mu.Lock()
+	delete(st.storing, sk)
 	if c.sh.objects != nil {
 		// Reads that began before this write must not cache what they saw.
 		st.gen++
 		c.sh.objects.forget(sk)
+	}
+	st.mu.Unlock()
+	close(done)
+	if werr != nil {
+		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
 	}
 	return v, nil
 }

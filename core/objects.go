@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -206,7 +207,18 @@ func (o *objectCache) len() int {
 // beginWrite and endWrite bracket a Set or Delete of sk: each bumps the
 // stripe generation (so that loads and reads under way do not write back or
 // cache what they saw) and drops the object-cache entry.
-func (c *Client) beginWrite(sk string) { c.bumpGeneration(sk) }
+func (c *Client) beginWrite(ctx context.Context, sk string) error {
+	st := c.stripe(sk)
+	if err := st.lockIdle(ctx, sk); err != nil {
+		return err
+	}
+	st.gen++
+	if c.sh.objects != nil {
+		c.sh.objects.forget(sk)
+	}
+	st.mu.Unlock()
+	return nil
+}
 
 func (c *Client) endWrite(sk string) {
 	if c.sh.objects != nil {

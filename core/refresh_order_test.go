@@ -1,7 +1,9 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,5 +60,78 @@ func TestRefreshDoesNotOverwriteSetAfterStaleRead(t *testing.T) {
 	}
 	if v, _, err := core.Get[string](ctx, c, "k"); err != nil || v != "v1" {
 		t.Fatalf("after the refresh, Get = %q, %v; want the Set's v1", v, err)
+	}
+}
+
+// slowStore is a memBackend whose Set of one value waits until release is
+// closed (after closing entered).
+type slowStore struct {
+	*memBackend
+	value   []byte
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowStore) Set(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	if bytes.Equal(v, s.value) {
+		close(s.entered)
+		<-s.release
+	}
+	return s.memBackend.Set(ctx, key, v, ttl)
+}
+
+// Writing a loaded value back to a slow backend holds up only writes of
+// that key, and those only until their context ends; writes of the other
+// keys of its stripe used to wait for it (the stripe's lock was held across
+// the backend write), whatever their context.
+func TestLoadWriteBackHoldsUpOnlyItsKey(t *testing.T) {
+	ctx := context.Background()
+	json, _ := jsonCodec{}.Marshal("slow")
+	s := &slowStore{memBackend: newMem(), value: json, entered: make(chan struct{}), release: make(chan struct{})}
+	c := newClient(t, s, core.WithCodec(jsonCodec{}), core.WithStaleWhileRevalidate(false))
+	loaded := make(chan error, 1)
+	go func() {
+		_, err := core.GetOrLoad(ctx, c, "slowkey", func(context.Context) (string, error) { return "slow", nil })
+		loaded <- err
+	}()
+	<-s.entered // the loaded value's write is under way, and waits
+	released := time.AfterFunc(2*time.Second, func() { close(s.release) })
+	defer released.Stop()
+
+	// Every other key, a quarter of the stripes' worth over, is written at once.
+	start := time.Now()
+	for i := range 1024 {
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := c.Set(wctx, fmt.Sprintf("other-%d", i), "v")
+		cancel()
+		if err != nil {
+			t.Fatalf("Set of another key while a load writes back: %v", err)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("1024 Sets of other keys took %v while one loaded value was being written", d)
+	}
+
+	// A write of the same key waits for the write-back, until its context ends.
+	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	err := c.Set(wctx, "slowkey", "mine")
+	cancel()
+	if k := core.KindOf(err); k != core.KindTimeout {
+		t.Fatalf("Set of the key being written back, with a 50 ms context: %v, want KindTimeout", err)
+	}
+	// With time to wait, it lands after the loaded value.
+	done := make(chan error, 1)
+	go func() { done <- c.Set(ctx, "slowkey", "mine") }()
+	time.Sleep(20 * time.Millisecond)
+	released.Stop()
+	close(s.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-loaded; err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := core.Get[string](ctx, c, "slowkey"); err != nil || v != "mine" {
+		t.Fatalf("Get = %q, %v; want the Set's value, written after the loaded one", v, err)
 	}
 }
