@@ -80,6 +80,10 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //   - While a loaded value is being written back, a Set or Delete of its
 //     key by this client waits for that write (or for its own context), so
 //     that it lands after it; writes of other keys never wait.
+//   - A load that this client's Set or Delete of the key overtook is not
+//     stored. The callers that were waiting for it before that write get
+//     the loaded value; a caller that joined after the write began reads
+//     again (once), so that it sees its own client's write.
 func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...LoadOption) (T, error) {
 	var zero T
 	if load == nil {
@@ -124,11 +128,29 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 
 	// Everything else is one flight per key: the backend read and, on a
 	// miss, the load are shared by every caller that asks meanwhile.
-	v, shared, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
-		c.readOrLoad(ctx, sk, ls, loadAny, finish)
-	})
-	if err != nil {
-		return zero, err
+	var (
+		v      any
+		shared bool
+	)
+	for attempt := 0; ; attempt++ {
+		joined := c.generation(sk)
+		v, shared, err = c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
+			c.readOrLoad(ctx, sk, ls, loadAny, finish)
+		})
+		if err != nil {
+			return zero, err
+		}
+		// A load overtaken by this client's Set or Delete: a caller that
+		// joined the flight after that write began reads again, so that it
+		// sees its client's write (a second overtaken load is returned).
+		s, ok := v.(*overtakenLoad)
+		if !ok {
+			break
+		}
+		v = s.v
+		if joined == s.gen || attempt > 0 {
+			break
+		}
 	}
 	if r, ok := v.(*flightRead); ok {
 		// The read's bytes are the flight's (a Backend's Get returns memory
@@ -216,7 +238,14 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, loa
 		finish(&flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil)
 		return
 	}
-	run := func() { finish(c.loadAndStore(sk, gen, ls.ttl, load)) }
+	run := func() {
+		v, stored, err := c.loadAndStore(sk, gen, ls.ttl, load)
+		if err == nil && !stored {
+			finish(&overtakenLoad{v: v, gen: gen}, nil)
+			return
+		}
+		finish(v, err)
+	}
 	if ctx.Done() == nil {
 		run()
 		return
@@ -247,10 +276,19 @@ func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err
 	return v, err
 }
 
+// overtakenLoad is a flight's loaded value that was not written back: this
+// client wrote or deleted the key after gen, the generation before the read
+// that missed.
+type overtakenLoad struct {
+	v   any
+	gen uint64
+}
+
 // loadAndStore calls load with a detached, bounded context and writes the
 // result back unless the key was written or deleted since gen, the stripe
-// generation taken before the read that missed.
-func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, err error) {
+// generation taken before the read that missed; stored reports whether it
+// was written (or tried to be: a failed write-back is only logged).
+func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, stored bool, err error) {
 	st := c.stripe(sk)
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
@@ -261,21 +299,21 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	}()
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
-		return nil, err
+		return nil, false, err
 	}
 	data, encErr := c.encode(sk, v)
 	if encErr != nil {
-		return nil, encErr
+		return nil, false, encErr
 	}
 	// Another load of sk writing back (a refresh next to a miss) goes first.
 	if err := st.lockIdle(ctx, sk); err != nil {
 		c.sh.counters.writesDropped.Add(1)
-		return v, nil
+		return v, true, nil // timed out behind another load's write-back: no write of this client overtook it
 	}
 	if st.gen != gen {
 		st.mu.Unlock()
 		c.sh.counters.writesDropped.Add(1)
-		return v, nil
+		return v, false, nil
 	}
 	done := make(chan struct{})
 	if st.storing == nil {
@@ -296,7 +334,7 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	if werr != nil {
 		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
 	}
-	return v, nil
+	return v, true, nil
 }
 
 // recoverLoader turns a panicking loader into an error, so that a loader bug
@@ -333,7 +371,7 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
-		v, err := c.loadAndStore(sk, gen, ttl, load)
+		v, _, err := c.loadAndStore(sk, gen, ttl, load)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
 			c.logger.Warn("cachekit: background refresh failed", "kind", KindOf(err).String())

@@ -135,3 +135,47 @@ func TestLoadWriteBackHoldsUpOnlyItsKey(t *testing.T) {
 		t.Fatalf("Get = %q, %v; want the Set's value, written after the loaded one", v, err)
 	}
 }
+
+// A GetOrLoad that joins a load's flight after this client's Set returned
+// gets the Set's value, not the load's (which the Set overtook and which is
+// not stored), with or without the object cache.
+func TestGetOrLoadJoinedAfterSetReadsTheSet(t *testing.T) {
+	for _, objects := range []bool{false, true} {
+		opts := []core.Option{core.WithCodec(jsonCodec{})}
+		if objects {
+			opts = append(opts, core.WithObjectCache(100, time.Hour))
+		}
+		c := newClient(t, newMem(), opts...)
+		ctx := context.Background()
+		release, started := make(chan struct{}), make(chan struct{})
+		first := make(chan string, 1)
+		go func() {
+			v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) {
+				close(started)
+				<-release
+				return "loaded", nil
+			})
+			first <- v
+		}()
+		<-started
+		if err := c.Set(ctx, "k", "mine"); err != nil {
+			t.Fatal(err)
+		}
+		late := make(chan string, 1)
+		go func() {
+			v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "other", nil })
+			late <- v
+		}()
+		time.Sleep(30 * time.Millisecond) // let it join the flight
+		close(release)
+		if v := <-late; v != "mine" {
+			t.Errorf("objects=%v: a GetOrLoad begun after Set returned got %q, want \"mine\"", objects, v)
+		}
+		if v := <-first; v != "loaded" {
+			t.Errorf("objects=%v: the GetOrLoad begun before the Set got %q, want its load's \"loaded\"", objects, v)
+		}
+		if v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "again", nil }); v != "mine" {
+			t.Errorf("objects=%v: a later GetOrLoad got %q, want \"mine\"", objects, v)
+		}
+	}
+}
