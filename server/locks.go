@@ -40,11 +40,15 @@ func (t *lockTable) acquire(key string, d time.Duration) (string, bool) {
 	return id, true
 }
 
-// track records a lease granted elsewhere.
+// track records a lease granted elsewhere. Expired leases are swept as in
+// acquire: leases granted by the store are forgotten here only by an unlock
+// on this replica, which a crashed client never sends.
 func (t *lockTable) track(key, id string, d time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.m[key] = lease{id: id, expires: t.now().Add(d)}
+	now := t.now()
+	t.m[key] = lease{id: id, expires: now.Add(d)}
+	t.sweepLocked(now)
 }
 
 // release frees key's lock if id holds a live lease on it.

@@ -317,6 +317,13 @@ func storageKey(tenant, key string) string {
 	return "t:" + tenant + ":" + key
 }
 
+// lockStoreKey is the key a store's locks (core.Locker) get for the value
+// key skey: outside the "t:" space of values, so that no value key can
+// name a lock. (A store may keep a lock next to its key, as backend/redis
+// keeps "{key}:lock": under skey itself the lock of "job" and the value of
+// "job:lock" would be one Redis key.)
+func lockStoreKey(skey string) string { return "lock:" + skey }
+
 func methodAllowed(k routeKind, m string) bool {
 	switch k {
 	case routeEntry:
@@ -370,10 +377,15 @@ func (s *Server) authenticate(r *http.Request) (Principal, int, string) {
 }
 
 // storeError answers a storage failure: 503 (with Retry-After) for a
-// transient fault, 500 otherwise.
+// transient fault, 413 for a value the store cannot hold (permanent: an SDK
+// must not retry it), 500 otherwise.
 func (s *Server) storeError(q *request, op string, err error) {
 	kind := core.KindOf(err)
 	s.log.Warn("storage error", "op", op, "kind", kind.String(), "error", err.Error())
+	if kind == core.KindPayloadTooLarge {
+		writeError(q.w, http.StatusRequestEntityTooLarge, "value too large for this server's storage")
+		return
+	}
 	if kind.Retryable() || kind == core.KindCircuitOpen || kind == core.KindUnknown && errors.Is(err, context.DeadlineExceeded) {
 		q.w.Header().Set("Retry-After", "1")
 		writeError(q.w, http.StatusServiceUnavailable, "storage temporarily unavailable")
@@ -687,7 +699,7 @@ func (s *Server) lock(q *request) {
 	var acquired bool
 	if s.locker != nil {
 		var err error
-		id, acquired, err = s.locker.Lock(q.r.Context(), q.skey, lease)
+		id, acquired, err = s.locker.Lock(q.r.Context(), lockStoreKey(q.skey), lease)
 		if err != nil {
 			s.storeError(q, "lock", err)
 			return
@@ -719,7 +731,7 @@ func (s *Server) unlock(q *request) {
 	var released bool
 	if s.locker != nil {
 		var err error
-		released, err = s.locker.Unlock(q.r.Context(), q.skey, id)
+		released, err = s.locker.Unlock(q.r.Context(), lockStoreKey(q.skey), id)
 		if err != nil {
 			s.storeError(q, "unlock", err)
 			return

@@ -212,8 +212,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A whole request, body included, within a minute (a client that
+		// dribbles its body, or holds an unauthenticated request open while
+		// the server drains it, is cut off), and its response within
+		// another: the server's values are bounded, and a minute is ample
+		// for the largest over a slow link.
+		ReadTimeout:  time.Minute,
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	switch {
 	case c.plainHTTP:
