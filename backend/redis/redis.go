@@ -449,7 +449,11 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 }
 
 // LockKey returns the key under which the lock of key lives: "<key>:lock",
-// as in the other CacheKit SDKs.
+// as in the other CacheKit SDKs. It is a name in the values' key space: the
+// lock of "job" and a value stored under "job:lock" are one Redis key, and
+// writing or deleting that value breaks the lock. Keep values whose keys end
+// in ":lock" away from locked keys (the reference server keeps its locks
+// under a prefix of their own for this reason).
 func LockKey(key string) string { return key + ":lock" }
 
 // unlockScript deletes the lock only if it still holds the caller's token.
