@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
@@ -102,6 +104,12 @@ type Config struct {
 
 // Server is the reference CacheKit HTTP API server: an http.Handler for the
 // /v1/cache/ API.
+//
+// The writes of one key (PUT, DELETE, PATCH /ttl) are ordered within a
+// Server. PATCH /ttl reads an entry and writes it back with the new
+// lifetime, so replicas sharing one store (Redis) can still undo each
+// other's PUT or DELETE that lands between the two; run one replica per
+// store where that matters.
 type Server struct {
 	store      core.Backend
 	keys       KeyStore
@@ -114,6 +122,16 @@ type Server struct {
 	cors       *corsPolicy
 	limiter    *rateLimiter
 	edge       *edgeTier
+	// writes orders the writes of a key (hashed) within this process:
+	// PATCH /ttl reads an entry and writes it back, and a PUT or DELETE
+	// landing in between would otherwise be undone.
+	writes    [256]sync.Mutex
+	writeSeed maphash.Seed
+}
+
+// writeLock returns the lock that orders the writes of skey.
+func (s *Server) writeLock(skey string) *sync.Mutex {
+	return &s.writes[maphash.String(s.writeSeed, skey)%uint64(len(s.writes))]
 }
 
 // New returns a Server for cfg.
@@ -125,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, core.NewError(core.KindConfig, "server.new", "Keys is required", nil)
 	}
 	s := &Server{
+		writeSeed:  maphash.MakeSeed(),
 		store:      cfg.Storage,
 		keys:       cfg.Keys,
 		log:        cfg.Logger,
@@ -560,7 +579,11 @@ func (s *Server) put(q *request) {
 	if hasTTL {
 		m = entryMeta{bounded: true, freshUntil: now.Unix() + ttl, staleTTL: stale}
 	}
-	if err := s.store.Set(r.Context(), q.skey, encodeEntry(m, body), m.storageTTL(now)); err != nil {
+	wl := s.writeLock(q.skey)
+	wl.Lock()
+	err = s.store.Set(r.Context(), q.skey, encodeEntry(m, body), m.storageTTL(now))
+	wl.Unlock()
+	if err != nil {
 		if s.edge != nil {
 			s.edge.invalidate(q.skey, nil) // the store may or may not hold the write
 		}
@@ -576,7 +599,10 @@ func (s *Server) put(q *request) {
 }
 
 func (s *Server) delete(q *request) {
+	wl := s.writeLock(q.skey)
+	wl.Lock()
 	err := s.store.Delete(q.r.Context(), q.skey)
+	wl.Unlock()
 	if s.edge != nil {
 		s.edge.invalidate(q.skey, nil)
 	}
@@ -639,6 +665,11 @@ func (s *Server) patchTTL(q *request) {
 		// The copy's bound may not hold any more, whatever the outcome.
 		s.edge.invalidate(q.skey, nil)
 	}
+	// Read and write back under the key's write lock: a PUT or DELETE of
+	// this process cannot land in between (other replicas can; see Server).
+	wl := s.writeLock(q.skey)
+	wl.Lock()
+	defer wl.Unlock()
 	e, found, err := s.store.Get(q.r.Context(), q.skey)
 	if err != nil {
 		s.storeError(q, "patch_ttl", err)
