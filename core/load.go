@@ -326,8 +326,7 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	delete(st.storing, sk)
 	if c.sh.objects != nil {
 		// Reads that began before this write must not cache what they saw.
-		st.gen++
-		c.sh.objects.forget(sk)
+		c.bumpLocked(st, sk)
 	}
 	st.mu.Unlock()
 	close(done)

@@ -212,10 +212,7 @@ func (c *Client) beginWrite(ctx context.Context, sk string) error {
 	if err := st.lockIdle(ctx, sk); err != nil {
 		return err
 	}
-	st.gen++
-	if c.sh.objects != nil {
-		c.sh.objects.forget(sk)
-	}
+	c.bumpLocked(st, sk)
 	st.mu.Unlock()
 	return nil
 }
@@ -229,9 +226,15 @@ func (c *Client) endWrite(sk string) {
 func (c *Client) bumpGeneration(sk string) {
 	st := c.stripe(sk)
 	st.mu.Lock()
+	c.bumpLocked(st, sk)
+	st.mu.Unlock()
+}
+
+// bumpLocked advances st's generation for a write of sk and drops sk's
+// object-cache entry; st.mu is held.
+func (c *Client) bumpLocked(st *stripe, sk string) {
 	st.gen++
 	if c.sh.objects != nil {
 		c.sh.objects.forget(sk)
 	}
-	st.mu.Unlock()
 }

@@ -105,7 +105,7 @@ func (e *encoder) encode(v any) error {
 			e.b = append(e.b, 0xc0)
 			return nil
 		}
-		if err := checkSentinelMap(func(k string) (any, bool) { v, ok := x[k]; return v, ok }, len(x)); err != nil {
+		if err := checkSentinelMap(x); err != nil {
 			return err
 		}
 		if err := e.enter(); err != nil {
@@ -142,17 +142,8 @@ func (e *encoder) enter() error {
 // does not parse: every SDK reads such a map as a date or time (the
 // protocol's vectors encode one as a plain map), and one that cannot be
 // read back must not be stored.
-func checkSentinelMap(get func(key string) (any, bool), n int) error {
-	if !sentinelShaped(get, n) {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	for _, k := range [...]string{"value", sentinelDateTime, sentinelDate, sentinelTime} {
-		if v, ok := get(k); ok {
-			m[k] = v
-		}
-	}
-	if _, ok, _ := reviveSentinel(m); !ok {
+func checkSentinelMap(m map[string]any) error {
+	if _, _, malformed := reviveSentinel(m); malformed {
 		return invalidInput("protocol.marshal", `a map shaped as a temporal sentinel ({"__datetime__"|"__date__"|"__time__": true, "value": string}) holds a value that is not a valid date or time`)
 	}
 	return nil
@@ -283,22 +274,24 @@ func (e *encoder) encodeMap(rv reflect.Value) error {
 	}
 	n := rv.Len()
 	if rv.Type().Key().Kind() == reflect.String && n == 2 {
-		if err := checkSentinelMap(func(k string) (any, bool) {
-			v := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
-			if !v.IsValid() {
-				return nil, false
-			}
+		// The two entries as the wire will carry them: bools and strings
+		// of any named type, through interfaces.
+		m := make(map[string]any, 2)
+		for it := rv.MapRange(); it.Next(); {
+			v := it.Value()
 			for v.Kind() == reflect.Interface && !v.IsNil() {
 				v = v.Elem()
 			}
 			switch v.Kind() {
 			case reflect.Bool:
-				return v.Bool(), true
+				m[it.Key().String()] = v.Bool()
 			case reflect.String:
-				return v.String(), true
+				m[it.Key().String()] = v.String()
+			default:
+				m[it.Key().String()] = nil
 			}
-			return nil, true
-		}, n); err != nil {
+		}
+		if err := checkSentinelMap(m); err != nil {
 			return err
 		}
 	}

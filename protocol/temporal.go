@@ -89,25 +89,17 @@ func checkTemporal(v any) string {
 	return ""
 }
 
-// sentinelShaped reports whether a map with n entries, the given string
-// keys and values, has the shape of a temporal sentinel: {<sentinel key>:
-// true, "value": <string>}. Such a map is reserved: every SDK reads it as a
-// date or time.
-func sentinelShaped(get func(key string) (any, bool), n int) bool {
-	if n != 2 {
+// sentinelShaped reports whether m has the shape of a temporal sentinel:
+// {<sentinel key>: true, "value": <string>}. Such a map is reserved: every
+// SDK reads it as a date or time.
+func sentinelShaped(m map[string]any) bool {
+	if len(m) != 2 {
 		return false
 	}
-	if v, ok := get("value"); !ok {
-		return false
-	} else if _, ok := v.(string); !ok {
+	if _, ok := m["value"].(string); !ok {
 		return false
 	}
-	for _, k := range [...]string{sentinelDateTime, sentinelDate, sentinelTime} {
-		if v, ok := get(k); ok && v == true {
-			return true
-		}
-	}
-	return false
+	return m[sentinelDateTime] == true || m[sentinelDate] == true || m[sentinelTime] == true
 }
 
 const (
@@ -181,7 +173,7 @@ func parseTimeOfDay(s string) (TimeOfDay, bool) {
 // malformed=true for one that is but whose value does not parse (a date
 // that cannot be read is an error, never a silent zero).
 func reviveSentinel(m map[string]any) (v any, ok, malformed bool) {
-	if !sentinelShaped(func(k string) (any, bool) { x, ok := m[k]; return x, ok }, len(m)) {
+	if !sentinelShaped(m) {
 		return nil, false, false
 	}
 	s := m["value"].(string)
