@@ -68,18 +68,17 @@ type Backend struct {
 }
 
 var (
-	_ core.Backend            = (*Backend)(nil)
-	_ core.LocalGetter        = (*Backend)(nil)
-	_ core.InMemory           = (*Backend)(nil)
-	_ core.TTLInspector       = (*Backend)(nil)
-	_ core.TTLRefresher       = (*Backend)(nil)
-	_ core.Locker             = (*Backend)(nil)
-	_ core.BatchGetter        = (*Backend)(nil)
-	_ core.BatchSetter        = (*Backend)(nil)
-	_ core.StatsReporter      = (*Backend)(nil)
-	_ core.Invalidator        = (*Backend)(nil)
-	_ core.InvalidationSwitch = (*Backend)(nil)
-	_ io.Closer               = (*Backend)(nil)
+	_ core.Backend       = (*Backend)(nil)
+	_ core.LocalGetter   = (*Backend)(nil)
+	_ core.InMemory      = (*Backend)(nil)
+	_ core.TTLInspector  = (*Backend)(nil)
+	_ core.TTLRefresher  = (*Backend)(nil)
+	_ core.Locker        = (*Backend)(nil)
+	_ core.BatchGetter   = (*Backend)(nil)
+	_ core.BatchSetter   = (*Backend)(nil)
+	_ core.StatsReporter = (*Backend)(nil)
+	_ core.Invalidator   = (*Backend)(nil)
+	_ io.Closer          = (*Backend)(nil)
 )
 
 // New composes upper over lower. Without options it reads sequentially,
@@ -168,7 +167,7 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		defaultNames: defaults,
 	}
 	b.copier, _ = upper.(core.CopySetter)
-	b.watchInvalidations(cfg.invalidation >= 0, cfg.invalidation > 0)
+	b.watchInvalidations(!cfg.noInvalidation)
 	return b
 }
 

@@ -22,7 +22,6 @@ type invalidation struct {
 	b        *Backend
 	clear    core.Clearer
 	stop     func()
-	explicit bool // WithInvalidation(true): StopInvalidations leaves it on
 	halted   atomic.Bool
 	haltOnce sync.Once
 	live     atomic.Bool
@@ -59,7 +58,7 @@ func (b *Backend) Invalidations() InvalidationStats {
 // in-memory upper tier that can be cleared, and a lower tier that reports
 // invalidations. A lower tier that cannot (core.KindNotSupported, or any
 // error) leaves the composition as it was.
-func (b *Backend) watchInvalidations(on, explicit bool) {
+func (b *Backend) watchInvalidations(on bool) {
 	if !on || !inMemory(b.upper) {
 		return
 	}
@@ -71,7 +70,7 @@ func (b *Backend) watchInvalidations(on, explicit bool) {
 	if !ok {
 		return
 	}
-	v := &invalidation{b: b, clear: cl, explicit: explicit}
+	v := &invalidation{b: b, clear: cl}
 	stop, err := src.WatchInvalidations(v)
 	if err != nil {
 		return
@@ -87,20 +86,6 @@ func (v *invalidation) halt() {
 		v.stop()
 		v.live.Store(false)
 	})
-}
-
-// StopInvalidations implements core.InvalidationSwitch: the composition
-// (and every composition stacked below it) stops following its lower
-// tier's invalidations, unless WithInvalidation(true) asked for them, and
-// from then on bounds its copies by freshness. core.New calls it for a
-// client with the minimal preset.
-func (b *Backend) StopInvalidations() {
-	if b.inv != nil && !b.inv.explicit {
-		b.inv.halt()
-	}
-	if sw, ok := b.lower.(core.InvalidationSwitch); ok {
-		sw.StopInvalidations()
-	}
 }
 
 // Invalidated implements core.InvalidationWatcher: it deletes the upper-tier

@@ -22,6 +22,7 @@ type tracked struct {
 
 	mu       sync.Mutex
 	watchers []core.InvalidationWatcher
+	ended    []bool // ended[i]: watchers[i]'s stop was called
 	stopped  int
 
 	// valueGets counts GetValue calls: a composition must not use them (a
@@ -44,12 +45,31 @@ func (tr *tracked) WatchInvalidations(w core.InvalidationWatcher) (func(), error
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
+	i := len(tr.watchers)
 	tr.watchers = append(tr.watchers, w)
+	tr.ended = append(tr.ended, false)
 	return func() {
 		tr.mu.Lock()
 		tr.stopped++
+		tr.ended[i] = true
 		tr.mu.Unlock()
 	}, nil
+}
+
+// notify reports keys to every watcher whose watch was not stopped, as a
+// real Invalidator does when another process writes them.
+func (tr *tracked) notify(keys ...string) {
+	tr.mu.Lock()
+	var ws []core.InvalidationWatcher
+	for i, w := range tr.watchers {
+		if !tr.ended[i] {
+			ws = append(ws, w)
+		}
+	}
+	tr.mu.Unlock()
+	for _, w := range ws {
+		w.Invalidated(keys)
+	}
 }
 
 // watcher returns the only watcher.
@@ -420,54 +440,53 @@ func TestInvalidationStackAndClose(t *testing.T) {
 	}
 }
 
-// StopInvalidations (what core.New does for the minimal preset) stops a
-// composition's default watch, and those of the compositions below it, but
-// not one asked for with WithInvalidation(true).
-func TestStopInvalidations(t *testing.T) {
-	t.Run("default", func(t *testing.T) {
-		lower := newTracked("l3", nil)
-		b, err := compose.Tiers(memory.New(), memory.New(), lower)
-		if err != nil {
-			t.Fatal(err)
+// A client never changes the stack it is given: a client with the minimal
+// preset and a production client over one stack both leave its
+// invalidations on, so the production client still sees another process's
+// write at once. (core.New used to stop a stack's invalidations for the
+// minimal preset, for every client of the stack.) The minimal preset's "no
+// cross-process invalidation" is chosen where its stack is built.
+func TestClientsSharingAStackKeepItsInvalidations(t *testing.T) {
+	lower := newTracked("lower", nil)
+	stack := mustNew(t, memory.New(), lower)
+	lower.watcher(t).Reset(true)
+	ctx := context.Background()
+
+	minimal, err := core.New(stack, core.WithCodec(textCodec{}), core.WithPreset(core.PresetMinimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := core.New(stack, core.WithCodec(textCodec{}), core.WithPreset(core.PresetProduction))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := stack.Invalidations(); !st.Watching || !st.Live {
+		t.Fatalf("after a minimal client's New: %+v, want the stack still watching, live", st)
+	}
+
+	sk, err := prod.StorageKey("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower.put(t, sk, "1", time.Hour)
+	for _, c := range []*core.Client{minimal, prod} {
+		if v, ok, err := core.Get[string](ctx, c, "k"); err != nil || !ok || v != "1" {
+			t.Fatalf("first read = %q, %v, %v; want 1", v, ok, err)
 		}
-		defer b.Close()
-		lower.mu.Lock()
-		ws := append([]core.InvalidationWatcher(nil), lower.watchers...)
-		lower.mu.Unlock()
-		for _, w := range ws {
-			w.Reset(true)
-		}
-		b.StopInvalidations()
-		lower.mu.Lock()
-		stopped := lower.stopped
-		lower.mu.Unlock()
-		if stopped != 2 {
-			t.Fatalf("StopInvalidations stopped %d watches, want both (2)", stopped)
-		}
-		if st := b.Invalidations(); st.Watching || st.Live {
-			t.Fatalf("after StopInvalidations: %+v", st)
-		}
-		lower.put(t, "k", "v", time.Minute)
-		if v, ok := readValue(t, b, "k"); !ok || v != "v" || lower.valueGets.Load() != 0 {
-			t.Fatalf("read = %q, %v with %d lower GetValue; want Get", v, ok, lower.valueGets.Load())
-		}
-		b.StopInvalidations() // again: nothing more to stop
-		if err := b.Close(); err != nil {
-			t.Fatal(err)
-		}
-		lower.mu.Lock()
-		defer lower.mu.Unlock()
-		if lower.stopped != 2 {
-			t.Fatalf("Close stopped the watches again: %d stops", lower.stopped)
-		}
-	})
-	t.Run("asked for", func(t *testing.T) {
-		lower := newTracked("lower", nil)
-		b := mustNew(t, memory.New(), lower, compose.WithInvalidation(true))
-		lower.watcher(t).Reset(true)
-		b.StopInvalidations()
-		if st := b.Invalidations(); !st.Watching || !st.Live {
-			t.Fatalf("WithInvalidation(true) then StopInvalidations: %+v, want still live", st)
-		}
-	})
+	}
+	// Another process writes the key; the lower tier reports it.
+	lower.put(t, sk, "2", time.Hour)
+	lower.notify(sk)
+	if v, ok, err := core.Get[string](ctx, prod, "k"); err != nil || !ok || v != "2" {
+		t.Fatalf("production client read %q, %v, %v after another writer's change; want 2 (its L1 copy should be gone)", v, ok, err)
+	}
+
+	// The minimal preset's intent, chosen where the stack is built.
+	off := newTracked("off", nil)
+	mustNew(t, memory.New(), off, compose.WithInvalidation(false))
+	off.mu.Lock()
+	defer off.mu.Unlock()
+	if len(off.watchers) != 0 {
+		t.Fatalf("a stack built with WithInvalidation(false) watches %d times", len(off.watchers))
+	}
 }

@@ -147,7 +147,7 @@ type config struct {
 	off      *offload.Offloader
 	names    []string
 
-	invalidation int8 // 0: the default (on), 1: asked for (WithInvalidation(true)), -1: off
+	noInvalidation bool // WithInvalidation(false)
 }
 
 func newConfig(opts []Option) config {
@@ -267,13 +267,9 @@ func WithNames(names ...string) Option {
 // bounded by the lower tier's reported freshness and the backfill cap
 // alone, and other processes' writes are seen when a copy expires.
 //
-// Asking for it explicitly (true) also keeps it on under a client with the
-// minimal preset, which otherwise turns it off (core.InvalidationSwitch).
+// The choice is the stack's: clients that share the stack all see it, and
+// core.New never changes it. Build a stack for the minimal preset, which
+// asks for no cross-process invalidation, with WithInvalidation(false).
 func WithInvalidation(on bool) Option {
-	return func(c *config) {
-		c.invalidation = -1
-		if on {
-			c.invalidation = 1
-		}
-	}
+	return func(c *config) { c.noInvalidation = !on }
 }

@@ -11,7 +11,7 @@ import (
 // The interface is deliberately small (in the spirit of database/sql/driver):
 // richer behaviour is offered through the optional capability interfaces in
 // this package (LocalGetter, InMemory, CopySetter, ValueGetter, Invalidator,
-// InvalidationSwitch, Clearer, TTLInspector, TTLRefresher, Locker,
+// Clearer, TTLInspector, TTLRefresher, Locker,
 // BatchGetter, BatchSetter, StatsReporter, io.Closer), which the client and
 // compose discover by type assertion.
 //
@@ -211,15 +211,6 @@ type InvalidationWatcher interface {
 	// Reset reports that any entry may have changed: drop every copy. live
 	// says whether changes are reported from now on.
 	Reset(live bool)
-}
-
-// InvalidationSwitch is an optional Backend capability of stacks that follow
-// invalidations by default (compose): StopInvalidations stops following
-// them — unless they were asked for explicitly — and drops the copies they
-// kept in step. core.New calls it for a client with PresetMinimal, which
-// enables no cross-process invalidation by default.
-type InvalidationSwitch interface {
-	StopInvalidations()
 }
 
 // Clearer is an optional Backend capability of in-process tiers: dropping

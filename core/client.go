@@ -163,9 +163,6 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		c.sh.objects = newObjectCache(s.objectEntries, s.objectMaxAge)
 	}
 	c.setNamespace(s.namespace)
-	if sw, ok := backend.(InvalidationSwitch); ok && s.preset == PresetMinimal {
-		sw.StopInvalidations() // PRE-8: minimal enables no cross-process invalidation by default
-	}
 	return c, nil
 }
 

@@ -10,7 +10,7 @@ import (
 // defaults; explicit options given after it override them.
 //
 //	preset      default TTL  SWR  cross-process invalidation  encryption
-//	minimal     300 s        off  off                         off
+//	minimal     300 s        off  off (see below)             off
 //	production  600 s        on   on where the stack has it   off
 //	secure      600 s        on   on where the stack has it   required (New fails without WithEncryptor)
 //	io          3600 s       on   on where the stack has it   off unless WithEncryptor
@@ -18,10 +18,11 @@ import (
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
 // compose the backend you want and pass it to New. With no preset the client
 // behaves as PresetProduction. Cross-process invalidation belongs to the
-// stack (compose over backend/redis follows Redis's reports by default);
-// New with PresetMinimal turns it off through InvalidationSwitch, as the
-// protocol asks of that preset, unless the stack was built with it asked
-// for explicitly.
+// stack, and is chosen where the stack is built: compose over backend/redis
+// follows Redis's reports by default, and compose.WithInvalidation(false)
+// builds a stack without them, as the protocol asks of the minimal preset.
+// New never changes the backend it is given, so clients with different
+// presets may share one stack.
 type Preset uint8
 
 // The presets.

@@ -372,9 +372,12 @@ func TestCrossProcessReadThrough(t *testing.T) {
 	}
 }
 
-// A client with the minimal preset turns its stack's invalidations off
-// (PRE-8): the watch's subscription ends.
-func TestMinimalPresetStopsWatch(t *testing.T) {
+// A client never changes the stack it is given: one with the minimal
+// preset leaves the stack's watch on for the other clients of the stack.
+// The minimal preset's "no invalidation" (PRE-8) is chosen where its stack
+// is built, with compose.WithInvalidation(false), which subscribes to
+// nothing.
+func TestMinimalPresetLeavesSharedWatch(t *testing.T) {
 	r := rig.StartRedis(t)
 	stack := newStack(t, r.URL())
 	waitLive(t, stack, true)
@@ -386,8 +389,12 @@ func TestMinimalPresetStopsWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if st := stack.Invalidations(); st.Watching || st.Live {
-		t.Fatalf("after a minimal client: %+v", st)
+	if st := stack.Invalidations(); !st.Watching || !st.Live {
+		t.Fatalf("after a minimal client: %+v, want the stack still watching, live", st)
 	}
-	awaitSubscribers(t, other, 0)
+	off := newStack(t, r.URL(), compose.WithInvalidation(false))
+	if st := off.Invalidations(); st.Watching {
+		t.Fatalf("a stack built with WithInvalidation(false): %+v", st)
+	}
+	awaitSubscribers(t, other, 1)
 }
