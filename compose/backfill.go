@@ -107,7 +107,7 @@ func (b *Backend) copyTTL(ttl time.Duration, f core.Freshness, readAt time.Time)
 // applyBackfill writes one backfilled copy, kept for ttl, of a value whose
 // freshness is now f, unless a write of key started since word was taken;
 // if one starts while the copy is written, the copy is deleted again (see
-// generations). An upper tier that is a core.CopySetter stores f with the
+// generations). An upper tier that is a tier.CopySetter stores f with the
 // copy and reports it on hits: the copy is often kept for less time than
 // its value stays fresh (the backfill cap), and a reader judging the
 // value's age by its freshness (stale-while-revalidate) must not take the

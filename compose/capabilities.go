@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/compose/offload"
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // notSupported is the error of a capability the lower tier lacks.
@@ -16,14 +17,14 @@ func notSupported(op string) error {
 	return core.NewError(core.KindNotSupported, op, "the lower tier does not support it", nil)
 }
 
-// GetLocal implements core.LocalGetter: with the sequential read policy, a
+// GetLocal implements tier.LocalGetter: with the sequential read policy, a
 // fresh hit in the upper tier when that tier can answer in process (it is a
 // LocalGetter itself); a miss otherwise. Stale and missing local copies are
 // left to Get, which reads the lower tier and counts the outcome. The race
 // and parallel-freshest policies always consult the lower tier, so for them
 // GetLocal always misses.
 func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
-	lg, ok := b.upper.(core.LocalGetter)
+	lg, ok := b.upper.(tier.LocalGetter)
 	if !ok || b.read != ReadSequential {
 		return core.Entry{}, false, nil
 	}

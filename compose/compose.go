@@ -11,6 +11,7 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/compose/offload"
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // Tier indexes.
@@ -44,7 +45,7 @@ var compositionSeq atomic.Uint64
 // methods are safe for concurrent use.
 type Backend struct {
 	upper, lower core.Backend
-	copier       core.CopySetter // upper, if it can keep a copy's freshness apart
+	copier       tier.CopySetter // upper, if it can keep a copy's freshness apart
 	read         ReadPolicy
 	write        WritePolicy
 	refill       RefillPolicy
@@ -69,15 +70,15 @@ type Backend struct {
 
 var (
 	_ core.Backend       = (*Backend)(nil)
-	_ core.LocalGetter   = (*Backend)(nil)
-	_ core.InMemory      = (*Backend)(nil)
+	_ tier.LocalGetter   = (*Backend)(nil)
+	_ tier.InMemory      = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.Locker        = (*Backend)(nil)
 	_ core.BatchGetter   = (*Backend)(nil)
 	_ core.BatchSetter   = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
-	_ core.Invalidator   = (*Backend)(nil)
+	_ tier.Invalidator   = (*Backend)(nil)
 	_ io.Closer          = (*Backend)(nil)
 )
 
@@ -166,18 +167,18 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		prefix:       "c" + strconv.FormatUint(compositionSeq.Add(1), 36) + "\x00",
 		defaultNames: defaults,
 	}
-	b.copier, _ = upper.(core.CopySetter)
+	b.copier, _ = upper.(tier.CopySetter)
 	b.watchInvalidations(!cfg.noInvalidation)
 	return b
 }
 
-// inMemory reports whether b implements core.InMemory and says true.
+// inMemory reports whether b implements tier.InMemory and says true.
 func inMemory(b core.Backend) bool {
-	m, ok := b.(core.InMemory)
+	m, ok := b.(tier.InMemory)
 	return ok && m.InMemory()
 }
 
-// InMemory implements core.InMemory: true when both tiers are in memory.
+// InMemory implements tier.InMemory: true when both tiers are in memory.
 func (b *Backend) InMemory() bool { return inMemory(b.upper) && inMemory(b.lower) }
 
 // Upper returns the upper tier.

@@ -55,7 +55,7 @@
 // Freshness of the tier that served the value.
 //
 // A copy's lifetime is not its value's freshness: a value fresh for an hour
-// is copied for 30 s. When the upper tier is a core.CopySetter (l1/bigcache,
+// is copied for 30 s. When the upper tier is a tier.CopySetter (l1/bigcache,
 // conformance/memory), the copy is written with SetCopy and its hits report
 // the value's freshness as the lower tier reported it, aged — so that a
 // client's stale-while-revalidate, which judges a value's age from its
@@ -72,7 +72,7 @@
 //
 // # Cross-process invalidation
 //
-// When the lower tier reports invalidations (core.Invalidator: backend/redis
+// When the lower tier reports invalidations (tier.Invalidator: backend/redis
 // on a single-server or Sentinel client) and the upper tier is in memory
 // and can be cleared (l1/bigcache), the composition follows them, unless
 // WithInvalidation(false) says otherwise:
@@ -96,7 +96,7 @@
 //
 // # Where backfills run
 //
-// A backfill into an upper tier that reports core.InMemory (l1/bigcache,
+// A backfill into an upper tier that reports tier.InMemory (l1/bigcache,
 // conformance/memory, a composition of such tiers) is written inline,
 // before Get returns: it is a copy under a lock, cheaper than handing it
 // to another goroutine, and needs no copy of the value. Any other upper
@@ -116,7 +116,10 @@
 //
 // # Capabilities and stats
 //
-// Backend implements every optional capability of core but Clearer. Lock,
+// Backend implements core's TTLInspector, TTLRefresher, Locker,
+// BatchGetter, BatchSetter, StatsReporter and io.Closer, and core/tier's
+// LocalGetter, InMemory and Invalidator; not ValueGetter (a copy is bounded
+// by the freshness a read reports), CopySetter or Clearer. Lock,
 // Unlock, TTL and Expire go to the lower tier and fail with
 // core.KindNotSupported when it lacks them, and so does WatchInvalidations,
 // which passes the lower tier's reports on to a composition stacked above;

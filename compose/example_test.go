@@ -59,7 +59,7 @@ func ExampleNew() {
 	// Output: compose.local compose.shared
 }
 
-// Backfills into an in-memory upper tier (core.InMemory: l1/bigcache,
+// Backfills into an in-memory upper tier (tier.InMemory: l1/bigcache,
 // memory) are written before Get returns; any other upper tier is
 // backfilled on the offloader. WithBackfillMode overrides the choice.
 func ExampleWithBackfillMode() {

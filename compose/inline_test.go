@@ -10,7 +10,7 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
-// Under BackfillAuto an in-memory upper tier (core.InMemory) receives its
+// Under BackfillAuto an in-memory upper tier (tier.InMemory) receives its
 // backfill before Get returns, without the offloader; any other upper tier
 // gets it through the offloader. BackfillOffloaded and BackfillInline
 // override the choice.

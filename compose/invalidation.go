@@ -6,10 +6,11 @@ import (
 	"sync/atomic"
 
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // invalidation is the state of a composition that follows its lower tier's
-// invalidations (core.Invalidator): it implements core.InvalidationWatcher,
+// invalidations (tier.Invalidator): it implements tier.InvalidationWatcher,
 // deleting upper-tier copies as the lower tier reports changes.
 //
 // Copies and invalidations are ordered by the composition's generations,
@@ -20,7 +21,7 @@ import (
 // from a read that overlapped a loss of invalidations survives it.
 type invalidation struct {
 	b        *Backend
-	clear    core.Clearer
+	clear    tier.Clearer
 	stop     func()
 	halted   atomic.Bool
 	haltOnce sync.Once
@@ -62,11 +63,11 @@ func (b *Backend) watchInvalidations(on bool) {
 	if !on || !inMemory(b.upper) {
 		return
 	}
-	cl, ok := b.upper.(core.Clearer)
+	cl, ok := b.upper.(tier.Clearer)
 	if !ok {
 		return
 	}
-	src, ok := b.lower.(core.Invalidator)
+	src, ok := b.lower.(tier.Invalidator)
 	if !ok {
 		return
 	}
@@ -88,7 +89,7 @@ func (v *invalidation) halt() {
 	})
 }
 
-// Invalidated implements core.InvalidationWatcher: it deletes the upper-tier
+// Invalidated implements tier.InvalidationWatcher: it deletes the upper-tier
 // copies of keys.
 func (v *invalidation) Invalidated(keys []string) {
 	ctx := context.Background()
@@ -102,7 +103,7 @@ func (v *invalidation) Invalidated(keys []string) {
 	v.keys.Add(uint64(len(keys)))
 }
 
-// Reset implements core.InvalidationWatcher: it drops every upper-tier copy
+// Reset implements tier.InvalidationWatcher: it drops every upper-tier copy
 // and takes the composition out of (or into) its live state. If the upper
 // tier cannot be cleared, the composition stays out of it: its copies are
 // then bounded by freshness again, as without invalidations.
@@ -120,12 +121,12 @@ func (v *invalidation) Reset(live bool) {
 	v.live.Store(live)
 }
 
-// WatchInvalidations implements core.Invalidator by passing the lower
+// WatchInvalidations implements tier.Invalidator by passing the lower
 // tier's invalidations on, so that a composition stacked over this one can
 // follow them too. It fails with core.KindNotSupported when the lower tier
 // reports none.
-func (b *Backend) WatchInvalidations(w core.InvalidationWatcher) (func(), error) {
-	src, ok := b.lower.(core.Invalidator)
+func (b *Backend) WatchInvalidations(w tier.InvalidationWatcher) (func(), error) {
+	src, ok := b.lower.(tier.Invalidator)
 	if !ok {
 		return nil, &core.Error{Kind: core.KindNotSupported, Op: "compose.watch", Msg: "the lower tier reports no invalidations"}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/conformance/memory"
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // tracked is a lower tier that reports invalidations the way the test says:
@@ -21,7 +22,7 @@ type tracked struct {
 	watchErr error
 
 	mu       sync.Mutex
-	watchers []core.InvalidationWatcher
+	watchers []tier.InvalidationWatcher
 	ended    []bool // ended[i]: watchers[i]'s stop was called
 	stopped  int
 
@@ -39,7 +40,7 @@ func (tr *tracked) GetValue(ctx context.Context, key string) ([]byte, bool, erro
 	return e.Value, found, err
 }
 
-func (tr *tracked) WatchInvalidations(w core.InvalidationWatcher) (func(), error) {
+func (tr *tracked) WatchInvalidations(w tier.InvalidationWatcher) (func(), error) {
 	if tr.watchErr != nil {
 		return nil, tr.watchErr
 	}
@@ -60,7 +61,7 @@ func (tr *tracked) WatchInvalidations(w core.InvalidationWatcher) (func(), error
 // real Invalidator does when another process writes them.
 func (tr *tracked) notify(keys ...string) {
 	tr.mu.Lock()
-	var ws []core.InvalidationWatcher
+	var ws []tier.InvalidationWatcher
 	for i, w := range tr.watchers {
 		if !tr.ended[i] {
 			ws = append(ws, w)
@@ -73,7 +74,7 @@ func (tr *tracked) notify(keys ...string) {
 }
 
 // watcher returns the only watcher.
-func (tr *tracked) watcher(t *testing.T) core.InvalidationWatcher {
+func (tr *tracked) watcher(t *testing.T) tier.InvalidationWatcher {
 	t.Helper()
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
@@ -170,10 +171,10 @@ func TestInvalidationLiveReads(t *testing.T) {
 func TestInvalidationDuringBackfill(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		report func(w core.InvalidationWatcher, key string)
+		report func(w tier.InvalidationWatcher, key string)
 	}{
-		{"key", func(w core.InvalidationWatcher, key string) { w.Invalidated([]string{key}) }},
-		{"reset", func(w core.InvalidationWatcher, _ string) { w.Reset(false); w.Reset(true) }},
+		{"key", func(w tier.InvalidationWatcher, key string) { w.Invalidated([]string{key}) }},
+		{"reset", func(w tier.InvalidationWatcher, _ string) { w.Reset(false); w.Reset(true) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			upper, lower := memory.New(), newTracked("lower", nil)
@@ -405,7 +406,7 @@ func TestInvalidationStackAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	lower.mu.Lock()
-	ws := append([]core.InvalidationWatcher(nil), lower.watchers...)
+	ws := append([]tier.InvalidationWatcher(nil), lower.watchers...)
 	lower.mu.Unlock()
 	if len(ws) != 2 {
 		t.Fatalf("%d watches, want one per composition (2)", len(ws))

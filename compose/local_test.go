@@ -9,7 +9,7 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
-// localProbe is a probe that is also a core.LocalGetter (an in-process tier).
+// localProbe is a probe that is also a tier.LocalGetter (an in-process tier).
 type localProbe struct{ *probe }
 
 func (l localProbe) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {

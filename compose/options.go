@@ -115,7 +115,7 @@ type BackfillMode uint8
 
 const (
 	// BackfillAuto (the default) writes inline when the upper tier reports
-	// core.InMemory, and on the offloader otherwise.
+	// tier.InMemory, and on the offloader otherwise.
 	BackfillAuto BackfillMode = iota
 	// BackfillInline writes the copy on the reader's goroutine, before Get
 	// returns: no copy of the value, no task, no hand-off, but the reader
@@ -207,7 +207,7 @@ func WithBackfillMode(m BackfillMode) Option {
 // WithBackfillCap sets the longest lifetime of a backfilled upper-tier copy
 // (default DefaultBackfillCap). The copy's TTL is the smaller of the cap and
 // the remaining freshness the lower tier reported; hits on the copy still
-// report the value's freshness when the upper tier is a core.CopySetter
+// report the value's freshness when the upper tier is a tier.CopySetter
 // (see the package doc). A value of zero or below keeps the default; use
 // WithRefill(RefillNever) to turn backfill off.
 func WithBackfillCap(d time.Duration) Option {
@@ -246,7 +246,7 @@ func WithNames(names ...string) Option {
 // WithInvalidation turns following the lower tier's invalidations on (the
 // default) or off. When it is on, the upper tier is in memory and can be
 // cleared (l1/bigcache), and the lower tier reports invalidations
-// (core.Invalidator: backend/redis on a single-server or Sentinel client),
+// (tier.Invalidator: backend/redis on a single-server or Sentinel client),
 // the composition deletes an upper-tier copy as soon as the lower tier
 // reports its key changed, expired or was evicted — by any process — and
 // drops every copy when the lower tier loses track. That is cross-process

@@ -36,7 +36,7 @@ func (textCodec) Unmarshal(b []byte, v any) error {
 // through a composition: the backfilled copy is kept for the cap (30 s) but
 // reports the value's freshness, so stale-while-revalidate does not take it
 // for a value 59 minutes old and reload it on every read. Before
-// core.CopySetter the copy reported the cap's remainder and every read of
+// tier.CopySetter the copy reported the cap's remainder and every read of
 // it started a background load.
 func TestBackfilledCopyIsNotStale(t *testing.T) {
 	for _, lowerFresh := range []struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/conformance/memory"
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 func TestThreeTiers(t *testing.T) {
@@ -253,7 +254,7 @@ func TestBatches(t *testing.T) {
 				if !found || life <= 0 || life > compose.DefaultBackfillCap {
 					t.Errorf("%s not backfilled by GetMany (%v, lifetime %v)", k, found, life)
 				}
-				if _, ok := up.(core.CopySetter); ok && e.Freshness.FreshFor <= compose.DefaultBackfillCap {
+				if _, ok := up.(tier.CopySetter); ok && e.Freshness.FreshFor <= compose.DefaultBackfillCap {
 					t.Errorf("%s: the copy reports %+v, want the value's freshness (about a minute)", k, e.Freshness)
 				}
 			}

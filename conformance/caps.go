@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // capability returns a new backend and the same backend as the optional
@@ -25,7 +26,7 @@ func capability[C any](s *suite, t tester) (b core.Backend, x C, ok bool) {
 }
 
 func (s *suite) testLocalGetter(t tester) {
-	b, x, ok := capability[core.LocalGetter](s, t)
+	b, x, ok := capability[tier.LocalGetter](s, t)
 	if !ok {
 		return
 	}
@@ -144,7 +145,7 @@ func (s *suite) testTTLInspector(t tester) {
 }
 
 func (s *suite) testCopySetter(t tester) {
-	b, x, ok := capability[core.CopySetter](s, t)
+	b, x, ok := capability[tier.CopySetter](s, t)
 	if !ok {
 		return
 	}

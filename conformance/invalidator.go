@@ -5,14 +5,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // invalidationWait bounds how long the suite waits for an invalidation
 // watch to go live and for a change to be reported (an expiry included).
 const invalidationWait = 5 * time.Second
 
-// watchRecorder is the suite's core.InvalidationWatcher: it records what it
+// watchRecorder is the suite's tier.InvalidationWatcher: it records what it
 // is told and notices calls that overlap or come after stop.
 type watchRecorder struct {
 	mu      sync.Mutex
@@ -105,13 +105,13 @@ func (r *watchRecorder) reported(t tester, key string, m mark) bool {
 }
 
 func (s *suite) testInvalidator(t tester) {
-	b, x, ok := capability[core.Invalidator](s, t)
+	b, x, ok := capability[tier.Invalidator](s, t)
 	if !ok {
 		return
 	}
 	r := newWatchRecorder()
 	stop, err := x.WatchInvalidations(r)
-	if !supported(t, err, "core.Invalidator") || !noErr(t, err, "WatchInvalidations") {
+	if !supported(t, err, "tier.Invalidator") || !noErr(t, err, "WatchInvalidations") {
 		return
 	}
 	defer func() {

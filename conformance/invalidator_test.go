@@ -8,6 +8,7 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/conformance/memory"
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // notifying is a memory backend that reports its own changes the way a
@@ -26,8 +27,8 @@ type notifying struct {
 }
 
 type notifyWatch struct {
-	w    core.InvalidationWatcher
-	q    chan func(core.InvalidationWatcher)
+	w    tier.InvalidationWatcher
+	q    chan func(tier.InvalidationWatcher)
 	done chan struct{}
 }
 
@@ -35,8 +36,8 @@ func newNotifying(m *memory.Backend) *notifying {
 	return &notifying{Backend: m, watches: make(map[*notifyWatch]struct{})}
 }
 
-func (n *notifying) WatchInvalidations(w core.InvalidationWatcher) (func(), error) {
-	wt := &notifyWatch{w: w, q: make(chan func(core.InvalidationWatcher), 1024), done: make(chan struct{})}
+func (n *notifying) WatchInvalidations(w tier.InvalidationWatcher) (func(), error) {
+	wt := &notifyWatch{w: w, q: make(chan func(tier.InvalidationWatcher), 1024), done: make(chan struct{})}
 	go func() {
 		defer close(wt.done)
 		for f := range wt.q {
@@ -47,7 +48,7 @@ func (n *notifying) WatchInvalidations(w core.InvalidationWatcher) (func(), erro
 	n.watches[wt] = struct{}{}
 	n.mu.Unlock()
 	if !n.neverLive {
-		wt.q <- func(w core.InvalidationWatcher) { w.Reset(true) }
+		wt.q <- func(w tier.InvalidationWatcher) { w.Reset(true) }
 	}
 	var once sync.Once
 	return func() {
@@ -55,7 +56,7 @@ func (n *notifying) WatchInvalidations(w core.InvalidationWatcher) (func(), erro
 			n.mu.Lock()
 			delete(n.watches, wt)
 			n.mu.Unlock()
-			wt.q <- func(w core.InvalidationWatcher) { w.Reset(false) }
+			wt.q <- func(w tier.InvalidationWatcher) { w.Reset(false) }
 			if n.lateAfterStop {
 				go func() {
 					time.Sleep(20 * time.Millisecond)
@@ -74,7 +75,7 @@ func (n *notifying) report(key string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for wt := range n.watches {
-		wt.q <- func(w core.InvalidationWatcher) { w.Invalidated([]string{key}) }
+		wt.q <- func(w tier.InvalidationWatcher) { w.Invalidated([]string{key}) }
 	}
 }
 

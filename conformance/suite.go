@@ -26,9 +26,9 @@ import (
 // unless h.Sequential, and RunBackend returns only once all of them have
 // finished, so the caller may release shared resources (a server) right
 // after it. Like testing/fstest.TestFS, it reports every misbehaviour it
-// finds, not only the first. Optional capabilities (core.LocalGetter,
+// finds, not only the first. Optional capabilities (tier.LocalGetter,
 // core.ValueGetter, core.TTLInspector, core.TTLRefresher, core.Locker,
-// core.CopySetter, core.BatchGetter, core.BatchSetter,
+// tier.CopySetter, core.BatchGetter, core.BatchSetter,
 // core.StatsReporter, io.Closer) are discovered by type assertion on the
 // backend that New returns and checked when present; a backend that
 // implements a capability interface but answers a first call with an error of
@@ -56,13 +56,13 @@ import (
 //   - Locks: Lock is exclusive per key, independent of the value stored
 //     under the same key, released only by Unlock with the holder's token,
 //     and released by itself once its lease has passed.
-//   - Local reads (core.LocalGetter): GetLocal never errors on a missing
+//   - Local reads (tier.LocalGetter): GetLocal never errors on a missing
 //     key, never answers a key that was never stored or was deleted, and
 //     when it answers, answers with the value stored, not stale.
 //   - Value reads (core.ValueGetter): GetValue answers what Get answers
 //     (checked wherever the suite checks a Get), under the same context
 //     rules, with a slice the caller owns.
-//   - Copies (core.CopySetter): SetCopy stores a value that expires after
+//   - Copies (tier.CopySetter): SetCopy stores a value that expires after
 //     keep while Get reports the freshness it was given, aged (unknown stays
 //     unknown, NoExpiry stays NoExpiry, never below the copy's own remaining
 //     lifetime); Set and Expire replace it; a non-positive keep or a stale

@@ -9,11 +9,12 @@ import (
 // storage key, with a time to live.
 //
 // The interface is deliberately small (in the spirit of database/sql/driver):
-// richer behaviour is offered through the optional capability interfaces in
-// this package (LocalGetter, InMemory, CopySetter, ValueGetter, Invalidator,
-// Clearer, TTLInspector, TTLRefresher, Locker,
-// BatchGetter, BatchSetter, StatsReporter, io.Closer), which the client and
-// compose discover by type assertion.
+// richer behaviour is offered through optional capability interfaces, which
+// the client and compose discover by type assertion. The capabilities
+// behind what users do live in this package (ValueGetter, TTLInspector,
+// TTLRefresher, Locker, BatchGetter, BatchSetter, StatsReporter, and
+// io.Closer); the plumbing between the tiers of a stack (LocalGetter,
+// InMemory, CopySetter, Clearer, Invalidator) lives in package core/tier.
 //
 // Contract, checked by the conformance module:
 //   - Keys arrive already validated and namespaced by the client; a backend may
@@ -105,55 +106,6 @@ func (f Freshness) Bound(wanted time.Duration) (ttl time.Duration, ok bool) {
 	return min(wanted, f.FreshFor), wanted > 0
 }
 
-// LocalGetter is an optional Backend capability: reading only what the
-// backend holds in process, without I/O. GetOrLoad asks it first and answers
-// a fresh local hit at once; only what it cannot answer goes through the
-// single-flight that shares one backend read (and one load) among all the
-// callers of a key. An in-process L1 implements it with its Get; a
-// composition with its upper tier's GetLocal.
-//
-// A miss (found == false) means only "not held here". It must not block on
-// the network. An error is treated as a local miss.
-type LocalGetter interface {
-	GetLocal(ctx context.Context, key string) (e Entry, found bool, err error)
-}
-
-// InMemory is an optional Backend capability: a backend whose InMemory
-// reports true keeps its entries in process memory and never performs I/O,
-// so its calls are cheap enough to make on a caller's goroutine. compose
-// writes backfills into such an upper tier inline (a copy under a lock)
-// instead of handing them to its offloader. A wrapper reports true only if
-// everything it wraps does.
-type InMemory interface {
-	InMemory() bool
-}
-
-// CopySetter is an optional Backend capability of in-process tiers that
-// hold a composition's copies (l1/bigcache, conformance/memory): storing a
-// copy that is kept for less time than its value stays fresh. A composition
-// keeps a copy of a lower-tier hit for at most its backfill cap (30 s by
-// default) while the value may stay fresh for hours; stored with Set, the
-// copy would report the cap's remainder as the value's freshness, and a
-// reader that judges a value's age from its freshness (stale-while-
-// revalidate: age = TTL − remaining) would take every such copy for an old
-// value and reload it. A copy stored with SetCopy reports the value's
-// freshness instead. Without the capability a composition uses Set.
-//
-// Contract, checked by the conformance module when a backend implements it:
-//   - SetCopy stores value under key for keep (> 0; KindInvalidInput
-//     otherwise): Get, Exists and TTL treat it as Set(key, value, keep) would,
-//     and it expires after keep.
-//   - fresh is the value's freshness at the time of the call. Until the copy
-//     expires, Get reports it aged by the time elapsed: a Known FreshFor
-//     less the elapsed time (never below the copy's own remaining lifetime),
-//     NoExpiry as NoExpiry, an unknown freshness as unknown. A stale fresh
-//     is rejected with KindInvalidInput: stale values are never copied.
-//   - Any later write of key (Set, SetCopy, Expire) replaces what SetCopy
-//     recorded.
-type CopySetter interface {
-	SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh Freshness) error
-}
-
 // ValueGetter is an optional Backend capability: a read of the value alone,
 // for callers that have no use for its freshness. A backend implements it
 // when reporting freshness costs it extra work on every read — Redis needs a
@@ -172,52 +124,11 @@ type ValueGetter interface {
 	GetValue(ctx context.Context, key string) (value []byte, found bool, err error)
 }
 
-// Invalidator is an optional Backend capability: a shared backend that
-// tells the tiers above it when its entries change, expire or are evicted —
-// whoever changed them, other processes included. A composition uses it to
-// drop in-process copies as soon as the shared copy changes (cross-process
-// invalidation). backend/redis implements it with server-assisted client
-// tracking.
-//
-// Contract, checked by the conformance module when a backend implements it:
-//   - WatchInvalidations starts reporting to w and returns at once; stop
-//     ends the reporting (with a last Reset(false) if it was live), and
-//     once stop has returned w is not called again.
-//     A backend that cannot report in its current configuration (a Redis
-//     Cluster, say) fails with an *Error of KindNotSupported.
-//   - The backend calls w from one goroutine at a time, in the order it
-//     learns of the changes, and never while the caller holds a lock of its
-//     own.
-//   - Reset(true) comes first, once invalidations flow; until then, and
-//     after every Reset(false), nothing is known, so a watcher must not keep
-//     copies it cannot invalidate.
-//   - Every change made after Reset(true) — through this backend or not —
-//     is reported by Invalidated with the key, or covered by a later
-//     Reset(false) or Reset(true) when the backend lost track (a broken
-//     connection, a flush of the whole store). An expiry may be reported
-//     only once the store reclaims the entry — Redis does when the key is
-//     next touched, or when its sampling expiry cycle finds it, which on a
-//     large keyspace can lag — so a watcher still bounds its copies by a
-//     TTL of its own.
-type Invalidator interface {
-	WatchInvalidations(w InvalidationWatcher) (stop func(), err error)
-}
-
-// InvalidationWatcher receives an Invalidator's reports.
-type InvalidationWatcher interface {
-	// Invalidated reports that the entries of keys changed, expired or were
-	// evicted. The keys are storage keys as Get takes them.
-	Invalidated(keys []string)
-	// Reset reports that any entry may have changed: drop every copy. live
-	// says whether changes are reported from now on.
-	Reset(live bool)
-}
-
-// Clearer is an optional Backend capability of in-process tiers: dropping
-// every entry at once. A composition needs it to use its lower tier's
-// invalidations: when those are lost, it must forget all its copies.
-type Clearer interface {
-	Clear(ctx context.Context) error
+// localGetter is tier.LocalGetter, declared here with the same method set
+// because core does not import core/tier (tier imports core): GetOrLoad
+// asks a backend that has it for a fresh in-process hit before any flight.
+type localGetter interface {
+	GetLocal(ctx context.Context, key string) (e Entry, found bool, err error)
 }
 
 // TTLInspector is an optional Backend capability: reading an entry's remaining

@@ -7,13 +7,18 @@
 // Backend is the one required interface of a storage adapter: raw bytes under
 // a key with a TTL, and on read what the backend knows about the value's
 // remaining freshness (Entry.Freshness), so that tiers can bound backfill.
-// Optional capabilities — LocalGetter, InMemory, CopySetter, ValueGetter,
-// TTLInspector, TTLRefresher, Locker, BatchGetter, BatchSetter,
-// StatsReporter and io.Closer — are discovered by type assertion, in the manner of
-// database/sql/driver. The conformance module checks that an adapter keeps
-// the contract. ValueGetter is how the client avoids paying for freshness
-// it would not use: a Get without an object cache reads a backend that has
-// it (Redis: a bare GET instead of GET+PTTL) through GetValue.
+// Optional capabilities — ValueGetter, TTLInspector, TTLRefresher, Locker,
+// BatchGetter, BatchSetter, StatsReporter and io.Closer — are discovered by
+// type assertion, in the manner of database/sql/driver. The conformance
+// module checks that an adapter keeps the contract. ValueGetter is how the
+// client avoids paying for freshness it would not use: a Get without an
+// object cache reads a backend that has it (Redis: a bare GET instead of
+// GET+PTTL) through GetValue.
+//
+// The interfaces between the tiers of a stack — an L1's local reads and
+// copies, a shared backend's invalidation reports — are in package
+// core/tier, for authors of L1s, tiers and compositions; applications do
+// not need them.
 //
 // Codec turns values into bytes (the protocol module provides the CacheKit
 // MessagePack codecs) and Encryptor seals them (the crypto module provides

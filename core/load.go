@@ -55,7 +55,7 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     key at once, the backend is read once and, on a miss, load runs once;
 //     all of them get the result (a hit is decoded by each caller into its
 //     own value; a loaded value is the one value load returned). A fresh hit
-//     in an in-process tier (a backend that is a LocalGetter, such as
+//     in an in-process tier (a backend that is a tier.LocalGetter, such as
 //     l1/bigcache or a composition over it) and an object-cache hit are
 //     answered before any flight. The first caller reads (and loads) on its
 //     own goroutine; a caller that gives up (its ctx done) returns at once
@@ -114,7 +114,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 
 	// In-process tiers answer outside the flight: a local hit costs no
 	// coordination.
-	if lg, ok := c.backend.(LocalGetter); ok {
+	if lg, ok := c.backend.(localGetter); ok {
 		var gen uint64
 		if c.sh.objects != nil || ls.swr {
 			gen = c.generation(sk) // before the read: a Set meanwhile wins over a refresh

@@ -25,7 +25,7 @@
 //     one command per read. A composition (compose) over this backend
 //     always reads with Get, whose PTTL bounds the L1 copy, whether or not
 //     it follows the invalidations (below).
-//   - core.Invalidator: see below.
+//   - tier.Invalidator: see below.
 //   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
 //   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
 //   - core.Locker: compatible with the other CacheKit SDKs: the lock of key
@@ -38,7 +38,7 @@
 //
 // # Invalidations
 //
-// WatchInvalidations (core.Invalidator) uses Redis's server-assisted client
+// WatchInvalidations (tier.Invalidator) uses Redis's server-assisted client
 // tracking (Redis 6 or later) in broadcasting mode: a connection of its own,
 // dialled with the client's settings, switches tracking on with itself as
 // the target (CLIENT TRACKING ON REDIRECT <own id> BCAST, PREFIX per

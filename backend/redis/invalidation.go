@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
@@ -28,9 +29,9 @@ const (
 	maxWatchBackoff = 5 * time.Second
 )
 
-var _ core.Invalidator = (*Backend)(nil)
+var _ tier.Invalidator = (*Backend)(nil)
 
-// WatchInvalidations implements core.Invalidator with Redis's server-assisted
+// WatchInvalidations implements tier.Invalidator with Redis's server-assisted
 // client tracking in broadcasting mode (Redis 6 or later): a dedicated
 // connection, dialled with the client's own settings, runs
 //
@@ -57,7 +58,7 @@ var _ core.Invalidator = (*Backend)(nil)
 // reports changes per node, and WatchInvalidations fails with
 // core.KindNotSupported for it. Each call opens its own connection; Close
 // stops every watch of the backend.
-func (b *Backend) WatchInvalidations(w core.InvalidationWatcher) (func(), error) {
+func (b *Backend) WatchInvalidations(w tier.InvalidationWatcher) (func(), error) {
 	if w == nil {
 		return nil, invalid("redis.watch", "", "nil watcher")
 	}
@@ -104,7 +105,7 @@ func (b *Backend) stopWatches() {
 // the goroutine that reads it.
 type watch struct {
 	c      *goredis.Client
-	w      core.InvalidationWatcher
+	w      tier.InvalidationWatcher
 	ping   time.Duration
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -119,7 +120,7 @@ type watch struct {
 // RESP2 (invalidations then arrive as Pub/Sub messages on the connection
 // itself), no client-side cache of go-redis's own, and tracking switched on
 // by every (re)connection.
-func newWatch(opt *goredis.Options, prefixes []string, ping time.Duration, w core.InvalidationWatcher) *watch {
+func newWatch(opt *goredis.Options, prefixes []string, ping time.Duration, w tier.InvalidationWatcher) *watch {
 	o := *opt
 	o.Protocol = 2
 	o.PoolSize = 1

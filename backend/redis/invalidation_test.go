@@ -33,7 +33,7 @@ func (e event) String() string {
 	return "invalidated(" + strings.Join(e.keys, ",") + ")"
 }
 
-// recorder is a core.InvalidationWatcher that queues what it is told.
+// recorder is a tier.InvalidationWatcher that queues what it is told.
 type recorder struct{ ch chan event }
 
 func newRecorder() *recorder { return &recorder{ch: make(chan event, 4096)} }
@@ -331,7 +331,7 @@ func TestCrossProcessInvalidation(t *testing.T) {
 // Read-through of a value another process wrote, on the production shape:
 // the reader's L1 copy is kept for the backfill cap but is not mistaken for
 // an old value, so stale-while-revalidate never reloads it (before
-// core.CopySetter every read of such a copy started a background load).
+// tier.CopySetter every read of such a copy started a background load).
 func TestCrossProcessReadThrough(t *testing.T) {
 	ctx := context.Background()
 	r := rig.StartRedis(t)

@@ -20,7 +20,7 @@ import (
 
 // Backend is a core.Backend on a go-redis UniversalClient. It implements
 // core.TTLInspector, core.TTLRefresher, core.Locker, core.BatchGetter,
-// core.BatchSetter, core.ValueGetter, core.Invalidator, core.StatsReporter
+// core.BatchSetter, core.ValueGetter, tier.Invalidator, core.StatsReporter
 // and io.Closer. It is safe for concurrent use.
 type Backend struct {
 	c         goredis.UniversalClient

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // Backend is an in-memory core.Backend. The zero value is not usable: call
@@ -96,8 +97,9 @@ var (
 	_ core.BatchGetter   = (*Backend)(nil)
 	_ core.BatchSetter   = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
-	_ core.Clearer       = (*Backend)(nil)
-	_ core.CopySetter    = (*Backend)(nil)
+	_ tier.Clearer       = (*Backend)(nil)
+	_ tier.CopySetter    = (*Backend)(nil)
+	_ tier.InMemory      = (*Backend)(nil)
 )
 
 // begin checks the context, the fault hook and the closed state, and locks
@@ -159,7 +161,7 @@ func invalidTTL(op, key string, ttl time.Duration) error {
 	return &core.Error{Kind: core.KindInvalidInput, Op: "memory." + op, Key: key, Msg: "negative TTL " + ttl.String()}
 }
 
-// InMemory implements core.InMemory: everything is in a Go map.
+// InMemory implements tier.InMemory: everything is in a Go map.
 func (b *Backend) InMemory() bool { return true }
 
 // Get implements core.Backend.
@@ -206,7 +208,7 @@ func (b *Backend) put(key string, value []byte, ttl time.Duration) {
 	b.items[key] = it
 }
 
-// SetCopy implements core.CopySetter: the entry expires after keep, and Get
+// SetCopy implements tier.CopySetter: the entry expires after keep, and Get
 // reports fresh, aged, until then.
 func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
 	switch {
@@ -234,7 +236,7 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Clear implements core.Clearer: it drops every entry (locks stay). Its
+// Clear implements tier.Clearer: it drops every entry (locks stay). Its
 // fault hook sees the operation "clear".
 func (b *Backend) Clear(ctx context.Context) error {
 	if err := b.begin(ctx, "clear", ""); err != nil {

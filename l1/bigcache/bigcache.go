@@ -14,6 +14,7 @@ import (
 	bc "github.com/allegro/bigcache/v3"
 
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // Entry layout (see the package doc): an 8-byte header, the expiry, in
@@ -81,12 +82,12 @@ type Backend struct {
 var (
 	_ core.Backend       = (*Backend)(nil)
 	_ core.TTLInspector  = (*Backend)(nil)
-	_ core.LocalGetter   = (*Backend)(nil)
-	_ core.InMemory      = (*Backend)(nil)
-	_ core.CopySetter    = (*Backend)(nil)
+	_ tier.LocalGetter   = (*Backend)(nil)
+	_ tier.InMemory      = (*Backend)(nil)
+	_ tier.CopySetter    = (*Backend)(nil)
 	_ core.TTLRefresher  = (*Backend)(nil)
 	_ core.StatsReporter = (*Backend)(nil)
-	_ core.Clearer       = (*Backend)(nil)
+	_ tier.Clearer       = (*Backend)(nil)
 )
 
 // config collects the options.
@@ -322,13 +323,13 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 	return core.Entry{Value: v, Freshness: h.freshness(left, now)}, true, nil
 }
 
-// GetLocal implements core.LocalGetter: everything this backend holds is in
+// GetLocal implements tier.LocalGetter: everything this backend holds is in
 // process, so it is Get.
 func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
 	return b.Get(ctx, key)
 }
 
-// InMemory implements core.InMemory: entries live in bigcache's shards, in
+// InMemory implements tier.InMemory: entries live in bigcache's shards, in
 // process, and no call performs I/O. A composition over another tier
 // therefore writes its backfills into this backend inline.
 func (b *Backend) InMemory() bool { return true }
@@ -433,7 +434,7 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	return b.store(key, value, uint64(exp), 0)
 }
 
-// SetCopy implements core.CopySetter: the entry expires after keep, and
+// SetCopy implements tier.CopySetter: the entry expires after keep, and
 // until then Get reports fresh, aged, as the value's freshness. It is
 // stored behind a 16-byte header (see the package doc).
 func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
@@ -547,7 +548,7 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Clear implements core.Clearer: it drops every entry (bigcache keeps the
+// Clear implements tier.Clearer: it drops every entry (bigcache keeps the
 // memory of its queues). A composition clears its L1 when it loses track of
 // its lower tier's invalidations.
 func (b *Backend) Clear(ctx context.Context) error {

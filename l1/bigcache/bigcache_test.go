@@ -15,6 +15,7 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/conformance"
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 	"github.com/cachekit-io/cachekit-go/l1/bigcache"
 )
 
@@ -310,8 +311,8 @@ func BenchmarkGetParallel(b *testing.B) {
 // another tier writes its backfills into it inline (compose.BackfillAuto).
 func TestInMemory(t *testing.T) {
 	var be core.Backend = newBackend(t)
-	m, ok := be.(core.InMemory)
+	m, ok := be.(tier.InMemory)
 	if !ok || !m.InMemory() {
-		t.Fatalf("l1/bigcache does not report core.InMemory (ok=%v)", ok)
+		t.Fatalf("l1/bigcache does not report tier.InMemory (ok=%v)", ok)
 	}
 }

@@ -18,7 +18,7 @@
 // stored for, say, math.MaxInt64 lives until then and reports the time left
 // to it, a finite freshness, as conformance/memory does.
 //
-// A composition's copy of a lower-tier value (core.CopySetter's SetCopy) is
+// A composition's copy of a lower-tier value (tier.CopySetter's SetCopy) is
 // kept for less time than the value stays fresh, and reports the value's
 // freshness, not its own. It has a 16-byte header: the expiry with its top
 // bit set (which marks a copy; Unix nanoseconds never reach it), then the
@@ -51,9 +51,10 @@
 //
 // # Capabilities
 //
-// Backend implements core.Backend, core.LocalGetter, core.InMemory,
-// core.CopySetter, core.TTLInspector, core.TTLRefresher, core.Clearer, core.StatsReporter
-// (one tier named "bigcache") and io.Closer. It does not implement
+// Backend implements core.Backend, core.TTLInspector, core.TTLRefresher,
+// core.StatsReporter (one tier named "bigcache") and io.Closer, and the
+// tier plumbing of package core/tier: tier.LocalGetter, tier.InMemory,
+// tier.CopySetter and tier.Clearer. It does not implement
 // core.Locker: an in-process lock is not a distributed one. Being InMemory,
 // it receives a composition's backfills inline (see compose.BackfillMode);
 // being a Clearer, it lets a composition over backend/redis follow Redis's
