@@ -10,6 +10,116 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
+// Set implements core.Backend with the composition's write policy.
+func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return &core.Error{Kind: core.KindInvalidInput, Op: "compose.set", Key: key, Msg: "negative ttl"}
+	}
+	if err := ctx.Err(); err != nil {
+		return done(err, "compose.set")
+	}
+	switch b.write {
+	case WriteOptimisticParallel:
+		return b.setParallel(ctx, key, value, ttl)
+	case WriteRace:
+		return b.setRace(ctx, key, value, ttl)
+	}
+	word := b.gens.begin(key)
+	defer b.gens.end(key)
+	if err := b.lower.Set(ctx, key, value, ttl); err != nil {
+		b.st[lowerTier].errors.Add(1)
+		b.invalidateUpper(ctx, key)
+		return core.Wrap(err, core.KindUnknown, "compose.set")
+	}
+	if b.writeAround() {
+		if err := b.dropUpper(key); err != nil {
+			return core.Wrap(err, core.KindUnknown, "compose.set")
+		}
+		return nil
+	}
+	if err := b.upper.Set(ctx, key, value, ttl); err != nil {
+		b.st[upperTier].errors.Add(1)
+		if !b.invalidateUpper(ctx, key) {
+			return core.Wrap(err, core.KindUnknown, "compose.set")
+		}
+		return nil
+	}
+	b.recheck(ctx, key, word)
+	return nil
+}
+
+// writeAround reports whether a write should leave the upper tier without
+// a copy: while the composition follows its lower tier's invalidations, the
+// lower tier reports this process's own writes back like any other, and
+// the report deletes the upper copy a moment after it was made. Writing it
+// would cost an upper-tier write, a recheck and a delete for a copy that
+// serves, at best, the reads of that moment; the next read refills it.
+func (b *Backend) writeAround() bool {
+	return b.inv != nil && b.inv.live.Load()
+}
+
+// dropUpper deletes key's upper-tier copy after a write around it. The
+// upper tier is in memory (a condition of following invalidations), so the
+// delete neither does I/O nor needs the caller's context, which may be done
+// by now: the copy must go whatever the caller does next.
+func (b *Backend) dropUpper(key string) error {
+	if err := b.upper.Delete(context.Background(), key); err != nil {
+		b.st[upperTier].errors.Add(1)
+		return err
+	}
+	return nil
+}
+
+// recheck deletes the upper-tier copy that a write whose begin returned word
+// has just made if another write of a key of its stripe overlapped it (or an
+// invalidation arrived, which counts as one). Overlapping writes may reach
+// the lower tier in one order and the upper tier in the other: without the
+// delete, the upper tier could keep a value (or a lifetime) the lower tier
+// no longer has, for the whole TTL. Every write of an overlapping pair
+// deletes after its own upper write, so the last thing either does to the
+// upper tier is a delete, and the next read refills it from the lower tier.
+// Writes of different keys that share a stripe only cost each other a copy.
+func (b *Backend) recheck(ctx context.Context, key string, word uint64) {
+	if b.gens.overlapped(key, word) {
+		b.invalidateUpper(ctx, key)
+	}
+}
+
+// invalidateUpper deletes key from the upper tier after a failed write, so
+// that the upper tier cannot serve a value the lower tier may no longer
+// hold. It runs even if ctx is canceled, bounded by the offloader's timeout,
+// and reports whether it succeeded.
+func (b *Backend) invalidateUpper(ctx context.Context, key string) bool {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.off.Timeout())
+	defer cancel()
+	if err := b.upper.Delete(ictx, key); err != nil {
+		b.st[upperTier].errors.Add(1)
+		return false
+	}
+	return true
+}
+
+// Delete implements core.Backend: it invalidates the upper tier first, then
+// the lower one, and tries both even if the first fails. Any failure fails
+// the Delete (an upper tier that could not forget the key may still serve
+// it); when both fail the error carries both.
+func (b *Backend) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return done(err, "compose.delete")
+	}
+	b.gens.begin(key)
+	defer b.gens.end(key)
+	uerr := b.upper.Delete(ctx, key)
+	if uerr != nil {
+		b.st[upperTier].errors.Add(1)
+	}
+	lerr := b.lower.Delete(ctx, key)
+	if lerr != nil {
+		b.st[lowerTier].errors.Add(1)
+	}
+	return bothErr("compose.delete", key, uerr, lerr)
+}
+
 // writeResult is one tier's answer to a concurrent write.
 type writeResult struct {
 	tier int
