@@ -85,16 +85,25 @@ var (
 // New composes upper over lower. Without options it reads sequentially,
 // writes through (lower first), backfills fresh lower-tier hits into the
 // upper tier for at most DefaultBackfillCap, and owns an offloader for its
-// background work, which Close drains. It fails with a core.KindConfig error
-// when a tier is nil.
+// background work, which Close drains. It fails with a *core.Error of
+// KindConfig when a tier is nil, an option is nil or was given a bad value,
+// or WithNames names more than two tiers.
 func New(upper, lower core.Backend, opts ...Option) (*Backend, error) {
 	if upper == nil || lower == nil {
 		return nil, core.NewError(core.KindConfig, "compose.new", "nil tier", nil)
 	}
-	cfg := newConfig(opts)
+	cfg, err := newConfig("compose.new", opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.names) > 2 {
+		return nil, core.NewError(core.KindConfig, "compose.new", "WithNames: "+strconv.Itoa(len(cfg.names))+" names for two tiers", nil)
+	}
 	owns := cfg.off == nil
 	if owns {
-		cfg.off = offload.New()
+		if cfg.off, err = offload.New(); err != nil {
+			return nil, err
+		}
 	}
 	b := build(upper, lower, cfg, [2]string{"upper", "lower"})
 	if len(cfg.names) > 0 {
@@ -119,8 +128,9 @@ func Tiers(tiers ...core.Backend) (*Backend, error) {
 // WithOffloader is given, the stack shares one offloader owned by the
 // returned (outermost) composition, and its Close drains it before closing
 // the tiers. WithNames names the tiers in order; unnamed tiers that do not
-// name themselves are "l1", "l2", …. It fails with a core.KindConfig error
-// for fewer than two tiers or a nil tier.
+// name themselves are "l1", "l2", …. It fails with a *core.Error of
+// KindConfig for fewer than two tiers, a nil tier, a nil option or one
+// given a bad value, or more names (WithNames) than tiers.
 func TiersWith(opts []Option, tiers ...core.Backend) (*Backend, error) {
 	if len(tiers) < 2 {
 		return nil, core.NewError(core.KindConfig, "compose.tiers", "need at least two tiers, got "+strconv.Itoa(len(tiers)), nil)
@@ -130,10 +140,18 @@ func TiersWith(opts []Option, tiers ...core.Backend) (*Backend, error) {
 			return nil, core.NewError(core.KindConfig, "compose.tiers", "tier "+strconv.Itoa(i+1)+" is nil", nil)
 		}
 	}
-	cfg := newConfig(opts)
+	cfg, err := newConfig("compose.tiers", opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.names) > len(tiers) {
+		return nil, core.NewError(core.KindConfig, "compose.tiers", "WithNames: "+strconv.Itoa(len(cfg.names))+" names for "+strconv.Itoa(len(tiers))+" tiers", nil)
+	}
 	owns := cfg.off == nil
 	if owns {
-		cfg.off = offload.New()
+		if cfg.off, err = offload.New(); err != nil {
+			return nil, err
+		}
 	}
 	name := func(i int) string {
 		if i < len(cfg.names) {

@@ -201,7 +201,11 @@ type fullOffloader struct {
 
 func newFullOffloader(t *testing.T) *fullOffloader {
 	t.Helper()
-	f := &fullOffloader{o: offload.New(offload.WithLimit(1)), stop: make(chan struct{})}
+	o, err := offload.New(offload.WithLimit(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fullOffloader{o: o, stop: make(chan struct{})}
 	started := make(chan struct{})
 	f.o.Submit(context.Background(), "", func(context.Context) { close(started); <-f.stop })
 	<-started

@@ -28,8 +28,6 @@ func TestBackfillModeChoice(t *testing.T) {
 			[]compose.Option{compose.WithBackfillMode(compose.BackfillOffloaded)}, false, true},
 		{"inline, other upper", func() core.Backend { return newProbe("up", nil) },
 			[]compose.Option{compose.WithBackfillMode(compose.BackfillInline)}, true, false},
-		{"unknown mode keeps auto", func() core.Backend { return memory.New() },
-			[]compose.Option{compose.WithBackfillMode(compose.BackfillMode(99))}, true, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,9 +1,11 @@
 package compose
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/compose/offload"
+	"github.com/cachekit-io/cachekit-go/core"
 )
 
 // DefaultBackfillCap is the longest lifetime a backfilled upper-tier copy may
@@ -150,57 +152,77 @@ type config struct {
 	noInvalidation bool // WithInvalidation(false)
 }
 
-func newConfig(opts []Option) config {
+// newConfig applies opts in order. A nil option, or an option given a bad
+// value, fails with a *core.Error of KindConfig for op.
+func newConfig(op string, opts []Option) (config, error) {
 	c := config{cap: DefaultBackfillCap}
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
+	for i, o := range opts {
+		if o == nil {
+			return c, core.NewError(core.KindConfig, op, "option "+strconv.Itoa(i+1)+" is nil", nil)
+		}
+		if err := o(&c); err != nil {
+			return c, err
 		}
 	}
-	return c
+	return c, nil
 }
 
-// Option configures a composition made by New, Tiers or TiersWith.
-type Option func(*config)
+// badOption is the error of an option given a bad value.
+func badOption(msg string) error {
+	return core.NewError(core.KindConfig, "compose.option", msg, nil)
+}
+
+// Option configures a composition made by New, Tiers or TiersWith. An
+// option given a bad value makes the constructor fail with a *core.Error of
+// KindConfig.
+type Option func(*config) error
 
 // WithReadPolicy sets the read policy (default ReadSequential). An unknown
-// value keeps the default.
+// value is a configuration error.
 func WithReadPolicy(p ReadPolicy) Option {
-	return func(c *config) {
-		if int(p) < len(readNames) {
-			c.read = p
+	return func(c *config) error {
+		if int(p) >= len(readNames) {
+			return badOption("WithReadPolicy: unknown read policy " + strconv.Itoa(int(p)))
 		}
+		c.read = p
+		return nil
 	}
 }
 
-// WithWritePolicy sets the write policy (default WriteSequential). An unknown
-// value keeps the default.
+// WithWritePolicy sets the write policy (default WriteSequential). An
+// unknown value is a configuration error.
 func WithWritePolicy(p WritePolicy) Option {
-	return func(c *config) {
-		if int(p) < len(writeNames) {
-			c.write = p
+	return func(c *config) error {
+		if int(p) >= len(writeNames) {
+			return badOption("WithWritePolicy: unknown write policy " + strconv.Itoa(int(p)))
 		}
+		c.write = p
+		return nil
 	}
 }
 
 // WithRefill sets the refill policy (default RefillAlways). An unknown value
-// keeps the default.
+// is a configuration error.
 func WithRefill(p RefillPolicy) Option {
-	return func(c *config) {
-		if int(p) < len(refillNames) {
-			c.refill = p
+	return func(c *config) error {
+		if int(p) >= len(refillNames) {
+			return badOption("WithRefill: unknown refill policy " + strconv.Itoa(int(p)))
 		}
+		c.refill = p
+		return nil
 	}
 }
 
 // WithBackfillMode sets where backfills are written (default BackfillAuto:
 // inline into an in-memory upper tier, offloaded otherwise). An unknown
-// value keeps the default.
+// value is a configuration error.
 func WithBackfillMode(m BackfillMode) Option {
-	return func(c *config) {
-		if int(m) < len(backfillNames) {
-			c.backfill = m
+	return func(c *config) error {
+		if int(m) >= len(backfillNames) {
+			return badOption("WithBackfillMode: unknown backfill mode " + strconv.Itoa(int(m)))
 		}
+		c.backfill = m
+		return nil
 	}
 }
 
@@ -208,13 +230,15 @@ func WithBackfillMode(m BackfillMode) Option {
 // (default DefaultBackfillCap). The copy's TTL is the smaller of the cap and
 // the remaining freshness the lower tier reported; hits on the copy still
 // report the value's freshness when the upper tier is a tier.CopySetter
-// (see the package doc). A value of zero or below keeps the default; use
-// WithRefill(RefillNever) to turn backfill off.
+// (see the package doc). A cap of zero or below is a configuration error;
+// use WithRefill(RefillNever) to turn backfill off.
 func WithBackfillCap(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.cap = d
+	return func(c *config) error {
+		if d <= 0 {
+			return badOption("WithBackfillCap: the cap must be above zero, got " + d.String())
 		}
+		c.cap = d
+		return nil
 	}
 }
 
@@ -224,12 +248,14 @@ func WithBackfillCap(d time.Duration) Option {
 // closes it, before closing the tiers. Without this option every New makes,
 // and owns, an offloader with the offload package's defaults; Tiers and
 // TiersWith make one for the whole stack, owned by the outermost
-// composition. A nil o is ignored.
+// composition. A nil o is a configuration error.
 func WithOffloader(o *offload.Offloader) Option {
-	return func(c *config) {
-		if o != nil {
-			c.off = o
+	return func(c *config) error {
+		if o == nil {
+			return badOption("WithOffloader: nil offloader")
 		}
+		c.off = o
+		return nil
 	}
 }
 
@@ -238,9 +264,12 @@ func WithOffloader(o *offload.Offloader) Option {
 // stats call a tier "compose.<name>". An empty or missing name falls back to
 // the name the tier itself reports (the Name of its only core.TierStats, if
 // it is a core.StatsReporter), then to "upper"/"lower" (New) or "l1", "l2", …
-// (Tiers).
+// (Tiers). More names than tiers is a configuration error.
 func WithNames(names ...string) Option {
-	return func(c *config) { c.names = append([]string(nil), names...) }
+	return func(c *config) error {
+		c.names = append([]string(nil), names...)
+		return nil
+	}
 }
 
 // WithInvalidation turns following the lower tier's invalidations on (the
@@ -271,5 +300,8 @@ func WithNames(names ...string) Option {
 // core.New never changes it. Build a stack for the minimal preset, which
 // asks for no cross-process invalidation, with WithInvalidation(false).
 func WithInvalidation(on bool) Option {
-	return func(c *config) { c.noInvalidation = !on }
+	return func(c *config) error {
+		c.noInvalidation = !on
+		return nil
+	}
 }

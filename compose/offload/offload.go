@@ -2,9 +2,12 @@ package offload
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
 )
 
 // Defaults of an Offloader made by New without options.
@@ -41,26 +44,37 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
-// Option configures an Offloader.
-type Option func(*Offloader)
+// Option configures an Offloader. An option given a bad value makes New
+// fail with a *core.Error of KindConfig.
+type Option func(*Offloader) error
+
+// badOption is the error of an option given a bad value.
+func badOption(msg string) error {
+	return core.NewError(core.KindConfig, "offload.new", msg, nil)
+}
 
 // WithLimit sets how many tasks may run at once (default DefaultLimit). A
-// value below 1 keeps the default.
+// value below 1 is a configuration error.
 func WithLimit(n int) Option {
-	return func(o *Offloader) {
-		if n >= 1 {
-			o.limit = n
+	return func(o *Offloader) error {
+		if n < 1 {
+			return badOption("WithLimit: the limit must be at least 1, got " + strconv.Itoa(n))
 		}
+		o.limit = n
+		return nil
 	}
 }
 
 // WithTimeout sets how long one task may run before its context is canceled
-// (default DefaultTimeout). A value of zero or below keeps the default.
+// (default DefaultTimeout). A value of zero or below is a configuration
+// error.
 func WithTimeout(d time.Duration) Option {
-	return func(o *Offloader) {
-		if d > 0 {
-			o.timeout = d
+	return func(o *Offloader) error {
+		if d <= 0 {
+			return badOption("WithTimeout: the timeout must be above zero, got " + d.String())
 		}
+		o.timeout = d
+		return nil
 	}
 }
 
@@ -107,16 +121,20 @@ type Offloader struct {
 	accepted, completed, duplicates, full, closedDrops, timedOut, panics atomic.Uint64
 }
 
-// New returns an Offloader, ready to accept tasks.
-func New(opts ...Option) *Offloader {
+// New returns an Offloader, ready to accept tasks. It fails with a
+// *core.Error of KindConfig when an option is nil or was given a bad value.
+func New(opts ...Option) (*Offloader, error) {
 	o := &Offloader{limit: DefaultLimit, timeout: DefaultTimeout, keys: make(map[string]struct{})}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(o)
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, badOption("option " + strconv.Itoa(i+1) + " is nil")
+		}
+		if err := opt(o); err != nil {
+			return nil, err
 		}
 	}
 	o.base, o.cancel = context.WithCancel(context.Background())
-	return o
+	return o, nil
 }
 
 // Limit returns how many tasks may run at once.

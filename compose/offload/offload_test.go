@@ -12,12 +12,23 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cachekit-io/cachekit-go/compose/offload"
+	"github.com/cachekit-io/cachekit-go/core"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// mustNew returns an Offloader made with opts.
+func mustNew(t *testing.T, opts ...offload.Option) *offload.Offloader {
+	t.Helper()
+	o, err := offload.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 func TestSubmitRunsAndWaitWaits(t *testing.T) {
-	o := offload.New()
+	o := mustNew(t)
 	defer o.Close()
 	var ran atomic.Int32
 	for range 10 {
@@ -46,7 +57,7 @@ func block(started chan<- struct{}, release <-chan struct{}) func(context.Contex
 }
 
 func TestLimitDropsWithoutBlocking(t *testing.T) {
-	o := offload.New(offload.WithLimit(2))
+	o := mustNew(t, offload.WithLimit(2))
 	defer o.Close()
 	started, release := make(chan struct{}, 2), make(chan struct{})
 	for range 2 {
@@ -73,7 +84,7 @@ func TestLimitDropsWithoutBlocking(t *testing.T) {
 }
 
 func TestDeduplicatesByKey(t *testing.T) {
-	o := offload.New()
+	o := mustNew(t)
 	defer o.Close()
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	if out := o.Submit(t.Context(), "k", block(started, release)); out != offload.Accepted {
@@ -104,7 +115,7 @@ func TestDeduplicatesByKey(t *testing.T) {
 type ctxKey struct{}
 
 func TestTaskContext(t *testing.T) {
-	o := offload.New(offload.WithTimeout(30 * time.Millisecond))
+	o := mustNew(t, offload.WithTimeout(30*time.Millisecond))
 	defer o.Close()
 	parent, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "v"))
 	cancel() // the parent's cancellation must not reach the task
@@ -137,7 +148,7 @@ func TestTaskContext(t *testing.T) {
 }
 
 func TestCloseDrains(t *testing.T) {
-	o := offload.New()
+	o := mustNew(t)
 	var done atomic.Int32
 	for range 5 {
 		o.Submit(t.Context(), "", func(context.Context) { time.Sleep(20 * time.Millisecond); done.Add(1) })
@@ -160,7 +171,7 @@ func TestCloseDrains(t *testing.T) {
 }
 
 func TestShutdownCancelsWhenItsContextEnds(t *testing.T) {
-	o := offload.New(offload.WithTimeout(time.Hour))
+	o := mustNew(t, offload.WithTimeout(time.Hour))
 	started := make(chan struct{})
 	var sawCancel atomic.Bool
 	o.Submit(t.Context(), "", func(ctx context.Context) {
@@ -180,7 +191,7 @@ func TestShutdownCancelsWhenItsContextEnds(t *testing.T) {
 }
 
 func TestWaitHonoursContext(t *testing.T) {
-	o := offload.New()
+	o := mustNew(t)
 	release := make(chan struct{})
 	o.Submit(t.Context(), "", func(context.Context) { <-release })
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
@@ -193,7 +204,7 @@ func TestWaitHonoursContext(t *testing.T) {
 }
 
 func TestPanicIsRecovered(t *testing.T) {
-	o := offload.New()
+	o := mustNew(t)
 	o.Submit(t.Context(), "k", func(context.Context) { panic("boom") })
 	_ = o.Wait(t.Context())
 	if st := o.Stats(); st.Panics != 1 || st.Running != 0 {
@@ -207,7 +218,7 @@ func TestPanicIsRecovered(t *testing.T) {
 
 func TestConcurrentSubmitNeverExceedsLimit(t *testing.T) {
 	const limit = 4
-	o := offload.New(offload.WithLimit(limit))
+	o := mustNew(t, offload.WithLimit(limit))
 	var running, peak atomic.Int32
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -253,7 +264,11 @@ func TestOutcomeString(t *testing.T) {
 }
 
 func ExampleOffloader() {
-	o := offload.New(offload.WithLimit(8), offload.WithTimeout(time.Second))
+	o, err := offload.New(offload.WithLimit(8), offload.WithTimeout(time.Second))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer o.Close()
 
 	done := make(chan struct{})
@@ -265,4 +280,35 @@ func ExampleOffloader() {
 	_ = o.Wait(context.Background())
 	fmt.Println(out)
 	// Output: accepted
+}
+
+// Every bad option value, and a nil option, makes New fail with a
+// *core.Error of KindConfig; none is ignored.
+func TestBadOptionsAreConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opt  offload.Option
+	}{
+		{"nil option", nil},
+		{"zero limit", offload.WithLimit(0)},
+		{"negative limit", offload.WithLimit(-1)},
+		{"zero timeout", offload.WithTimeout(0)},
+		{"negative timeout", offload.WithTimeout(-time.Second)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := offload.New(offload.WithLimit(4), c.opt)
+			if o != nil {
+				_ = o.Close()
+			}
+			var ce *core.Error
+			if o != nil || !errors.As(err, &ce) || ce.Kind != core.KindConfig {
+				t.Fatalf("New = %v, %v; want a *core.Error of KindConfig", o, err)
+			}
+		})
+	}
+	o := mustNew(t, offload.WithLimit(1), offload.WithTimeout(time.Nanosecond))
+	defer o.Close()
+	if o.Limit() != 1 || o.Timeout() != time.Nanosecond {
+		t.Fatalf("Limit, Timeout = %d, %v; want 1, 1ns", o.Limit(), o.Timeout())
+	}
 }
