@@ -103,3 +103,34 @@ func TestFromEnvKinds(t *testing.T) {
 		t.Fatalf("bad key: %v (kind %v)", err, core.KindOf(err))
 	}
 }
+
+// TestEnvAndHexAgree: a master key read from CACHEKIT_MASTER_KEY (through
+// core's parser) gets the verdict NewFromHex gives the same string: the
+// parser trims nothing and drops nothing.
+func TestEnvAndHexAgree(t *testing.T) {
+	const cur = "0101010101010101010101010101010101010101010101010101010101010101"
+	t.Setenv(crypto.EnvPreviousMasterKeys, "")
+	for _, v := range []string{cur, " " + cur, cur + "\n", "\t", " ", "0x" + cur[2:], strings.ToUpper(cur), cur[:63]} {
+		t.Setenv(crypto.EnvMasterKey, v)
+		fromEnv, errEnv := crypto.NewFromEnv()
+		fromHex, errHex := crypto.NewFromHex(v)
+		if (errEnv == nil) != (errHex == nil) || core.KindOf(errEnv) != core.KindOf(errHex) {
+			t.Errorf("%q: NewFromEnv %v, NewFromHex %v", v, errEnv, errHex)
+			continue
+		}
+		if errEnv == nil && fromEnv.Fingerprint() != fromHex.Fingerprint() {
+			t.Errorf("%q: fingerprints differ", v)
+		}
+	}
+	// CACHEKIT_PREVIOUS_MASTER_KEYS: each entry as WithPreviousKeysHex takes it.
+	t.Setenv(crypto.EnvMasterKey, cur)
+	const p1 = "0202020202020202020202020202020202020202020202020202020202020202"
+	for _, v := range []string{p1, p1 + ",", " " + p1, p1 + " ", ","} {
+		t.Setenv(crypto.EnvPreviousMasterKeys, v)
+		_, errEnv := crypto.NewFromEnv()
+		_, errHex := crypto.NewFromHex(cur, crypto.WithPreviousKeysHex(strings.Split(v, ",")...))
+		if (errEnv == nil) != (errHex == nil) || core.KindOf(errEnv) != core.KindOf(errHex) {
+			t.Errorf("previous %q: NewFromEnv %v, WithPreviousKeysHex %v", v, errEnv, errHex)
+		}
+	}
+}

@@ -76,8 +76,9 @@ func session() (string, string) {
 // A Backend is safe for concurrent use. Its String, GoString, Format and
 // LogValue methods never reveal the API key.
 type Backend struct {
-	base       url.URL // scheme and host only
-	cred       vault   // behind a closure: nothing that formats a Backend prints it
+	base       url.URL     // scheme and host only
+	apiKey     core.Secret // redacted from every message
+	auth       core.Secret // "Bearer " + the API key
 	transport  *http.Transport
 	rt         http.RoundTripper // transport, or WithTransport's
 	timeout    time.Duration
@@ -148,7 +149,8 @@ func newBackend(opts []Option, getenv func(string) string) (*Backend, error) {
 	id, at := session()
 	b := &Backend{
 		base:       *base,
-		cred:       seal(&credentials{key: c.apiKey, auth: []string{"Bearer " + string(c.apiKey)}}),
+		apiKey:     c.apiKey,
+		auth:       core.NewSecret("Bearer " + c.apiKey.Reveal()),
 		transport:  tr,
 		rt:         c.roundTripper(tr),
 		timeout:    c.timeout,
@@ -167,55 +169,6 @@ func newBackend(opts []Option, getenv func(string) string) (*Backend, error) {
 	}
 	return b, nil
 }
-
-// credentials hold the API key and the Authorization value built from it.
-// Its methods redact, for code that formats one.
-type credentials struct {
-	key  secret
-	auth []string
-}
-
-// String redacts.
-func (*credentials) String() string { return redactedText }
-
-// GoString redacts.
-func (*credentials) GoString() string { return redactedText }
-
-// Format redacts, for every verb.
-func (*credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedText) }
-
-// LogValue redacts.
-func (*credentials) LogValue() slog.Value { return slog.StringValue(redactedText) }
-
-// MarshalJSON redacts.
-func (*credentials) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }
-
-// vault holds a Backend's credentials behind a closure. fmt prints a func as
-// its address whatever the verb and however it reaches it, while it prints
-// what a pointer field points to — a Backend value (whose methods, on the
-// pointer, do not apply) formatted with %s went through reflection, which
-// never calls the methods of an unexported field's type, and printed the
-// key. encoding/json skips unexported fields, and slog formats a Backend
-// value with fmt or encoding/json.
-type vault func() *credentials
-
-// seal returns the vault of c.
-func seal(c *credentials) vault { return func() *credentials { return c } }
-
-// String redacts.
-func (vault) String() string { return redactedText }
-
-// GoString redacts.
-func (vault) GoString() string { return redactedText }
-
-// Format redacts, for every verb.
-func (vault) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedText) }
-
-// LogValue redacts.
-func (vault) LogValue() slog.Value { return slog.StringValue(redactedText) }
-
-// MarshalJSON redacts.
-func (vault) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }
 
 // String describes the backend without its API key.
 func (b *Backend) String() string {
@@ -252,7 +205,7 @@ const minRedactLen = 4
 // that ends s (what is left of a key after a cut, the server's own or
 // statusError's).
 func (b *Backend) redact(s string) string {
-	return redactKey(s, string(b.cred().key))
+	return redactKey(s, b.apiKey.Reveal())
 }
 
 // redactKey is redact for the key k.
@@ -531,7 +484,7 @@ func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result,
 		n = 12
 	}
 	h := make(http.Header, n)
-	h["Authorization"] = b.cred().auth
+	h["Authorization"] = []string{b.auth.Reveal()}
 	h["User-Agent"] = userAgentValue
 	h[hdrL1Status] = l1Value(b.l1(ctx))
 	h[hdrSessionID] = b.sessionID
