@@ -171,6 +171,18 @@ func TestOptionsJSONAndSlogRedact(t *testing.T) {
 			}
 		}
 	}
+	// encoding/gob refuses Options outright, TLS config or not.
+	for _, v := range []any{o, &o, Options{Password: leakMark + "-5"}} {
+		var g bytes.Buffer
+		err := gob.NewEncoder(&g).Encode(v)
+		if err == nil || !strings.Contains(err.Error(), "never gob-encoded") {
+			t.Errorf("gob of %T: %v, want a refusal", v, err)
+		}
+		noLeak(t, fmt.Sprintf("gob of %T", v), g.String())
+		if err != nil {
+			noLeak(t, fmt.Sprintf("gob error of %T", v), err.Error())
+		}
+	}
 	j, err := json.Marshal(Options{})
 	if err != nil || !strings.Contains(string(j), `"TLSConfig":null`) {
 		t.Errorf("json.Marshal(Options{}) = %s, %v", j, err)

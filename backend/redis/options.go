@@ -210,6 +210,13 @@ func (o Options) MarshalJSON() ([]byte, error) {
 	}{plain(o.redacted()), tlsSet})
 }
 
+// GobEncode implements gob.GobEncoder by refusing, with a *core.Error of
+// KindInvalidInput: Options hold passwords, which must not be serialized,
+// and a redacted copy would decode into options that no longer connect.
+func (o Options) GobEncode() ([]byte, error) {
+	return nil, core.NewError(core.KindInvalidInput, "redis.options", "Options are never gob-encoded (they hold passwords)", nil)
+}
+
 // LogValue implements slog.LogValuer: the fields that are set, passwords
 // (including the URL's) redacted and TLSConfig reduced to TLS=true, so
 // that slog's text and JSON handlers print no secret.
