@@ -86,7 +86,7 @@ const (
 	libObjects      = "cachekit-objects" // the same with core.WithObjectCache
 	libEncrypted    = "cachekit-enc"     // the same with a crypto encryptor (secure preset)
 	libBounded      = "cachekit-bounded" // the same with compose.WithInvalidation(false): L1 copies bounded by the PTTL (paired rows only)
-	libNoFresh      = "cachekit-nofresh" // the same as cachekit over backend/redis.WrapNoFreshness: bare GET, L1 copies bounded by the compose cap (L2HitPaired only)
+	libNoFresh      = "cachekit-nofresh" // the same as cachekit over backend/redis.WithoutFreshness: bare GET, L1 copies bounded by the compose cap (L2HitPaired only)
 	libGocache      = "gocache"          // eko/gocache chain(bigcache → redis) + marshaler; loadable for GetOrLoad
 	libGocacheAside = "gocache-aside"    // the same, GetOrLoad as cache-aside (Get, load, Set)
 	libRedisCache   = "goredis-cache"    // go-redis/cache: TinyLFU + Redis
@@ -177,7 +177,7 @@ type cachekitConfig struct {
 	// and its L1 copy bounded by the PTTL, the default before compose
 	// followed Redis's invalidations.
 	bounded bool
-	// noFreshness wraps Redis with backend/redis.WrapNoFreshness: a Redis
+	// noFreshness wraps Redis with backend/redis.WithoutFreshness: a Redis
 	// hit is read with a bare GET and its L1 copy kept for compose's
 	// backfill cap (30 s), whatever the key's remaining TTL; invalidations
 	// still drop it when the key changes. The semantics of go-redis/cache's
@@ -233,11 +233,15 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 		tb.Fatal(err)
 	}
 	l := &cachekitLib{opts: opts, enc: enc, load: load, fresh: cfg.objects}
-	var wrap []redisbackend.WrapOption
+	var wrap []redisbackend.Option
 	if cfg.noFreshness {
-		wrap = append(wrap, redisbackend.WrapNoFreshness())
+		wrap = append(wrap, redisbackend.WithoutFreshness())
 	}
-	var be core.Backend = redisbackend.Wrap(srv.rdb, wrap...)
+	rb, err := redisbackend.Wrap(srv.rdb, wrap...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var be core.Backend = rb
 	if !cfg.redisOnly {
 		if l.l1, err = bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards)); err != nil {
 			tb.Fatal(err)

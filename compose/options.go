@@ -285,10 +285,10 @@ func WithNames(names ...string) Option {
 // Redis reports only when it reclaims the key (on its next access, or when
 // its sampling expiry cycle finds it — possibly long after the TTL on a key
 // nobody touches). A lower tier that reports no freshness (backend/redis
-// NoFreshness) gets copies bounded by the backfill cap instead.
+// WithoutFreshness) gets copies bounded by the backfill cap instead.
 //
 // Its costs: one more connection per composition, and a message per change
-// of a watched key (narrow them with backend/redis's InvalidationPrefixes).
+// of a watched key (narrow them with backend/redis's WithInvalidationPrefixes).
 // This process's own writes are reported back too, and a report deletes the
 // upper copy, so while invalidations are live Set and SetMany do not write
 // one: they write the lower tier and delete the upper copy (write-around),

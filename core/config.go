@@ -32,9 +32,10 @@ type Config struct {
 	PoolSize int
 	// AllowCustomHost is CACHEKIT_ALLOW_CUSTOM_HOST (true/false); default false.
 	AllowCustomHost bool
-	// MasterKey is CACHEKIT_MASTER_KEY (hex).
+	// MasterKey is CACHEKIT_MASTER_KEY (hex, checked by the crypto module).
 	MasterKey Secret
-	// PreviousMasterKeys is CACHEKIT_PREVIOUS_MASTER_KEYS (comma separated hex).
+	// PreviousMasterKeys is CACHEKIT_PREVIOUS_MASTER_KEYS (comma separated
+	// hex, checked by the crypto module).
 	PreviousMasterKeys []Secret
 }
 
@@ -45,46 +46,83 @@ const (
 	DefaultPoolSize   = 10
 )
 
-// ConfigFromEnv reads Config from the process environment.
+// Bounds of the numeric variables: a value outside them is a KindConfig
+// error.
+const (
+	minTimeout    = time.Millisecond
+	maxTimeout    = time.Hour
+	maxMaxRetries = 100
+	maxPoolSize   = 10000
+)
+
+// ConfigFromEnv reads Config from the process environment: ConfigFromLookup
+// with os.LookupEnv.
 func ConfigFromEnv() (Config, error) { return ConfigFromLookup(os.LookupEnv) }
 
-// ConfigFromLookup reads Config through lookup (os.LookupEnv or a map in
-// tests). A malformed value is an *Error of KindConfig naming the variable
-// (never its value, which may be a secret).
+// ConfigFromLookup reads Config through lookup (os.LookupEnv, or a map in
+// tests). It is the one parser of the CACHEKIT_* variables: the adapters and
+// the crypto module read the environment through it. The rules:
+//
+//   - A variable that is unset or empty is absent: its field keeps its
+//     default.
+//   - Secrets (CACHEKIT_API_KEY, CACHEKIT_MASTER_KEY, the entries of
+//     CACHEKIT_PREVIOUS_MASTER_KEYS) are taken verbatim, never trimmed: a
+//     key with white space in it is the consumer's to refuse (a
+//     cachekit.io API key and a hex master key hold none).
+//     CACHEKIT_PREVIOUS_MASTER_KEYS is split at every comma, and an empty
+//     entry is kept for the consumer to refuse.
+//   - Other values are trimmed of surrounding white space, then parsed:
+//     CACHEKIT_TIMEOUT is a finite number of seconds, fractions allowed,
+//     from 0.001 to 3600; CACHEKIT_MAX_RETRIES an integer from 0 to 100;
+//     CACHEKIT_CONNECTION_POOL_SIZE an integer from 1 to 10000; CACHEKIT_ALLOW_CUSTOM_HOST a boolean as strconv.ParseBool
+//     reads it (true, false, 1, 0, ...). A value that is only white space
+//     is malformed, not absent.
+//
+// A malformed value is an *Error of KindConfig naming the variable, never
+// quoting its value (which may be a secret); the Config returned with it is
+// the zero Config.
 func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries, PoolSize: DefaultPoolSize}
-	get := func(name string) (string, bool) {
+	raw := func(name string) (string, bool) {
 		v, ok := lookup(name)
-		v = strings.TrimSpace(v)
 		return v, ok && v != ""
+	}
+	get := func(name string) (string, bool) {
+		v, ok := raw(name)
+		return strings.TrimSpace(v), ok
 	}
 	bad := func(name, why string) error {
 		return &Error{Kind: KindConfig, Op: "config", Msg: name + ": " + why}
 	}
-	if v, ok := get("CACHEKIT_API_KEY"); ok {
+	if v, ok := raw("CACHEKIT_API_KEY"); ok {
 		c.APIKey = NewSecret(v)
 	}
 	if v, ok := get("CACHEKIT_API_URL"); ok {
+		if v == "" {
+			return Config{}, bad("CACHEKIT_API_URL", "want a URL, got white space")
+		}
 		c.APIURL = v
 	}
 	if v, ok := get("CACHEKIT_TIMEOUT"); ok {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 || f > 3600 {
-			return Config{}, bad("CACHEKIT_TIMEOUT", "want a number of seconds in (0, 3600]")
+		d := time.Duration(f * float64(time.Second))
+		// !(a && b) also refuses NaN, which fails every comparison.
+		if err != nil || !(f > 0 && f <= maxTimeout.Seconds()) || d < minTimeout {
+			return Config{}, bad("CACHEKIT_TIMEOUT", "want a number of seconds from 0.001 to 3600")
 		}
-		c.Timeout = time.Duration(f * float64(time.Second))
+		c.Timeout = d
 	}
 	if v, ok := get("CACHEKIT_MAX_RETRIES"); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 100 {
-			return Config{}, bad("CACHEKIT_MAX_RETRIES", "want an integer in [0, 100]")
+		if err != nil || n < 0 || n > maxMaxRetries {
+			return Config{}, bad("CACHEKIT_MAX_RETRIES", "want an integer from 0 to 100")
 		}
 		c.MaxRetries = n
 	}
 	if v, ok := get("CACHEKIT_CONNECTION_POOL_SIZE"); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return Config{}, bad("CACHEKIT_CONNECTION_POOL_SIZE", "want an integer in [1, 10000]")
+		if err != nil || n < 1 || n > maxPoolSize {
+			return Config{}, bad("CACHEKIT_CONNECTION_POOL_SIZE", "want an integer from 1 to 10000")
 		}
 		c.PoolSize = n
 	}
@@ -95,15 +133,11 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		c.AllowCustomHost = b
 	}
-	if v, ok := get("CACHEKIT_MASTER_KEY"); ok {
+	if v, ok := raw("CACHEKIT_MASTER_KEY"); ok {
 		c.MasterKey = NewSecret(v)
 	}
-	if v, ok := get("CACHEKIT_PREVIOUS_MASTER_KEYS"); ok {
-		for i, part := range strings.Split(v, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				return Config{}, bad("CACHEKIT_PREVIOUS_MASTER_KEYS", "entry "+strconv.Itoa(i+1)+" is empty")
-			}
+	if v, ok := raw("CACHEKIT_PREVIOUS_MASTER_KEYS"); ok {
+		for _, part := range strings.Split(v, ",") {
 			c.PreviousMasterKeys = append(c.PreviousMasterKeys, NewSecret(part))
 		}
 	}

@@ -1,9 +1,12 @@
 // Package crypto is CacheKit's zero-knowledge value encryption: AES-256-GCM
 // under per-tenant keys derived with HKDF-SHA256, bound to each value's
 // storage key by AAD v0x03, with a keyring for master-key rotation. It uses
-// the standard library only and does not import core: *Encryptor satisfies
-// core.Encryptor structurally, so the client plugs it in above every tier and
-// tiers only ever hold ciphertext.
+// the standard library and core only: *Encryptor implements core.Encryptor,
+// so the client plugs it in above every tier and tiers only ever hold
+// ciphertext. Every error is a *core.Error (KindConfig for keys, keyring and
+// tenant, KindInvalidInput for a bad argument, KindEncryption for a value
+// that does not authenticate) around an *Error whose Reason the sentinels
+// (ErrInvalidKey, ErrAuthentication, ...) match.
 //
 // # Keys
 //
@@ -58,15 +61,16 @@
 //
 // # Errors
 //
-// Every error is an *Error with a Reason; match it with errors.Is against the
-// sentinels. Configuration errors (IsConfig reports them; a client maps them
-// to core.KindConfig): ErrMissingKey, ErrInvalidKey, ErrInvalidKeyring,
-// ErrInvalidTenant. Encryption errors (core.KindEncryption; fail closed):
-// ErrAuthentication — shorter than Overhead (28) bytes, any tampering, a
-// wrong key or binding, or a plaintext entry —, ErrNonceExhausted, ErrClosed
-// and ErrInvalidInput (a format token outside the registry "msgpack",
-// "orjson", "arrow"). No error holds key material or any part of a rejected
-// key.
+// Every error is a *core.Error whose cause is an *Error with a Reason;
+// match it with core.KindOf, or with errors.Is against this package's
+// sentinels. Configuration errors (core.KindConfig; IsConfig reports them):
+// ErrMissingKey, ErrInvalidKey, ErrInvalidKeyring, ErrInvalidTenant.
+// Encryption errors (core.KindEncryption; fail closed): ErrAuthentication —
+// shorter than Overhead (28) bytes, any tampering, a wrong key or binding, or
+// a plaintext entry —, ErrNonceExhausted and ErrClosed. ErrInvalidInput (a
+// format token outside the registry "msgpack", "orjson", "arrow", a bad
+// DeriveKey domain) is core.KindInvalidInput. No error holds key material or
+// any part of a rejected key.
 //
 // # Key hygiene
 //

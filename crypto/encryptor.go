@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cachekit-io/cachekit-go/core"
 )
 
 // The environment variables NewFromEnv reads.
@@ -199,22 +200,43 @@ func NewFromHex(masterKeyHex string, opts ...Option) (*Encryptor, error) {
 
 // NewFromEnv returns an Encryptor whose current master key is
 // CACHEKIT_MASTER_KEY (hex, as NewFromHex) and whose decrypt-only keys are
-// CACHEKIT_PREVIOUS_MASTER_KEYS (comma-separated hex, no spaces; unset or
-// empty means none), followed by any added with options. With
-// CACHEKIT_MASTER_KEY unset or empty it returns ErrMissingKey.
+// CACHEKIT_PREVIOUS_MASTER_KEYS (comma-separated hex; unset or empty means
+// none), followed by any added with options. It reads the two variables
+// with core.ConfigFromLookup, the one parser of the CACHEKIT_* environment:
+// keys are taken verbatim, so white space around a key or a comma, or an
+// empty entry, is refused with ErrInvalidKey. With CACHEKIT_MASTER_KEY unset
+// or empty it returns ErrMissingKey. The other CACHEKIT_* variables are not
+// read.
 //
 // The environment is a key source, never a switch: building an Encryptor does
 // not turn encryption on anywhere. The client decides whether to encrypt
 // (the secure preset or an explicit option) and only then calls this.
 func NewFromEnv(opts ...Option) (*Encryptor, error) {
-	cur := os.Getenv(EnvMasterKey)
-	if cur == "" {
+	return newFromLookup(os.LookupEnv, opts)
+}
+
+// newFromLookup is NewFromEnv reading the environment through lookup.
+func newFromLookup(lookup func(string) (string, bool), opts []Option) (*Encryptor, error) {
+	cfg, err := core.ConfigFromLookup(func(name string) (string, bool) {
+		if name != EnvMasterKey && name != EnvPreviousMasterKeys {
+			return "", false
+		}
+		return lookup(name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.MasterKey.IsSet() {
 		return nil, newError(ReasonMissingKey, "new", EnvMasterKey+" is not set")
 	}
-	if prev := os.Getenv(EnvPreviousMasterKeys); prev != "" {
-		opts = append([]Option{WithPreviousKeysHex(strings.Split(prev, ",")...)}, opts...)
+	if len(cfg.PreviousMasterKeys) > 0 {
+		prev := make([]string, len(cfg.PreviousMasterKeys))
+		for i, k := range cfg.PreviousMasterKeys {
+			prev[i] = k.Reveal()
+		}
+		opts = append([]Option{WithPreviousKeysHex(prev...)}, opts...)
 	}
-	return NewFromHex(cur, opts...)
+	return NewFromHex(cfg.MasterKey.Reveal(), opts...)
 }
 
 // build checks the keyring and derives every key. master is only read.

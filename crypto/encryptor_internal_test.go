@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cachekit-io/cachekit-go/core"
 )
 
 var internalKey = bytes.Repeat([]byte{0x5a}, KeySize)
@@ -60,7 +62,7 @@ func TestNonceExhaustionNeverWraps(t *testing.T) {
 	}
 	for range 3 {
 		ct, err := e.Encrypt([]byte("v"), "k", "msgpack", false)
-		if !errors.Is(err, ErrNonceExhausted) || ct != nil || IsConfig(err) {
+		if !errors.Is(err, ErrNonceExhausted) || ct != nil || IsConfig(err) || core.KindOf(err) != core.KindEncryption {
 			t.Fatalf("after exhaustion: %x, %v", ct, err)
 		}
 	}
@@ -238,11 +240,5 @@ func TestNoKeyIsEverPrinted(t *testing.T) {
 	}
 }
 
-// encryptorPort is core.Encryptor, copied: crypto may not import core, so
-// this pins the structural match.
-type encryptorPort interface {
-	Encrypt(plaintext []byte, storageKey, format string, compressed bool) ([]byte, error)
-	Decrypt(ciphertext []byte, storageKey, format string, compressed bool) ([]byte, error)
-}
-
-var _ encryptorPort = (*Encryptor)(nil)
+// *Encryptor is the client's encryption port.
+var _ core.Encryptor = (*Encryptor)(nil)

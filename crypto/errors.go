@@ -1,6 +1,10 @@
 package crypto
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
 
 // Reason classifies an *Error. Each reason has a sentinel (ErrInvalidKey,
 // ErrAuthentication, ...) for use with errors.Is.
@@ -69,12 +73,27 @@ func (r Reason) IsConfig() bool {
 	return false
 }
 
-// Error is the error type of this package; every error it returns is an
-// *Error. Messages never contain key material: no key bytes, no hex, not even
-// a part of the rejected input.
-//
-// Match it with errors.Is against the sentinels (errors.Is(err,
-// crypto.ErrAuthentication)) or read its Reason with errors.As.
+// Kind is the core.Kind an error of this reason carries: KindConfig for the
+// configuration reasons (IsConfig), KindInvalidInput for ReasonInvalidInput,
+// and KindEncryption for the rest (a value that does not authenticate, an
+// exhausted nonce counter, a closed Encryptor): fail closed.
+func (r Reason) Kind() core.Kind {
+	switch {
+	case r.IsConfig():
+		return core.KindConfig
+	case r == ReasonInvalidInput:
+		return core.KindInvalidInput
+	}
+	return core.KindEncryption
+}
+
+// Error describes a failure of this package. Every error the package returns
+// is a *core.Error whose Kind is the Reason's (Reason.Kind) and whose cause
+// is an *Error, so that core.KindOf and errors.Is(err, core.ErrConfig) work as
+// for any other module, and errors.Is against this package's sentinels
+// (errors.Is(err, crypto.ErrAuthentication)) and errors.As to an *Error keep
+// working through Unwrap. Messages never contain key material: no key bytes,
+// no hex, not even a part of the rejected input.
 type Error struct {
 	// Reason classifies the failure.
 	Reason Reason
@@ -131,13 +150,14 @@ var (
 )
 
 // IsConfig reports whether err is (or wraps) an *Error whose reason is a
-// configuration error: a client maps these to core.KindConfig and every other
-// error of this package to core.KindEncryption.
+// configuration error, the errors of core.KindConfig.
 func IsConfig(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Reason.IsConfig()
 }
 
+// newError returns the error of reason r for op: a *core.Error of r's Kind
+// around an *Error.
 func newError(r Reason, op, detail string) error {
-	return &Error{Reason: r, Op: op, Detail: detail}
+	return &core.Error{Kind: r.Kind(), Err: &Error{Reason: r, Op: op, Detail: detail}}
 }

@@ -2,26 +2,24 @@ package cachekitio
 
 import (
 	"crypto/x509"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
 )
 
 // Defaults of the configuration.
 const (
 	// DefaultTimeout bounds each HTTP attempt (CACHEKIT_TIMEOUT).
-	DefaultTimeout = 5 * time.Second
+	DefaultTimeout = core.DefaultTimeout
 	// DefaultMaxRetries is how often a failed idempotent request is retried
 	// on a transient error (CACHEKIT_MAX_RETRIES).
-	DefaultMaxRetries = 3
+	DefaultMaxRetries = core.DefaultMaxRetries
 	// DefaultPoolSize is the number of idle connections kept to the API
 	// (CACHEKIT_CONNECTION_POOL_SIZE).
-	DefaultPoolSize = 10
+	DefaultPoolSize = core.DefaultPoolSize
 	// DefaultMaxResponseBytes bounds the body of a GET response.
 	DefaultMaxResponseBytes = 512 << 20
 )
@@ -45,7 +43,7 @@ type Metrics struct {
 }
 
 type config struct {
-	apiKey       secret
+	apiKey       core.Secret
 	apiURL       string
 	apiURLSet    bool
 	allowCustom  bool
@@ -71,7 +69,7 @@ type Option func(*config)
 
 // WithAPIKey sets the API key (default: CACHEKIT_API_KEY). It is sent only as
 // "Authorization: Bearer …" and never appears in errors, logs or %v output.
-func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = secret(key) } }
+func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = core.NewSecret(key) } }
 
 // WithURL sets the API URL (default: CACHEKIT_API_URL, else ProductionURL).
 // It must be HTTPS; hosts other than api.cachekit.io and
@@ -176,45 +174,31 @@ func withAnyKey() Option { return func(c *config) { c.anyKey = true } }
 // withRetryBackoff sets the first retry's backoff (tests).
 func withRetryBackoff(d time.Duration) Option { return func(c *config) { c.retryBackoff = d } }
 
-// fromEnv fills c with the environment's defaults.
+// fromEnv fills c with the CACHEKIT_* environment, read by
+// core.ConfigFromLookup (the one parser of those variables, whose rules on
+// trimming and bounds apply here unchanged).
 func (c *config) fromEnv(getenv func(string) string) {
-	if v := getenv("CACHEKIT_API_KEY"); v != "" {
-		c.apiKey = secret(v)
-	}
-	if v := getenv("CACHEKIT_API_URL"); v != "" {
-		c.apiURL = v
-	}
-	if v := getenv("CACHEKIT_ALLOW_CUSTOM_HOST"); v != "" {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			c.errs = append(c.errs, configError("CACHEKIT_ALLOW_CUSTOM_HOST must be true or false"))
+	env, err := core.ConfigFromLookup(func(name string) (string, bool) {
+		if name == "CACHEKIT_MASTER_KEY" || name == "CACHEKIT_PREVIOUS_MASTER_KEYS" {
+			return "", false // not this backend's
 		}
-		c.allowCustom = b
+		v := getenv(name)
+		return v, v != ""
+	})
+	if err != nil {
+		c.errs = append(c.errs, err)
+		return
 	}
-	if v := getenv("CACHEKIT_TIMEOUT"); v != "" {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || f <= 0 || f > 3600 {
-			c.errs = append(c.errs, configError("CACHEKIT_TIMEOUT must be a positive number of seconds"))
-		} else {
-			c.timeout = time.Duration(f * float64(time.Second))
-		}
+	if env.APIKey.IsSet() {
+		c.apiKey = env.APIKey
 	}
-	if v := getenv("CACHEKIT_MAX_RETRIES"); v != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 0 || n > 100 {
-			c.errs = append(c.errs, configError("CACHEKIT_MAX_RETRIES must be an integer from 0 to 100"))
-		} else {
-			c.maxRetries = n
-		}
+	if env.APIURL != "" {
+		c.apiURL = env.APIURL
 	}
-	if v := getenv("CACHEKIT_CONNECTION_POOL_SIZE"); v != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n <= 0 {
-			c.errs = append(c.errs, configError("CACHEKIT_CONNECTION_POOL_SIZE must be a positive integer"))
-		} else {
-			c.poolSize = n
-		}
-	}
+	c.allowCustom = env.AllowCustomHost
+	c.timeout = env.Timeout
+	c.maxRetries = env.MaxRetries
+	c.poolSize = env.PoolSize
 }
 
 func newConfig(opts []Option, getenv func(string) string) (*config, error) {
@@ -243,11 +227,11 @@ func newConfig(opts []Option, getenv func(string) string) (*config, error) {
 	if len(c.errs) > 0 {
 		return nil, c.errs[0]
 	}
-	if c.apiKey == "" {
+	if !c.apiKey.IsSet() {
 		return nil, configError("no API key: set CACHEKIT_API_KEY or use WithAPIKey")
 	}
-	for i := 0; i < len(c.apiKey); i++ {
-		if ch := c.apiKey[i]; ch <= ' ' || ch >= 0x7f {
+	for key, i := c.apiKey.Reveal(), 0; i < len(key); i++ {
+		if ch := key[i]; ch <= ' ' || ch >= 0x7f {
 			return nil, configError("the API key must be printable ASCII without spaces")
 		}
 	}
@@ -262,30 +246,3 @@ func newConfig(opts []Option, getenv func(string) string) (*config, error) {
 
 // redactedText replaces the API key wherever it would show.
 const redactedText = "[REDACTED]"
-
-// secret is a string that never prints: its methods cover every fmt verb
-// (%d and %x included), slog and encoding/json. fmt does not call them for
-// an unexported struct field holding a secret, which it prints through
-// reflection: keep a secret where reflection cannot reach it (see vault).
-type secret string
-
-// String redacts.
-func (secret) String() string { return redactedText }
-
-// GoString redacts.
-func (secret) GoString() string { return `"` + redactedText + `"` }
-
-// Format redacts, for every verb; %#v prints GoString.
-func (s secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = io.WriteString(f, s.GoString())
-		return
-	}
-	_, _ = io.WriteString(f, redactedText)
-}
-
-// LogValue redacts.
-func (secret) LogValue() slog.Value { return slog.StringValue(redactedText) }
-
-// MarshalJSON redacts.
-func (secret) MarshalJSON() ([]byte, error) { return json.Marshal(redactedText) }

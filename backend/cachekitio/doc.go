@@ -75,5 +75,7 @@
 // New reads CACHEKIT_API_KEY, CACHEKIT_API_URL (default
 // https://api.cachekit.io), CACHEKIT_TIMEOUT (seconds per attempt, default
 // 5), CACHEKIT_MAX_RETRIES (default 3), CACHEKIT_CONNECTION_POOL_SIZE
-// (default 10) and CACHEKIT_ALLOW_CUSTOM_HOST; options override them.
+// (default 10) and CACHEKIT_ALLOW_CUSTOM_HOST through core.ConfigFromLookup,
+// whose rules on empty values, trimming and bounds every module shares;
+// options override them.
 package cachekitio

@@ -2,6 +2,7 @@ package cachekitio
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -133,10 +134,15 @@ func TestBackendValueFormatNoLeak(t *testing.T) {
 	}
 	defer b.Close()
 	v := backendValue(b)
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
+	cfg, err := newConfig([]Option{WithoutEnv(), WithAPIKey(testKey)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T", "%p"} {
 		for what, x := range map[string]any{
 			"Backend value": v, "*Backend": b, "[]any{Backend}": []any{v},
-			"secret": secret(testKey), "credentials": b.cred(), "vault": b.cred,
+			"core.Secret": core.NewSecret(testKey), "apiKey": b.apiKey, "auth": b.auth,
+			"config value": *cfg, "*config": cfg,
 		} {
 			if s := fmt.Sprintf(verb, x); strings.Contains(s, keySecretPart) {
 				t.Errorf("%s of a %s shows the key: %.300s", verb, what, s)
@@ -148,17 +154,23 @@ func TestBackendValueFormatNoLeak(t *testing.T) {
 		func(w *bytes.Buffer) slog.Handler { return slog.NewTextHandler(w, nil) },
 	} {
 		var buf bytes.Buffer
-		slog.New(h(&buf)).Info("b", "b", b, "v", v, "key", secret(testKey), "cred", b.cred(), "vault", b.cred)
+		slog.New(h(&buf)).Info("b", "b", b, "v", v, "key", core.NewSecret(testKey), "auth", b.auth, "cfg", *cfg, "pcfg", cfg)
 		if strings.Contains(buf.String(), keySecretPart) {
 			t.Errorf("slog shows the key: %s", buf.String())
 		}
 	}
-	for _, x := range []any{secret(testKey), b.cred(), b.cred, v} {
+	for _, x := range []any{core.NewSecret(testKey), b.auth, v, *cfg} {
 		if j, err := json.Marshal(x); err != nil || strings.Contains(string(j), keySecretPart) {
 			t.Errorf("json.Marshal(%T) = %s, %v", x, j, err)
 		}
+		var g bytes.Buffer
+		if err := gob.NewEncoder(&g).Encode(x); err == nil && strings.Contains(g.String(), keySecretPart) {
+			t.Errorf("gob of %T shows the key", x)
+		} else if err != nil && strings.Contains(err.Error(), keySecretPart) {
+			t.Errorf("gob error of %T shows the key: %v", x, err)
+		}
 	}
-	if got := b.cred().auth[0]; got != "Bearer "+testKey {
+	if got := b.auth.Reveal(); got != "Bearer "+testKey {
 		t.Errorf("the Authorization value is %q", got)
 	}
 }

@@ -23,7 +23,11 @@ func benchBackend(b *testing.B, useScript bool) (*redis.Backend, goredis.Univers
 		benchServer = rig.StartRedis(b)
 		b.Cleanup(func() { benchServer = nil })
 	}
-	be, err := redis.New(redis.Options{URL: benchServer.URL(), GetScript: useScript})
+	var opts []redis.Option
+	if useScript {
+		opts = append(opts, redis.WithGetScript())
+	}
+	be, err := redis.New(redis.Options{URL: benchServer.URL()}, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

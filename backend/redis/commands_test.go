@@ -71,8 +71,8 @@ func loggedClient(t *testing.T) (*rig.Redis, *goredis.Client, *cmdLog) {
 }
 
 // What each read mode sends, and what its hits report: the default GET+PTTL
-// with known freshness, GetScript one EVALSHA, NoFreshness (which overrides
-// GetScript) a bare GET with unknown freshness — by New and by Wrap alike.
+// with known freshness, WithGetScript one EVALSHA, WithoutFreshness (which
+// overrides WithGetScript) a bare GET with unknown freshness — by New and by Wrap alike.
 func TestReadModes(t *testing.T) {
 	ctx := context.Background()
 	r, c, log := loggedClient(t)
@@ -82,11 +82,11 @@ func TestReadModes(t *testing.T) {
 		get, many []string
 		known     bool
 	}{
-		{"default", redis.Wrap(c), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
-		{"script", redis.Wrap(c, redis.WrapGetScript()), []string{"evalsha"}, []string{"evalsha", "evalsha"}, true},
-		{"no freshness", redis.Wrap(c, redis.WrapNoFreshness()), []string{"get"}, []string{"get", "get"}, false},
-		{"no freshness wins over script", redis.Wrap(c, redis.WrapGetScript(), redis.WrapNoFreshness()), []string{"get"}, []string{"get", "get"}, false},
-		{"nil option ignored", redis.Wrap(c, nil), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
+		{"default", wrap(t, c), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
+		{"script", wrap(t, c, redis.WithGetScript()), []string{"evalsha"}, []string{"evalsha", "evalsha"}, true},
+		{"no freshness", wrap(t, c, redis.WithoutFreshness()), []string{"get"}, []string{"get", "get"}, false},
+		{"no freshness wins over script", wrap(t, c, redis.WithGetScript(), redis.WithoutFreshness()), []string{"get"}, []string{"get", "get"}, false},
+		{"nil option ignored", wrap(t, c, nil), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
 	}
 	if err := c.Set(ctx, "rm:k", "v", time.Minute).Err(); err != nil {
 		t.Fatal(err)
@@ -136,14 +136,14 @@ func TestReadModes(t *testing.T) {
 			}
 		})
 	}
-	// Options.NoFreshness does the same through New.
-	b, err := redis.New(redis.Options{URL: r.URL(), NoFreshness: true, GetScript: true})
+	// The same Options through New.
+	b, err := redis.New(redis.Options{URL: r.URL()}, redis.WithoutFreshness(), redis.WithGetScript())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
 	if e, found, err := b.Get(ctx, "rm:k"); err != nil || !found || e.Freshness != core.UnknownFreshness {
-		t.Fatalf("New(NoFreshness).Get = %+v %v %v", e, found, err)
+		t.Fatalf("New(WithoutFreshness).Get = %+v %v %v", e, found, err)
 	}
 }
 
@@ -218,7 +218,7 @@ func TestClientReadCommands(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cl, err := core.New(redis.Wrap(c), tc.opts...)
+			cl, err := core.New(wrap(t, c), tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +234,7 @@ func TestClientReadCommands(t *testing.T) {
 			if got := log.take(); !slices.Equal(got, tc.get) {
 				t.Errorf("Get sent %v, want %v", got, tc.get)
 			}
-			cl2, err := core.New(redis.Wrap(c), tc.opts...) // a cold object cache
+			cl2, err := core.New(wrap(t, c), tc.opts...) // a cold object cache
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +260,7 @@ func TestClientReadCommands(t *testing.T) {
 		{"compose without invalidations", []compose.Option{compose.WithInvalidation(false)}, []string{"get", "pttl"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plain, err := core.New(redis.Wrap(c), codec)
+			plain, err := core.New(wrap(t, c), codec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -269,7 +269,7 @@ func TestClientReadCommands(t *testing.T) {
 			if err := plain.Set(ctx, k, "v"); err != nil {
 				t.Fatal(err)
 			}
-			stack, err := compose.New(memory.New(), redis.Wrap(c), tc.opts...)
+			stack, err := compose.New(memory.New(), wrap(t, c), tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,4 +329,14 @@ func (stringCodec) Unmarshal(b []byte, v any) error {
 	}
 	*p = string(b)
 	return nil
+}
+
+// wrap is redis.Wrap, failing the test on an error.
+func wrap(t testing.TB, c goredis.UniversalClient, opts ...redis.Option) *redis.Backend {
+	t.Helper()
+	b, err := redis.Wrap(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

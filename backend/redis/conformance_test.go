@@ -10,12 +10,12 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
-// harness runs the conformance suite on backends New makes from opts; every
-// subtest gets its own client on the shared server.
-func harness(opts redis.Options) conformance.Harness {
+// harness runs the conformance suite on backends New makes from conn and
+// opts; every subtest gets its own client on the shared server.
+func harness(conn redis.Options, opts ...redis.Option) conformance.Harness {
 	return conformance.Harness{
 		New: func(t *testing.T) core.Backend {
-			b, err := redis.New(opts)
+			b, err := redis.New(conn, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,10 +32,10 @@ func TestConformanceSingle(t *testing.T) {
 		conformance.RunBackend(t, harness(redis.Options{URL: r.URL()}))
 	})
 	t.Run("script", func(t *testing.T) {
-		conformance.RunBackend(t, harness(redis.Options{URL: r.URL(), GetScript: true}))
+		conformance.RunBackend(t, harness(redis.Options{URL: r.URL()}, redis.WithGetScript()))
 	})
 	t.Run("no-freshness", func(t *testing.T) {
-		h := harness(redis.Options{URL: r.URL(), NoFreshness: true})
+		h := harness(redis.Options{URL: r.URL()}, redis.WithoutFreshness())
 		h.NoFreshness = true
 		conformance.RunBackend(t, h)
 	})
@@ -62,7 +62,13 @@ func TestConformanceWrap(t *testing.T) {
 	defer b0.Close()
 	client := b0.Client()
 	conformance.RunBackend(t, conformance.Harness{
-		New:           func(t *testing.T) core.Backend { return redis.Wrap(client) },
+		New: func(t *testing.T) core.Backend {
+			b, err := redis.Wrap(client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		},
 		TTLResolution: time.Millisecond,
 	})
 	if err := client.Ping(t.Context()).Err(); err != nil {

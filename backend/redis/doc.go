@@ -8,15 +8,18 @@
 //
 // New builds the client from Options (a URL, addresses, ACL credentials, TLS,
 // pool size, timeouts); Wrap adapts a client the application already has.
+// Both take the same Option values for how the Backend reads and watches
+// (WithGetScript, WithoutFreshness, WithInvalidationPrefixes,
+// WithInvalidationPing), and both refuse a bad value with core.KindConfig.
 //
 // # Commands
 //
 //   - Set: SET key value PX ms (ms rounded up; core.NoExpiry sends no PX).
 //   - Get: GET and PTTL in one round trip, so that every hit reports its
 //     remaining freshness (core.Freshness): a pipeline of the two commands by
-//     default, or one server-side Lua script (Options.GetScript: atomic, but
-//     slower; see the benchmarks in this package). With Options.NoFreshness
-//     (WrapNoFreshness for Wrap), a bare GET and unknown freshness instead:
+//     default, or one server-side Lua script (WithGetScript: atomic, but
+//     slower; see the benchmarks in this package). With WithoutFreshness, a
+//     bare GET and unknown freshness instead:
 //     half the commands, but upper-tier copies are then bounded by their
 //     own TTL, not by the key's.
 //   - core.ValueGetter: a bare GET. core.Client reads through it when it
@@ -42,15 +45,16 @@
 // tracking (Redis 6 or later) in broadcasting mode: a connection of its own,
 // dialled with the client's settings, switches tracking on with itself as
 // the target (CLIENT TRACKING ON REDIRECT <own id> BCAST, PREFIX per
-// Options.InvalidationPrefixes) and subscribes to __redis__:invalidate.
+// WithInvalidationPrefixes) and subscribes to __redis__:invalidate.
 // Redis then sends it the name of every matching key that is written,
 // deleted, expired or evicted, by any client; it keeps no per-key state for
 // it. An expiry is reported when Redis reclaims the key — on its next access,
 // or when the server's sampling expiry cycle finds it — which can lag the
 // TTL on a key nobody touches. The watch pings a quiet connection
-// (Options.InvalidationPing) and treats a lost one, or a FLUSHALL, as
-// "everything may have changed"; it reconnects with backoff. compose follows the watch by default, which is
-// what gives an L1 over Redis cross-process invalidation. A Redis Cluster
+// (WithInvalidationPing) and treats a lost one, or a FLUSHALL, as
+// "everything may have changed"; it reconnects with backoff. compose follows
+// the watch by default, which is what gives an L1 over Redis cross-process
+// invalidation. A Redis Cluster
 // reports changes per node and cannot be watched yet (KindNotSupported:
 // compositions over it bound their copies by PTTL as before).
 //

@@ -33,7 +33,7 @@ func (b *Backend) classify(ctx context.Context, op, key string, err error) error
 			err = fmt.Errorf("%w: %w", ctx.Err(), err)
 		}
 	}
-	return &core.Error{Kind: kind, Op: op, Key: key, Err: scrubbed(err, b.secrets.list())}
+	return &core.Error{Kind: kind, Op: op, Key: key, Err: scrubbed(err, b.secrets)}
 }
 
 // kindOf classifies an error from go-redis, the network or a context.
@@ -115,14 +115,16 @@ func replyKind(msg string) core.Kind {
 // scrubbed returns err, or when its message holds one of secrets or a URL
 // password, an error that reads the same with them redacted and still
 // unwraps to err (so errors.Is and errors.As see the original chain).
-func scrubbed(err error, secrets []string) error {
+func scrubbed(err error, secrets []core.Secret) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	clean := redactText(msg)
 	for _, s := range secrets {
-		clean = strings.ReplaceAll(clean, s, redacted)
+		if v := s.Reveal(); v != "" {
+			clean = strings.ReplaceAll(clean, v, redacted)
+		}
 	}
 	if clean == msg {
 		return err

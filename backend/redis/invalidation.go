@@ -39,12 +39,12 @@ var _ tier.Invalidator = (*Backend)(nil)
 //	SUBSCRIBE __redis__:invalidate
 //
 // and from then on Redis sends it the name of every key (under
-// Options.InvalidationPrefixes, or every key) that is written, deleted,
+// WithInvalidationPrefixes, or every key) that is written, deleted,
 // expired or evicted, by any client, this process's own writes included. The
 // server keeps no per-key state for it.
 //
 // w.Reset(true) follows each successful subscription. A lost connection —
-// an error, or a ping unanswered for Options.InvalidationPing — ends in
+// an error, or a ping unanswered for WithInvalidationPing — ends in
 // w.Reset(false) and a reconnection with backoff; a FLUSHALL or FLUSHDB
 // (which Redis reports without key names) in a Reset(false) and Reset(true)
 // pair. A server that refuses CLIENT TRACKING (before 6.0, or an ACL

@@ -80,9 +80,9 @@ func hasKey(k string) func(event) bool {
 
 // watchLive starts a backend on opts and a watch on it, waits until the
 // watch is live and returns both (the backend is closed when t ends).
-func watchLive(t *testing.T, opts redis.Options) (*redis.Backend, *recorder, func()) {
+func watchLive(t *testing.T, conn redis.Options, opts ...redis.Option) (*redis.Backend, *recorder, func()) {
 	t.Helper()
-	b, err := redis.New(opts)
+	b, err := redis.New(conn, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func awaitSubscribers(t *testing.T, c *goredis.Client, want int64) {
 func TestWatchInvalidations(t *testing.T) {
 	ctx := context.Background()
 	r := rig.StartRedis(t)
-	b, rec, stop := watchLive(t, redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond})
+	b, rec, stop := watchLive(t, redis.Options{URL: r.URL()}, redis.WithInvalidationPing(200*time.Millisecond))
 	other := goredis.NewClient(&goredis.Options{Addr: r.Addr})
 	defer other.Close()
 	const within = 3 * time.Second
@@ -192,11 +192,11 @@ func TestWatchInvalidations(t *testing.T) {
 	stop() // a second stop is harmless
 }
 
-// InvalidationPrefixes narrows the keys reported.
+// WithInvalidationPrefixes narrows the keys reported.
 func TestWatchInvalidationsPrefixes(t *testing.T) {
 	ctx := context.Background()
 	r := rig.StartRedis(t)
-	b, rec, _ := watchLive(t, redis.Options{URL: r.URL(), InvalidationPrefixes: []string{"ns:a:", "ns:b:"}})
+	b, rec, _ := watchLive(t, redis.Options{URL: r.URL()}, redis.WithInvalidationPrefixes("ns:a:", "ns:b:"))
 	for _, k := range []string{"ns:c:1", "other", "ns:b:1"} {
 		if err := b.Set(ctx, k, []byte("v"), time.Minute); err != nil {
 			t.Fatal(err)
@@ -223,7 +223,7 @@ func TestWatchInvalidationsPrefixes(t *testing.T) {
 func TestWatchInvalidationsFrozenServer(t *testing.T) {
 	t.Parallel() // mostly waiting
 	r := rig.StartRedis(t)
-	_, rec, _ := watchLive(t, redis.Options{URL: r.URL(), InvalidationPing: 200 * time.Millisecond, DialTimeout: time.Second})
+	_, rec, _ := watchLive(t, redis.Options{URL: r.URL(), DialTimeout: time.Second}, redis.WithInvalidationPing(200*time.Millisecond))
 	r.Pause(t)
 	start := time.Now()
 	rec.await(t, "reset(lost) while frozen", 3*time.Second, isReset(false))
@@ -259,7 +259,11 @@ func TestWatchInvalidationsNoServer(t *testing.T) {
 func TestWatchInvalidationsUnsupported(t *testing.T) {
 	cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
 	defer cc.Close()
-	if _, err := redis.Wrap(cc).WatchInvalidations(newRecorder()); core.KindOf(err) != core.KindNotSupported {
+	wc, err := redis.Wrap(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wc.WatchInvalidations(newRecorder()); core.KindOf(err) != core.KindNotSupported {
 		t.Errorf("cluster: %v, want KindNotSupported", err)
 	}
 	b, err := redis.New(redis.Options{Addrs: []string{"127.0.0.1:1"}})

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,6 +171,18 @@ func TestOptionsJSONAndSlogRedact(t *testing.T) {
 			}
 		}
 	}
+	// encoding/gob refuses Options outright, TLS config or not.
+	for _, v := range []any{o, &o, Options{Password: leakMark + "-5"}} {
+		var g bytes.Buffer
+		err := gob.NewEncoder(&g).Encode(v)
+		if err == nil || !strings.Contains(err.Error(), "never gob-encoded") {
+			t.Errorf("gob of %T: %v, want a refusal", v, err)
+		}
+		noLeak(t, fmt.Sprintf("gob of %T", v), g.String())
+		if err != nil {
+			noLeak(t, fmt.Sprintf("gob error of %T", v), err.Error())
+		}
+	}
 	j, err := json.Marshal(Options{})
 	if err != nil || !strings.Contains(string(j), `"TLSConfig":null`) {
 		t.Errorf("json.Marshal(Options{}) = %s, %v", j, err)
@@ -191,10 +204,11 @@ func TestBackendValueFormatNoLeak(t *testing.T) {
 	}
 	defer b.Close()
 	v := backendValue(b)
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%p"} {
 		noLeak(t, verb+" of a Backend value", fmt.Sprintf(verb, v))
 		noLeak(t, verb+" of a *Backend", fmt.Sprintf(verb, b))
-		noLeak(t, verb+" of secretList", fmt.Sprintf(verb, b.secrets))
+		noLeak(t, verb+" of the secrets", fmt.Sprintf(verb, b.secrets))
+		noLeak(t, verb+" of []any{Backend value}", fmt.Sprintf(verb, []any{v}))
 	}
 	for _, h := range []func(*bytes.Buffer) slog.Handler{
 		func(w *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(w, nil) },
@@ -207,9 +221,17 @@ func TestBackendValueFormatNoLeak(t *testing.T) {
 	if j, err := json.Marshal(b.secrets); err != nil {
 		t.Error(err)
 	} else {
-		noLeak(t, "json of secretList", string(j))
+		noLeak(t, "json of the secrets", string(j))
 	}
-	if got := b.secrets.list(); len(got) == 0 {
+	for _, x := range []any{v, b.secrets} {
+		var g bytes.Buffer
+		if err := gob.NewEncoder(&g).Encode(x); err == nil {
+			noLeak(t, fmt.Sprintf("gob of %T", x), g.String())
+		} else {
+			noLeak(t, fmt.Sprintf("gob error of %T", x), err.Error())
+		}
+	}
+	if len(b.secrets) == 0 || !b.secrets[0].IsSet() {
 		t.Errorf("the backend lost its password list")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,10 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Options configures New. The zero value connects to localhost:6379.
+// Options says how New connects: the server, the credentials, TLS, the
+// pool and the timeouts. How the Backend then reads and watches is set with
+// Option values, which Wrap takes too. The zero value connects to
+// localhost:6379.
 //
 // Fields set here override what URL says. Which client New builds:
 // MasterName set (here or as the URL's master_name parameter) → Sentinel;
@@ -79,43 +83,102 @@ type Options struct {
 
 	// ClientName is sent with CLIENT SETNAME.
 	ClientName string
+}
 
-	// GetScript makes Get (and GetMany) read the value and its PTTL with
-	// one Lua script (EVALSHA) instead of a GET+PTTL pipeline. Both take one
-	// round trip. The script is atomic; the pipeline is faster (measured
-	// here: about 25% for one key, 2.5× for a batch of 100) and, if another
-	// client overwrites the key between the two commands, may report the
-	// new value's TTL for the old value.
-	GetScript bool
+// Option configures how a Backend reads and watches, for New and Wrap alike.
+// A nil Option is skipped. A bad value makes New or Wrap fail with a
+// *core.Error of core.KindConfig.
+type Option func(*settings)
 
-	// NoFreshness makes Get and GetMany read values with a bare GET: one
-	// command per key instead of two, and hits report core.UnknownFreshness.
-	// It is an opt-in trade, and overrides GetScript:
-	//   - An upper tier keeps a copy for its own bound (compose's backfill
-	//     cap, 30 s by default), possibly past the key's Redis TTL: the
-	//     protocol's rule for a read without a remaining-freshness signal,
-	//     where the default bounds every copy by the key's PTTL.
-	//   - Client-side stale-while-revalidate cannot see a value's age, so a
-	//     GetOrLoad never refreshes ahead; an object cache is bounded by its
-	//     maxAge alone.
-	// Measured on loopback (bench/README.md): a Redis hit through an L1 stack
-	// costs about 8 points less over a bare GET, and Redis serves half the
-	// commands for L1 misses. TTL and the other calls are unchanged.
-	NoFreshness bool
+// settings collects what the Options set.
+type settings struct {
+	getScript, noFreshness bool
+	prefixes               []string
+	ping                   time.Duration
+	err                    error
+}
 
-	// InvalidationPrefixes limits the invalidations a WatchInvalidations
-	// receives (and so a composition over this backend) to keys starting
-	// with one of these prefixes, for instance a client's "ns:users:". Empty
-	// watches every key of the database. Redis sends a watch the name of
-	// every matching key that changes, so on a Redis shared with busy
-	// unrelated data, narrow it.
-	InvalidationPrefixes []string
-	// InvalidationPing is how long an invalidation watch's connection may be
-	// silent before it is pinged; an unanswered ping after as long again
-	// drops the watcher's copies and reconnects (default
-	// DefaultInvalidationPing, 1 s). It bounds how long a silently broken
-	// connection can hide a change.
-	InvalidationPing time.Duration
+func (s *settings) fail(msg string) {
+	if s.err == nil {
+		s.err = core.NewError(core.KindConfig, "redis.new", msg, nil)
+	}
+}
+
+// settle applies opts.
+func settle(opts []Option) (settings, error) {
+	var s settings
+	for _, o := range opts {
+		if o != nil {
+			o(&s)
+		}
+	}
+	return s, s.err
+}
+
+// WithGetScript makes Get (and GetMany) read the value and its PTTL with
+// one Lua script (EVALSHA) instead of a GET+PTTL pipeline. Both take one
+// round trip. The script is atomic; the pipeline is faster (measured here:
+// about 25% for one key, 2.5× for a batch of 100) and, if another client
+// overwrites the key between the two commands, may report the new value's
+// TTL for the old value. WithoutFreshness overrides it.
+func WithGetScript() Option { return func(s *settings) { s.getScript = true } }
+
+// WithoutFreshness makes Get and GetMany read values with a bare GET: one
+// command per key instead of two, and hits report core.UnknownFreshness.
+// It is an opt-in trade, and overrides WithGetScript:
+//   - An upper tier keeps a copy for its own bound (compose's backfill
+//     cap, 30 s by default), possibly past the key's Redis TTL: the
+//     protocol's rule for a read without a remaining-freshness signal,
+//     where the default bounds every copy by the key's PTTL.
+//   - Client-side stale-while-revalidate cannot see a value's age, so a
+//     GetOrLoad never refreshes ahead; an object cache is bounded by its
+//     maxAge alone.
+//
+// Measured on loopback (bench/README.md): a Redis hit through an L1 stack
+// costs about 8 points less over a bare GET, and Redis serves half the
+// commands for L1 misses. TTL and the other calls are unchanged.
+func WithoutFreshness() Option { return func(s *settings) { s.noFreshness = true } }
+
+// WithInvalidationPrefixes limits the invalidations a WatchInvalidations
+// receives (and so a composition over this backend) to keys starting with
+// one of prefixes, for instance a client's "ns:users:". Without it (or
+// with no prefixes) a watch receives every key of the database. Redis
+// sends a watch the name of every matching key that changes, so on a Redis
+// shared with busy unrelated data, narrow it. Redis refuses overlapping
+// prefixes, so an empty prefix, or one that starts another (a repeat
+// included), is a KindConfig error here rather than a watch that never
+// starts. Options accumulate.
+func WithInvalidationPrefixes(prefixes ...string) Option {
+	return func(s *settings) {
+		for _, p := range prefixes {
+			if p == "" {
+				s.fail("WithInvalidationPrefixes: an empty prefix (omit the option to watch every key)")
+				return
+			}
+			for _, q := range s.prefixes {
+				if strings.HasPrefix(p, q) || strings.HasPrefix(q, p) {
+					s.fail("WithInvalidationPrefixes: overlapping prefixes " + strconv.Quote(q) + " and " + strconv.Quote(p) + " (Redis refuses them)")
+					return
+				}
+			}
+			s.prefixes = append(s.prefixes, p)
+		}
+	}
+}
+
+// WithInvalidationPing sets how long an invalidation watch's connection may
+// be silent before it is pinged; an unanswered ping after as long again
+// drops the watcher's copies and reconnects (default
+// DefaultInvalidationPing, 1 s). It bounds how long a silently broken
+// connection can hide a change. d must be at least a millisecond.
+func WithInvalidationPing(d time.Duration) Option {
+	return func(s *settings) {
+		if d < time.Millisecond {
+			s.fail("WithInvalidationPing: the interval must be at least 1ms, got " + d.String())
+			return
+		}
+		s.ping = d
+	}
 }
 
 const redacted = "xxxxx"
@@ -145,6 +208,13 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		plain
 		TLSConfig *struct{} // shadows plain's
 	}{plain(o.redacted()), tlsSet})
+}
+
+// GobEncode implements gob.GobEncoder by refusing, with a *core.Error of
+// KindInvalidInput: Options hold passwords, which must not be serialized,
+// and a redacted copy would decode into options that no longer connect.
+func (o Options) GobEncode() ([]byte, error) {
+	return nil, core.NewError(core.KindInvalidInput, "redis.options", "Options are never gob-encoded (they hold passwords)", nil)
 }
 
 // LogValue implements slog.LogValuer: the fields that are set, passwords
@@ -193,12 +263,6 @@ func (o Options) LogValue() slog.Value {
 	dur("PoolTimeout", r.PoolTimeout)
 	num("MaxRetries", r.MaxRetries)
 	str("ClientName", r.ClientName)
-	flag("GetScript", r.GetScript)
-	flag("NoFreshness", r.NoFreshness)
-	if len(r.InvalidationPrefixes) > 0 {
-		a = append(a, slog.Any("InvalidationPrefixes", r.InvalidationPrefixes))
-	}
-	dur("InvalidationPing", r.InvalidationPing)
 	return slog.GroupValue(a...)
 }
 
@@ -409,7 +473,7 @@ func (o Options) universal() (*goredis.UniversalOptions, error) {
 		if err := fromURL(u, o.URL, o.Cluster); err != nil {
 			var ue *urlError
 			if !errors.As(err, &ue) {
-				err = scrubbed(err, secretsOf(o))
+				err = scrubbed(err, sealSecrets(secretsOf(o)))
 			}
 			return nil, &core.Error{
 				Kind: core.KindConfig,

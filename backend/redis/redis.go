@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -24,19 +22,19 @@ import (
 // and io.Closer. It is safe for concurrent use.
 type Backend struct {
 	c         goredis.UniversalClient
-	owned     bool       // Close closes c
-	desc      string     // mode and addresses, for String
-	secrets   secretList // scrubbed from error messages; a closure, so that no formatting of a Backend prints them
-	useScript bool       // Get by Lua script, not pipeline
-	valueOnly bool       // Get by bare GET, freshness unknown (Options.NoFreshness)
+	owned     bool          // Close closes c
+	desc      string        // mode and addresses, for String
+	secrets   []core.Secret // passwords scrubbed from error messages
+	useScript bool          // Get by Lua script, not pipeline
+	valueOnly bool          // Get by bare GET, freshness unknown (WithoutFreshness)
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 	stats     *counters
 	pipes     sync.Pool // goredis.Pipeliner, reused by getPipelined
 
-	prefixes []string      // Options.InvalidationPrefixes
-	ping     time.Duration // Options.InvalidationPing
+	prefixes []string      // WithInvalidationPrefixes
+	ping     time.Duration // WithInvalidationPing; 0: DefaultInvalidationPing
 	watchMu  sync.Mutex
 	watches  map[*watch]struct{} // running WatchInvalidations, stopped by Close
 }
@@ -52,10 +50,15 @@ var (
 	_ core.StatsReporter = (*Backend)(nil)
 )
 
-// New connects a Backend as opts say. It does not contact the server: call
-// Health to check the connection. Errors are *core.Error of core.KindConfig.
-func New(opts Options) (*Backend, error) {
-	u, err := opts.universal()
+// New connects a Backend as conn says, configured by opts. It does not
+// contact the server: call Health to check the connection. Errors are
+// *core.Error of core.KindConfig.
+func New(conn Options, opts ...Option) (*Backend, error) {
+	set, err := settle(opts)
+	if err != nil {
+		return nil, err
+	}
+	u, err := conn.universal()
 	if err != nil {
 		return nil, err
 	}
@@ -66,38 +69,23 @@ func New(opts Options) (*Backend, error) {
 	case len(u.Addrs) > 1 || u.IsClusterMode:
 		mode = "cluster"
 	}
-	b := newBackend(goredis.NewUniversalClient(u), true, mode+" "+strings.Join(u.Addrs, ","))
-	b.secrets = sealSecrets(secretsOf(opts))
-	b.useScript = opts.GetScript && !opts.NoFreshness
-	b.valueOnly = opts.NoFreshness
-	b.prefixes = append([]string(nil), opts.InvalidationPrefixes...)
-	b.ping = opts.InvalidationPing
+	b := newBackend(goredis.NewUniversalClient(u), true, mode+" "+strings.Join(u.Addrs, ","), set)
+	b.secrets = sealSecrets(secretsOf(conn))
 	return b, nil
 }
 
-// WrapOption configures Wrap.
-type WrapOption func(*Backend)
-
-// WrapGetScript is Options.GetScript for Wrap.
-func WrapGetScript() WrapOption { return func(b *Backend) { b.useScript = !b.valueOnly } }
-
-// WrapInvalidationPrefixes is Options.InvalidationPrefixes for Wrap.
-func WrapInvalidationPrefixes(prefixes ...string) WrapOption {
-	return func(b *Backend) { b.prefixes = append([]string(nil), prefixes...) }
-}
-
-// WrapInvalidationPing is Options.InvalidationPing for Wrap.
-func WrapInvalidationPing(d time.Duration) WrapOption { return func(b *Backend) { b.ping = d } }
-
-// WrapNoFreshness is Options.NoFreshness for Wrap.
-func WrapNoFreshness() WrapOption {
-	return func(b *Backend) { b.valueOnly, b.useScript = true, false }
-}
-
 // Wrap returns a Backend on a client the caller already has (a *Client,
-// *ClusterClient, or Sentinel failover client). The caller keeps ownership:
-// Backend.Close does not close c.
-func Wrap(c goredis.UniversalClient, opts ...WrapOption) *Backend {
+// *ClusterClient, or Sentinel failover client), configured by opts. The
+// caller keeps ownership: Backend.Close does not close c. Errors are
+// *core.Error of core.KindConfig: a nil client, or a bad Option.
+func Wrap(c goredis.UniversalClient, opts ...Option) (*Backend, error) {
+	if c == nil {
+		return nil, core.NewError(core.KindConfig, "redis.wrap", "nil client", nil)
+	}
+	set, err := settle(opts)
+	if err != nil {
+		return nil, err
+	}
 	mode := "client"
 	switch c.(type) {
 	case *goredis.ClusterClient:
@@ -105,55 +93,27 @@ func Wrap(c goredis.UniversalClient, opts ...WrapOption) *Backend {
 	case *goredis.Client:
 		mode = "single client"
 	}
-	b := newBackend(c, false, mode)
-	for _, o := range opts {
-		if o != nil {
-			o(b)
-		}
+	return newBackend(c, false, mode, set), nil
+}
+
+func newBackend(c goredis.UniversalClient, owned bool, desc string, set settings) *Backend {
+	return &Backend{
+		c: c, owned: owned, desc: desc, stats: &counters{},
+		useScript: set.getScript && !set.noFreshness,
+		valueOnly: set.noFreshness,
+		prefixes:  set.prefixes,
+		ping:      set.ping,
 	}
-	return b
 }
 
-func newBackend(c goredis.UniversalClient, owned bool, desc string) *Backend {
-	return &Backend{c: c, owned: owned, desc: desc, stats: &counters{}, secrets: sealSecrets(nil)}
-}
-
-// secretList holds the passwords to scrub from error messages behind a
-// closure. fmt prints a func as its address whatever the verb and however
-// it reaches it — a Backend value (whose Format, on the pointer, does not
-// apply) formatted with %s goes through reflection, which never calls the
-// methods of an unexported field's type, and prints what a pointer field
-// points to — so no formatting of a Backend can print the passwords. Its
-// own methods redact too, for code that formats a secretList itself.
-type secretList func() []string
-
-// sealSecrets returns the secretList of s.
-func sealSecrets(s []string) secretList { return func() []string { return s } }
-
-// list returns the passwords.
-func (s secretList) list() []string {
-	if s == nil {
-		return nil
+// sealSecrets returns the passwords of s as Secrets.
+func sealSecrets(s []string) []core.Secret {
+	out := make([]core.Secret, len(s))
+	for i, v := range s {
+		out[i] = core.NewSecret(v)
 	}
-	return s()
+	return out
 }
-
-const secretListRedacted = "[redacted secrets]"
-
-// String redacts.
-func (s secretList) String() string { return secretListRedacted }
-
-// GoString redacts.
-func (s secretList) GoString() string { return secretListRedacted }
-
-// Format redacts, for every verb.
-func (s secretList) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, secretListRedacted) }
-
-// LogValue redacts.
-func (s secretList) LogValue() slog.Value { return slog.StringValue(secretListRedacted) }
-
-// MarshalJSON redacts.
-func (s secretList) MarshalJSON() ([]byte, error) { return json.Marshal(secretListRedacted) }
 
 // Client returns the underlying go-redis client, for commands the Backend
 // does not offer.
@@ -232,7 +192,7 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 // GetValue implements core.ValueGetter: key's value by a bare GET, without
 // the PTTL that Get sends next to it. The client reads through it whenever
 // it would not look at the freshness, so a client straight over Redis
-// sends one command per read whatever Options.NoFreshness says.
+// sends one command per read whatever WithoutFreshness says.
 func (b *Backend) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
 	e, found, err := b.get(ctx, key, true)
 	return e.Value, found, err
@@ -632,7 +592,7 @@ func (b *Backend) Close() error {
 		b.stopWatches()
 		if b.owned {
 			if err := b.c.Close(); err != nil {
-				b.closeErr = &core.Error{Kind: core.KindTransient, Op: "redis.close", Err: scrubbed(err, b.secrets.list())}
+				b.closeErr = &core.Error{Kind: core.KindTransient, Op: "redis.close", Err: scrubbed(err, b.secrets)}
 			}
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -195,14 +196,14 @@ func TestKindOf(t *testing.T) {
 
 func TestScrubbedKeepsChain(t *testing.T) {
 	cause := fmt.Errorf("dial redis://u:%s@h:1: %w", secret, syscall.ECONNREFUSED)
-	err := scrubbed(cause, []string{secret})
+	err := scrubbed(cause, sealSecrets([]string{secret}))
 	if strings.Contains(err.Error(), secret) {
 		t.Errorf("scrubbed message shows the secret: %v", err)
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("scrubbed error lost its chain")
 	}
-	if plain := errors.New("plain"); scrubbed(plain, []string{secret}) != plain {
+	if plain := errors.New("plain"); scrubbed(plain, sealSecrets([]string{secret})) != plain {
 		t.Errorf("a clean error was rewrapped")
 	}
 }
@@ -258,5 +259,60 @@ func TestMillisAndFreshness(t *testing.T) {
 	}
 	if f := freshness(1500, time.Millisecond); f.FreshFor != 1500*time.Millisecond {
 		t.Errorf("freshness(1500ms) = %+v", f)
+	}
+}
+
+// Every bad Option value is a KindConfig error from New and Wrap alike; the
+// Wrap options (and Options' fields) used to take any value, and Redis then
+// refused overlapping prefixes at every watch attempt.
+func TestOptionsRejectBadValues(t *testing.T) {
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	for name, opts := range map[string][]Option{
+		"ping 0":                      {WithInvalidationPing(0)},
+		"ping negative":               {WithInvalidationPing(-time.Second)},
+		"ping below 1ms":              {WithInvalidationPing(500 * time.Microsecond)},
+		"empty prefix":                {WithInvalidationPrefixes("ns:", "")},
+		"overlapping prefixes":        {WithInvalidationPrefixes("ns:a", "ns:ab")},
+		"overlapping, reverse order":  {WithInvalidationPrefixes("ns:ab", "ns:a")},
+		"repeated prefix":             {WithInvalidationPrefixes("ns:", "ns:")},
+		"overlap across two options":  {WithInvalidationPrefixes("ns:a:"), WithInvalidationPrefixes("ns:")},
+		"bad value after a good one":  {WithGetScript(), WithInvalidationPing(-1)},
+		"bad value after a nil entry": {nil, WithInvalidationPing(-1)},
+	} {
+		if _, err := New(Options{Addrs: []string{"127.0.0.1:1"}}, opts...); core.KindOf(err) != core.KindConfig {
+			t.Errorf("New, %s: %v, want KindConfig", name, err)
+		}
+		if _, err := Wrap(c, opts...); core.KindOf(err) != core.KindConfig {
+			t.Errorf("Wrap, %s: %v, want KindConfig", name, err)
+		}
+	}
+	if _, err := Wrap(nil); core.KindOf(err) != core.KindConfig {
+		t.Errorf("Wrap(nil): %v, want KindConfig", err)
+	}
+}
+
+// The Options reach the Backend the same way through New and Wrap.
+func TestOptionsApplied(t *testing.T) {
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	opts := []Option{WithGetScript(), WithInvalidationPrefixes("ns:a:", "ns:b:"), WithInvalidationPrefixes("x:"), WithInvalidationPing(250 * time.Millisecond)}
+	n, err := New(Options{Addrs: []string{"127.0.0.1:1"}}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	w, err := Wrap(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string]*Backend{"New": n, "Wrap": w} {
+		if !b.useScript || b.valueOnly || !slices.Equal(b.prefixes, []string{"ns:a:", "ns:b:", "x:"}) || b.ping != 250*time.Millisecond {
+			t.Errorf("%s: script %v, value-only %v, prefixes %v, ping %v", name, b.useScript, b.valueOnly, b.prefixes, b.ping)
+		}
+	}
+	w, err = Wrap(c, WithoutFreshness(), WithGetScript())
+	if err != nil || w.useScript || !w.valueOnly {
+		t.Errorf("WithoutFreshness does not override WithGetScript: %v %v %v", w.useScript, w.valueOnly, err)
 	}
 }
