@@ -25,6 +25,13 @@ import (
 // MasterName set (here or as the URL's master_name parameter) → Sentinel;
 // Cluster, or more than one address → Redis Cluster; otherwise a single
 // server.
+//
+// Printing an Options value — any fmt verb, encoding/json, slog — redacts
+// URL's userinfo and the passwords, and gob refuses it. The fields are plain
+// strings for ease of use, so a struct of the caller's that holds an
+// Options in an unexported field prints them through fmt (which cannot call
+// methods there): keep Options in an exported field, or pass the password
+// from a core.Secret when it is built.
 type Options struct {
 	// URL is a go-redis connection URL:
 	//   redis://[user[:password]@]host:port[/db][?dial_timeout=3s&pool_size=10...]
