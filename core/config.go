@@ -143,3 +143,21 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	return c, nil
 }
+
+// Validate checks the numeric settings of c against the bounds the
+// environment parser applies: Timeout from 1 ms to 1 h, MaxRetries from 0 to
+// 100, PoolSize from 1 to 10000. Adapters call it on what their own options
+// set, so that a value refused in the environment is refused as an option
+// too. A value out of bounds is an *Error of KindConfig naming the setting.
+func (c Config) Validate() error {
+	bad := func(what string) error { return &Error{Kind: KindConfig, Op: "config", Msg: what} }
+	switch {
+	case c.Timeout < minTimeout || c.Timeout > maxTimeout:
+		return bad("timeout: want from 1ms to 1h, got " + c.Timeout.String())
+	case c.MaxRetries < 0 || c.MaxRetries > maxMaxRetries:
+		return bad("max retries: want from 0 to 100, got " + strconv.Itoa(c.MaxRetries))
+	case c.PoolSize < 1 || c.PoolSize > maxPoolSize:
+		return bad("connection pool size: want from 1 to 10000, got " + strconv.Itoa(c.PoolSize))
+	}
+	return nil
+}

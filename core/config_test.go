@@ -89,3 +89,24 @@ func TestConfigNaNTimeoutRegression(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigValidateBounds: Validate applies the environment parser's
+// bounds to values set in code.
+func TestConfigValidateBounds(t *testing.T) {
+	good := core.Config{Timeout: core.DefaultTimeout, MaxRetries: core.DefaultMaxRetries, PoolSize: core.DefaultPoolSize}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("defaults refused: %v", err)
+	}
+	for _, c := range []core.Config{
+		{Timeout: 0, MaxRetries: 3, PoolSize: 10},
+		{Timeout: 2 * time.Hour, MaxRetries: 3, PoolSize: 10},
+		{Timeout: time.Second, MaxRetries: -1, PoolSize: 10},
+		{Timeout: time.Second, MaxRetries: 101, PoolSize: 10},
+		{Timeout: time.Second, MaxRetries: 3, PoolSize: 0},
+		{Timeout: time.Second, MaxRetries: 3, PoolSize: 10001},
+	} {
+		if err := c.Validate(); core.KindOf(err) != core.KindConfig {
+			t.Errorf("%v/%d/%d: got %v, want KindConfig", c.Timeout, c.MaxRetries, c.PoolSize, err)
+		}
+	}
+}

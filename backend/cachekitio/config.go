@@ -100,35 +100,30 @@ func WithInsecureCustomEndpoint(rawURL string) Option {
 func WithRootCAs(pool *x509.CertPool) Option { return func(c *config) { c.rootCAs = pool } }
 
 // WithTimeout bounds each HTTP attempt (default: CACHEKIT_TIMEOUT seconds,
-// else DefaultTimeout). The caller's context bounds the whole call.
+// else DefaultTimeout). The caller's context bounds the whole call. New
+// refuses a value outside 1 ms–1 h (core.Config.Validate's bounds, the same
+// as the environment's) with KindConfig.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
-		if d <= 0 {
-			c.errs = append(c.errs, configError("timeout must be positive"))
-		}
 		c.timeout = d
 	}
 }
 
 // WithMaxRetries sets how often an idempotent request is retried after a
 // transient failure (default: CACHEKIT_MAX_RETRIES, else DefaultMaxRetries).
-// Lock acquisition is never retried.
+// Lock acquisition is never retried. New refuses a value outside 0–100 with
+// KindConfig.
 func WithMaxRetries(n int) Option {
 	return func(c *config) {
-		if n < 0 {
-			c.errs = append(c.errs, configError("max retries must not be negative"))
-		}
 		c.maxRetries = n
 	}
 }
 
 // WithConnectionPoolSize sets how many idle connections are kept to the API
-// (default: CACHEKIT_CONNECTION_POOL_SIZE, else DefaultPoolSize).
+// (default: CACHEKIT_CONNECTION_POOL_SIZE, else DefaultPoolSize). New
+// refuses a value outside 1–10000 with KindConfig.
 func WithConnectionPoolSize(n int) Option {
 	return func(c *config) {
-		if n <= 0 {
-			c.errs = append(c.errs, configError("connection pool size must be positive"))
-		}
 		c.poolSize = n
 	}
 }
@@ -237,6 +232,9 @@ func newConfig(opts []Option, getenv func(string) string) (*config, error) {
 	}
 	if c.staleTTL > 0 && ceilSeconds(c.staleTTL) > maxStaleSeconds {
 		return nil, configError("stale TTL exceeds 2591999 seconds")
+	}
+	if err := (core.Config{Timeout: c.timeout, MaxRetries: c.maxRetries, PoolSize: c.poolSize}).Validate(); err != nil {
+		return nil, err
 	}
 	if c.maxResponse <= 0 {
 		return nil, configError("WithMaxResponseBytes: the bound must be positive, got " + strconv.FormatInt(c.maxResponse, 10))

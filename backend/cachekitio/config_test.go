@@ -2,6 +2,7 @@ package cachekitio
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
 )
@@ -61,6 +62,41 @@ func TestEnvAgreesWithCore(t *testing.T) {
 				}
 				_ = b.Close()
 			}
+		}
+	}
+}
+
+// TestOptionsKeepTheEnvironmentsBounds: WithTimeout, WithMaxRetries and
+// WithConnectionPoolSize refuse what the environment refuses, with
+// KindConfig, and accept its bounds. (The options had no upper bound: a pool
+// of a million idle connections or a week-long attempt passed.)
+func TestOptionsKeepTheEnvironmentsBounds(t *testing.T) {
+	cases := []struct {
+		name string
+		opt  Option
+		ok   bool
+	}{
+		{"timeout 1ms", WithTimeout(time.Millisecond), true},
+		{"timeout 1h", WithTimeout(time.Hour), true},
+		{"timeout 0", WithTimeout(0), false},
+		{"timeout 1µs", WithTimeout(time.Microsecond), false},
+		{"timeout 2h", WithTimeout(2 * time.Hour), false},
+		{"retries 0", WithMaxRetries(0), true},
+		{"retries 100", WithMaxRetries(100), true},
+		{"retries -1", WithMaxRetries(-1), false},
+		{"retries 101", WithMaxRetries(101), false},
+		{"pool 1", WithConnectionPoolSize(1), true},
+		{"pool 10000", WithConnectionPoolSize(10000), true},
+		{"pool 0", WithConnectionPoolSize(0), false},
+		{"pool 10001", WithConnectionPoolSize(10001), false},
+	}
+	for _, c := range cases {
+		_, err := newBackend([]Option{WithAPIKey(testKey), WithoutEnv(), c.opt}, func(string) string { return "" })
+		if c.ok && err != nil {
+			t.Errorf("%s: refused: %v", c.name, err)
+		}
+		if !c.ok && core.KindOf(err) != core.KindConfig {
+			t.Errorf("%s: got %v, want a KindConfig error", c.name, err)
 		}
 	}
 }
