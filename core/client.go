@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -48,46 +47,14 @@ type Client struct {
 
 // shared is the state every namespace view of a client shares.
 type shared struct {
-	flight    flightGroup // GetOrLoad: one backend read (and load) per key
-	refreshes flightGroup // stale-while-revalidate: one background refresh per key
-	stripes   [256]stripe
-	seed      maphash.Seed
+	flight    flightGroup   // GetOrLoad: one backend read (and load) per key
+	refreshes flightGroup   // stale-while-revalidate: one background refresh per key
+	versions  *versions     // per-key write ordering
 	refresh   chan struct{} // semaphore bounding background refreshes
 	bg        sync.WaitGroup
 	closed    atomic.Bool
 	counters  counters
 	objects   *objectCache // nil unless WithObjectCache
-}
-
-// stripe orders writes per key (hashed): a background write made from a load
-// only lands if no Set or Delete of its key happened since the load began.
-type stripe struct {
-	mu  sync.Mutex
-	gen uint64
-	// storing holds the keys of the stripe whose loaded value is being
-	// written back, each with a channel closed when that write is done. A
-	// Set or Delete of such a key waits for it (so that the loaded value
-	// can never land after them); other keys of the stripe never wait, and
-	// nobody holds mu across a backend write.
-	storing map[string]chan struct{}
-}
-
-// lockIdle locks st once no loaded value of sk is being written back,
-// waiting for such a write to finish, or returns ctx's error (unlocked).
-func (st *stripe) lockIdle(ctx context.Context, sk string) error {
-	for {
-		st.mu.Lock()
-		ch, busy := st.storing[sk]
-		if !busy {
-			return nil
-		}
-		st.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // EncryptionOverhead is what sealing adds to a value: a 12-byte nonce and a
@@ -152,7 +119,6 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		logger:      s.logger,
 		preset:      s.preset,
 		sh: &shared{
-			seed:    maphash.MakeSeed(),
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
 	}
@@ -162,6 +128,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	if s.objectEntries > 0 {
 		c.sh.objects = newObjectCache(s.objectEntries, s.objectMaxAge)
 	}
+	c.sh.versions = newVersions(c.sh.objects)
 	c.setNamespace(s.namespace)
 	if sw, ok := backend.(InvalidationSwitch); ok && s.preset == PresetMinimal {
 		sw.StopInvalidations() // PRE-8: minimal enables no cross-process invalidation by default
@@ -247,7 +214,7 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	}
 	var gen uint64
 	if c.sh.objects != nil {
-		gen = c.generation(sk)
+		gen = c.sh.versions.current(sk)
 	}
 	// Only the object cache looks at a hit's freshness here.
 	e, found, err := c.read(ctx, sk, c.sh.objects != nil)
@@ -288,11 +255,11 @@ func (c *Client) set(ctx context.Context, key string, value any, ttl time.Durati
 	if err != nil {
 		return err
 	}
-	if err := c.beginWrite(ctx, sk); err != nil {
+	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return Wrap(err, KindCanceled, "set")
 	}
 	err = c.write(ctx, sk, data, ttl)
-	c.endWrite(sk)
+	c.sh.versions.endWrite(sk)
 	if err == nil {
 		c.sh.counters.sets.Add(1)
 	}
@@ -305,11 +272,11 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.beginWrite(ctx, sk); err != nil {
+	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return Wrap(err, KindCanceled, "delete")
 	}
 	err = c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) })
-	c.endWrite(sk)
+	c.sh.versions.endWrite(sk)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "delete")
@@ -486,10 +453,6 @@ func (c *Client) decode(data []byte, owned bool, sk string, out any) error {
 // (fail closed), whatever the encryptor reported.
 func encryptionErr(op, sk string, err error) error {
 	return &Error{Kind: KindEncryption, Op: op, Key: sk, Err: err}
-}
-
-func (c *Client) stripe(sk string) *stripe {
-	return &c.sh.stripes[maphash.String(c.sh.seed, sk)%uint64(len(c.sh.stripes))]
 }
 
 // Wait blocks until the client's background work (stale-while-revalidate

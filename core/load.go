@@ -117,7 +117,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if lg, ok := c.backend.(LocalGetter); ok {
 		var gen uint64
 		if c.sh.objects != nil || ls.swr {
-			gen = c.generation(sk) // before the read: a Set meanwhile wins over a refresh
+			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
 		}
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
@@ -133,7 +133,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		shared bool
 	)
 	for attempt := 0; ; attempt++ {
-		joined := c.generation(sk)
+		joined := c.sh.versions.current(sk)
 		v, shared, err = c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
 			c.readOrLoad(ctx, sk, ls, loadAny, finish)
 		})
@@ -217,7 +217,7 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 // ctx, so that the leader can give up while the others (and the cache) still
 // get the value.
 func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, load func(context.Context) (any, error), finish func(any, error)) {
-	gen := c.generation(sk) // before the read: a Set meanwhile wins over the load
+	gen := c.sh.versions.current(sk) // before the read: a Set meanwhile wins over the load
 	rctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	// Freshness matters to stale-while-revalidate and the object cache only.
 	e, found, err := c.read(rctx, sk, ls.swr || c.sh.objects != nil)
@@ -289,7 +289,6 @@ type overtakenLoad struct {
 // generation taken before the read that missed; stored reports whether it
 // was written (or tried to be: a failed write-back is only logged).
 func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, stored bool, err error) {
-	st := c.stripe(sk)
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
@@ -305,35 +304,23 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	if encErr != nil {
 		return nil, false, encErr
 	}
-	// Another load of sk writing back (a refresh next to a miss) goes first.
-	if err := st.lockIdle(ctx, sk); err != nil {
+	switch verdict, done := c.sh.versions.beginStore(ctx, sk, gen); verdict {
+	case storeGaveUp:
+		// Timed out behind another load's write-back of sk: no write of
+		// this client overtook the value.
 		c.sh.counters.writesDropped.Add(1)
-		return v, true, nil // timed out behind another load's write-back: no write of this client overtook it
-	}
-	if st.gen != gen {
-		st.mu.Unlock()
+		return v, true, nil
+	case storeOvertaken:
 		c.sh.counters.writesDropped.Add(1)
 		return v, false, nil
+	default:
+		werr := c.write(ctx, sk, data, ttl)
+		c.sh.versions.endStore(sk, done)
+		if werr != nil {
+			c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+		}
+		return v, true, nil
 	}
-	done := make(chan struct{})
-	if st.storing == nil {
-		st.storing = make(map[string]chan struct{})
-	}
-	st.storing[sk] = done
-	st.mu.Unlock()
-	werr := c.write(ctx, sk, data, ttl)
-	st.mu.Lock()
-	delete(st.storing, sk)
-	if c.sh.objects != nil {
-		// Reads that began before this write must not cache what they saw.
-		c.bumpLocked(st, sk)
-	}
-	st.mu.Unlock()
-	close(done)
-	if werr != nil {
-		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
-	}
-	return v, true, nil
 }
 
 // recoverLoader turns a panicking loader into an error, so that a loader bug
