@@ -81,9 +81,12 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     key by this client waits for that write (or for its own context), so
 //     that it lands after it; writes of other keys never wait.
 //   - A load that this client's Set or Delete of the key overtook is not
-//     stored. The callers that were waiting for it before that write get
-//     the loaded value; a caller that joined after the write began reads
-//     again (once), so that it sees its own client's write.
+//     stored. A caller that joins a flight (a shared read or load) after
+//     such a write began never takes what the flight read or loaded before
+//     the write: it reads again (once), so that it sees its own client's
+//     write. Callers that were already waiting before the write get the
+//     flight's result, which is linearizable: they began before the write
+//     returned.
 func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...LoadOption) (T, error) {
 	var zero T
 	if load == nil {
@@ -140,15 +143,18 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if err != nil {
 			return zero, err
 		}
-		// A load overtaken by this client's Set or Delete: a caller that
-		// joined the flight after that write began reads again, so that it
-		// sees its client's write (a second overtaken load is returned).
-		s, ok := v.(*overtakenLoad)
-		if !ok {
-			break
+		// A caller that joined the flight after a Set or Delete of this
+		// client began must not take what the flight's read saw (or loaded)
+		// before that write: it reads again, once, so that it sees its
+		// client's write (a second overtaken result is returned).
+		var read uint64
+		switch r := v.(type) {
+		case *flightLoad:
+			v, read = r.v, r.gen
+		case *flightRead:
+			read = r.gen
 		}
-		v = s.v
-		if joined == s.gen || attempt > 0 {
+		if attempt > 0 || !joinedAfterWrite(joined, read) {
 			break
 		}
 	}
@@ -239,12 +245,12 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, loa
 		return
 	}
 	run := func() {
-		v, stored, err := c.loadAndStore(sk, gen, ls.ttl, load)
-		if err == nil && !stored {
-			finish(&overtakenLoad{v: v, gen: gen}, nil)
+		v, at, err := c.loadAndStore(sk, gen, ls.ttl, load)
+		if err != nil {
+			finish(nil, err)
 			return
 		}
-		finish(v, err)
+		finish(&flightLoad{v: v, gen: at}, nil)
 	}
 	if ctx.Done() == nil {
 		run()
@@ -276,19 +282,21 @@ func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err
 	return v, err
 }
 
-// overtakenLoad is a flight's loaded value that was not written back: this
-// client wrote or deleted the key after gen, the generation before the read
-// that missed.
-type overtakenLoad struct {
+// flightLoad is a flight's loaded value. gen is the generation at which it
+// is this client's latest word on the key: taken after its write-back, or,
+// when it was not written back (a Set or Delete of this client overtook
+// it), the generation before the read that missed.
+type flightLoad struct {
 	v   any
 	gen uint64
 }
 
 // loadAndStore calls load with a detached, bounded context and writes the
 // result back unless the key was written or deleted since gen, the stripe
-// generation taken before the read that missed; stored reports whether it
-// was written (or tried to be: a failed write-back is only logged).
-func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, stored bool, err error) {
+// generation taken before the read that missed. at is the generation at
+// which v is current: after the write-back (tried: a failed write-back is
+// only logged), or gen when v was not written back.
+func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, at uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
@@ -298,28 +306,28 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	}()
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
-		return nil, false, err
+		return nil, gen, err
 	}
 	data, encErr := c.encode(sk, v)
 	if encErr != nil {
-		return nil, false, encErr
+		return nil, gen, encErr
 	}
 	switch verdict, done := c.sh.versions.beginStore(ctx, sk, gen); verdict {
 	case storeGaveUp:
 		// Timed out behind another load's write-back of sk: no write of
 		// this client overtook the value.
 		c.sh.counters.writesDropped.Add(1)
-		return v, true, nil
+		return v, gen, nil
 	case storeOvertaken:
 		c.sh.counters.writesDropped.Add(1)
-		return v, false, nil
+		return v, gen, nil
 	default:
 		werr := c.write(ctx, sk, data, ttl)
-		c.sh.versions.endStore(sk, done)
+		at = c.sh.versions.endStore(sk, done)
 		if werr != nil {
 			c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
 		}
-		return v, true, nil
+		return v, at, nil
 	}
 }
 

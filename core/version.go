@@ -163,15 +163,19 @@ func (v *versions) beginStore(ctx context.Context, sk string, gen uint64) (store
 // endStore ends a write-back begun by beginStore and releases the writes of
 // sk waiting for it. With an object cache it advances the generation, so
 // that reads that began before the write-back do not cache what they saw.
-func (v *versions) endStore(sk string, done chan struct{}) {
+// It returns the generation after the write-back: a write of sk that begins
+// later has a newer one.
+func (v *versions) endStore(sk string, done chan struct{}) uint64 {
 	st := v.stripe(sk)
 	st.mu.Lock()
 	delete(st.storing, sk)
 	if v.objects != nil {
 		v.advanceLocked(st, sk)
 	}
+	gen := st.gen.Load()
 	st.mu.Unlock()
 	close(done)
+	return gen
 }
 
 // keepIf calls keep, under sk's stripe lock, if gen is still the current
