@@ -231,19 +231,15 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	return value, true, nil
 }
 
-// Set stores value under key with the client's default TTL.
-func (c *Client) Set(ctx context.Context, key string, value any) error {
-	return c.set(ctx, key, value, c.DefaultTTL())
-}
-
-// SetWithTTL stores value under key for ttl (0 < ttl ≤ 30 days; a sub-second
-// TTL rounds up to 1 s).
-func (c *Client) SetWithTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
-	ttl, err := NormalizeTTL(ttl)
+// Set stores value under key, for the client's default TTL or the one given
+// with TTL (the only CallOption Set takes). Once Set returns nil, every read
+// of this client sees the value (or a later write).
+func (c *Client) Set(ctx context.Context, key string, value any, opts ...CallOption) error {
+	cs, err := c.callSettings("set", false, opts)
 	if err != nil {
 		return err
 	}
-	return c.set(ctx, key, value, ttl)
+	return c.set(ctx, key, value, cs.ttl)
 }
 
 func (c *Client) set(ctx context.Context, key string, value any, ttl time.Duration) error {

@@ -20,14 +20,14 @@ func Example() {
 	}
 	defer c.Close()
 
-	_ = c.SetWithTTL(ctx, "42", user{ID: 42, Name: "Ada"}, time.Minute)
+	_ = c.Set(ctx, "42", user{ID: 42, Name: "Ada"}, core.TTL(time.Minute))
 	u, found, _ := core.Get[user](ctx, c, "42")
 	fmt.Println(u.Name, found)
 
 	n, _ := core.GetOrLoad(ctx, c, "count", func(context.Context) (int, error) { return 7, nil })
 	fmt.Println(n)
 
-	err = c.SetWithTTL(ctx, "43", user{}, 0)
+	err = c.Set(ctx, "43", user{}, core.TTL(0))
 	fmt.Println(errors.Is(err, core.ErrInvalidInput))
 	// Output:
 	// Ada true

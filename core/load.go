@@ -10,41 +10,6 @@ import (
 	"time"
 )
 
-// LoadOption tunes one GetOrLoad or Cached call.
-type LoadOption func(*loadSettings)
-
-type loadSettings struct {
-	ttl        time.Duration
-	ttlErr     error
-	swr        bool
-	freshRatio float64
-}
-
-// LoadTTL sets the TTL of the value GetOrLoad stores (default: the client's
-// default TTL). The protocol's TTL rules apply.
-func LoadTTL(ttl time.Duration) LoadOption {
-	return func(s *loadSettings) {
-		s.ttl, s.ttlErr = NormalizeTTL(ttl)
-	}
-}
-
-// LoadStaleWhileRevalidate turns stale-while-revalidate on or off for this
-// call, overriding the client's setting.
-func LoadStaleWhileRevalidate(on bool) LoadOption {
-	return func(s *loadSettings) { s.swr = on }
-}
-
-// LoadFreshRatio sets the fresh share of the TTL for this call (0 < r < 1).
-func LoadFreshRatio(r float64) LoadOption {
-	return func(s *loadSettings) {
-		if r > 0 && r < 1 {
-			s.freshRatio = r
-		} else {
-			s.ttlErr = &Error{Kind: KindInvalidInput, Op: "load", Msg: "fresh ratio must be in (0, 1)"}
-		}
-	}
-}
-
 // Loader produces the value for a key on a miss (or a refresh).
 type Loader[T any] func(ctx context.Context) (T, error)
 
@@ -87,19 +52,14 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     write. Callers that were already waiting before the write get the
 //     flight's result, which is linearizable: they began before the write
 //     returned.
-func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...LoadOption) (T, error) {
+func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...CallOption) (T, error) {
 	var zero T
 	if load == nil {
 		return zero, &Error{Kind: KindInvalidInput, Op: "load", Msg: "nil loader"}
 	}
-	ls := loadSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio}
-	for _, o := range opts {
-		if o != nil {
-			o(&ls)
-		}
-	}
-	if ls.ttlErr != nil {
-		return zero, ls.ttlErr
+	ls, err := c.callSettings("load", true, opts)
+	if err != nil {
+		return zero, err
 	}
 	if c.sh.objects != nil {
 		if err := ValidateKey(key); err != nil {
@@ -222,7 +182,7 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 // when ctx can never end; otherwise on a goroutine of its own, detached from
 // ctx, so that the leader can give up while the others (and the cache) still
 // get the value.
-func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, load func(context.Context) (any, error), finish func(any, error)) {
+func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, load func(context.Context) (any, error), finish func(any, error)) {
 	gen := c.sh.versions.current(sk) // before the read: a Set meanwhile wins over the load
 	rctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	// Freshness matters to stale-while-revalidate and the object cache only.
@@ -391,13 +351,13 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 // name extends across a ':', or key calls with CachedWithKey and an
 // unambiguous encoding (the protocol module's interop keys hash the
 // canonical arguments).
-func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...LoadOption) func(context.Context, A) (R, error) {
+func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...CallOption) func(context.Context, A) (R, error) {
 	return CachedWithKey(c, name, fn, defaultArgKey[A], opts...)
 }
 
 // CachedWithKey is Cached with a caller-supplied key function: the key of a
 // call is "{name}:{key(arg)}".
-func CachedWithKey[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), key func(A) (string, error), opts ...LoadOption) func(context.Context, A) (R, error) {
+func CachedWithKey[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), key func(A) (string, error), opts ...CallOption) func(context.Context, A) (R, error) {
 	return func(ctx context.Context, arg A) (R, error) {
 		var zero R
 		if fn == nil || key == nil {

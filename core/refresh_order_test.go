@@ -37,14 +37,14 @@ func TestRefreshDoesNotOverwriteSetAfterStaleRead(t *testing.T) {
 	cd := &heldCodec{entered: make(chan struct{}), release: make(chan struct{})}
 	c := newClient(t, m, core.WithCodec(cd), core.WithStaleWhileRevalidate(true))
 	ctx := context.Background()
-	if err := c.SetWithTTL(ctx, "k", "v0", 100*time.Second); err != nil {
+	if err := c.Set(ctx, "k", "v0", core.TTL(100*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	m.advance(70 * time.Second) // past the fresh window, not expired
 	cd.armed.Store(true)
 	got := make(chan string, 1)
 	go func() {
-		v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded", nil }, core.LoadTTL(100*time.Second))
+		v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded", nil }, core.TTL(100*time.Second))
 		got <- v
 	}()
 	<-cd.entered // the stale read is done and being decoded
