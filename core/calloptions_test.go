@@ -39,6 +39,7 @@ func TestCallOptionBadValuesAreInvalidInput(t *testing.T) {
 	load := func(context.Context) (int, error) { return 1, nil }
 	for _, o := range []core.CallOption{core.TTL(0), core.TTL(-time.Second), core.TTL(core.MaxTTL + time.Second)} {
 		wantKind(t, c.Set(ctx, "k", 1, o), core.KindInvalidInput)
+		wantKind(t, c.SetMany(ctx, map[string]any{"k": 1}, o), core.KindInvalidInput)
 		_, err := core.GetOrLoad(ctx, c, "k", load, o)
 		wantKind(t, err, core.KindInvalidInput)
 	}
@@ -59,7 +60,8 @@ func TestLoadOnlyCallOptionsRejectedByWrites(t *testing.T) {
 		"FreshRatio":           core.FreshRatio(0.5),
 	} {
 		for op, err := range map[string]error{
-			"set": c.Set(ctx, "k", 1, o),
+			"set":     c.Set(ctx, "k", 1, o),
+			"setmany": c.SetMany(ctx, map[string]any{"k": 1}, o),
 		} {
 			wantKind(t, err, core.KindInvalidInput)
 			if !strings.Contains(err.Error(), name) {
