@@ -103,7 +103,7 @@ func TestNamespaces(t *testing.T) {
 		if _, err := c.Namespace(bad); core.KindOf(err) != core.KindInvalidInput {
 			t.Errorf("namespace %q: got %v", bad, err)
 		}
-		if _, err := core.New(m, core.WithCodec(jsonCodec{}), core.WithNamespace(bad)); core.KindOf(err) != core.KindInvalidInput {
+		if _, err := core.New(m, core.WithCodec(jsonCodec{}), core.WithNamespace(bad)); core.KindOf(err) != core.KindConfig {
 			t.Errorf("New with namespace %q: got %v", bad, err)
 		}
 	}
@@ -217,7 +217,7 @@ func TestDefaultTTLsAndPresets(t *testing.T) {
 	if _, err := core.New(nil, core.WithCodec(jsonCodec{})); core.KindOf(err) != core.KindConfig {
 		t.Errorf("nil backend: %v", err)
 	}
-	if _, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithDefaultTTL(0)); core.KindOf(err) != core.KindInvalidInput {
+	if _, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithDefaultTTL(0)); core.KindOf(err) != core.KindConfig {
 		t.Errorf("zero default TTL: %v", err)
 	}
 }

@@ -47,7 +47,10 @@ type objectEntry struct {
 }
 
 func newObjectCache(maxEntries int, maxAge time.Duration) *objectCache {
-	per := (maxEntries + objectShards - 1) / objectShards
+	per := maxEntries / objectShards // rounded up, without overflowing
+	if maxEntries%objectShards != 0 {
+		per++
+	}
 	o := &objectCache{perShard: per, maxAge: maxAge, epoch: time.Now(), seed: maphash.MakeSeed()}
 	for i := range o.shards {
 		o.shards[i].m = make(map[string]objectEntry)
