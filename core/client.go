@@ -16,7 +16,9 @@ import (
 // slog.Handler: it validates keys and TTLs, applies the namespace, encodes
 // values with its Codec, encrypts them with its Encryptor (when it has one),
 // and talks to the Backend. Read values with the generic functions Get,
-// GetOrLoad and Cached.
+// GetOrLoad, Cached and GetMany; write them with Set, SetMany, Delete and
+// DeleteMany. TTL, Expire and Lock reach the backend's optional
+// capabilities the same way.
 //
 // A Client is safe for concurrent use. Namespace returns a view of the same
 // client under another namespace that shares its backend, background work

@@ -14,7 +14,8 @@ import (
 type Loader[T any] func(ctx context.Context) (T, error)
 
 // GetOrLoad returns the value cached under key, or calls load, caches what it
-// returns and returns it (read-through).
+// returns and returns it (read-through). opts tune this call: TTL (of the
+// value stored), StaleWhileRevalidate and FreshRatio.
 //
 //   - Single-flight: however many goroutines of this process ask for the same
 //     key at once, the backend is read once and, on a miss, load runs once;
@@ -351,6 +352,9 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 // name extends across a ':', or key calls with CachedWithKey and an
 // unambiguous encoding (the protocol module's interop keys hash the
 // canonical arguments).
+//
+// opts apply to every call as they do to GetOrLoad: TTL,
+// StaleWhileRevalidate, FreshRatio.
 func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...CallOption) func(context.Context, A) (R, error) {
 	return CachedWithKey(c, name, fn, defaultArgKey[A], opts...)
 }
