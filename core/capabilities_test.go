@@ -25,6 +25,7 @@ type capBackend struct {
 	batchSets  atomic.Int64
 	batchDels  atomic.Int64
 	lastLocked atomic.Pointer[string]
+	failTTL    atomic.Int32 // TTL fails transiently this many more times
 }
 
 func newCapBackend() *capBackend {
@@ -32,6 +33,9 @@ func newCapBackend() *capBackend {
 }
 
 func (b *capBackend) TTL(ctx context.Context, key string) (time.Duration, bool, error) {
+	if b.failTTL.Add(-1) >= 0 {
+		return 0, false, errTransient
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	it, ok := b.items[key]
@@ -480,5 +484,27 @@ func TestBatchWritesKeepTheObjectCacheCoherent(t *testing.T) {
 		if got, _ := core.GetMany[string](ctx, c, []string{"k"}); len(got) != 0 {
 			t.Errorf("batch=%v: GetMany after DeleteMany = %v", batch, got)
 		}
+	}
+}
+
+// The entry points retry like Get and Set, and count a failure that is not
+// a missing capability in Stats.Errors.
+func TestCapabilityCallsRetryAndCountErrors(t *testing.T) {
+	b := newCapBackend()
+	c := newClient(t, b, core.WithRetries(2, 0))
+	ctx := context.Background()
+	_ = c.Set(ctx, "k", 1, core.TTL(time.Minute))
+	b.failTTL.Store(2)
+	if ttl, found, err := c.TTL(ctx, "k"); err != nil || !found || ttl != time.Minute {
+		t.Fatalf("TTL after two transient failures = %v, %v, %v", ttl, found, err)
+	}
+	if s := c.Stats(); s.Retries != 2 || s.Errors != 0 {
+		t.Errorf("Stats.Retries, Errors = %d, %d; want 2, 0", s.Retries, s.Errors)
+	}
+	b.failTTL.Store(3)
+	_, _, err := c.TTL(ctx, "k")
+	wantKind(t, err, core.KindTransient)
+	if s := c.Stats(); s.Errors != 1 {
+		t.Errorf("Stats.Errors = %d after a failed TTL, want 1", s.Errors)
 	}
 }
