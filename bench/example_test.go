@@ -18,7 +18,7 @@ func Example() {
 	l1, _ := bigcache.New()
 	defer l1.Close()
 	c, _ := core.New(l1, core.WithCodec(protocol.Msgpack()))
-	_ = c.SetWithTTL(ctx, "profile:1", sample, time.Hour)
+	_ = c.Set(ctx, "profile:1", sample, core.TTL(time.Hour))
 	v, found, _ := core.Get[Profile](ctx, c, "profile:1")
 	fmt.Println(v.Name, found)
 	// Output: Ada Lovelace true

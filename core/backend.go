@@ -191,6 +191,15 @@ type BatchItem struct {
 	TTL   time.Duration
 }
 
+// BatchDeleter is an optional Backend capability: deleting many keys in one
+// round trip. Client.DeleteMany uses it when the backend has it, and calls
+// Delete once per key when it does not.
+type BatchDeleter interface {
+	// DeleteMany removes every key; deleting a missing key succeeds. It is
+	// not atomic across keys: on error some keys may have been deleted.
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
 // StatsReporter is an optional Backend capability: per-tier counters.
 // Compositions report one TierStats per tier, with dotted names
 // ("compose.bigcache", "compose.redis").

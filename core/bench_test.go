@@ -54,7 +54,7 @@ func BenchmarkGetHit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_ = c.SetWithTTL(ctx, "k", 42, time.Hour)
+	_ = c.Set(ctx, "k", 42, core.TTL(time.Hour))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -78,7 +78,7 @@ func BenchmarkObjectCacheHit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_ = c.SetWithTTL(ctx, "user:42", user{42, "Ada"}, time.Hour)
+			_ = c.Set(ctx, "user:42", user{42, "Ada"}, core.TTL(time.Hour))
 			if _, found, _ := core.Get[user](ctx, c, "user:42"); !found {
 				b.Fatal("miss")
 			}

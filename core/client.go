@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -17,7 +16,9 @@ import (
 // slog.Handler: it validates keys and TTLs, applies the namespace, encodes
 // values with its Codec, encrypts them with its Encryptor (when it has one),
 // and talks to the Backend. Read values with the generic functions Get,
-// GetOrLoad and Cached.
+// GetOrLoad, Cached and GetMany; write them with Set, SetMany, Delete and
+// DeleteMany. TTL, Expire and Lock reach the backend's optional
+// capabilities the same way.
 //
 // A Client is safe for concurrent use. Namespace returns a view of the same
 // client under another namespace that shares its backend, background work
@@ -48,46 +49,14 @@ type Client struct {
 
 // shared is the state every namespace view of a client shares.
 type shared struct {
-	flight    flightGroup // GetOrLoad: one backend read (and load) per key
-	refreshes flightGroup // stale-while-revalidate: one background refresh per key
-	stripes   [256]stripe
-	seed      maphash.Seed
+	flight    flightGroup   // GetOrLoad: one backend read (and load) per key
+	refreshes flightGroup   // stale-while-revalidate: one background refresh per key
+	versions  *versions     // per-key write ordering
 	refresh   chan struct{} // semaphore bounding background refreshes
 	bg        sync.WaitGroup
 	closed    atomic.Bool
 	counters  counters
 	objects   *objectCache // nil unless WithObjectCache
-}
-
-// stripe orders writes per key (hashed): a background write made from a load
-// only lands if no Set or Delete of its key happened since the load began.
-type stripe struct {
-	mu  sync.Mutex
-	gen uint64
-	// storing holds the keys of the stripe whose loaded value is being
-	// written back, each with a channel closed when that write is done. A
-	// Set or Delete of such a key waits for it (so that the loaded value
-	// can never land after them); other keys of the stripe never wait, and
-	// nobody holds mu across a backend write.
-	storing map[string]chan struct{}
-}
-
-// lockIdle locks st once no loaded value of sk is being written back,
-// waiting for such a write to finish, or returns ctx's error (unlocked).
-func (st *stripe) lockIdle(ctx context.Context, sk string) error {
-	for {
-		st.mu.Lock()
-		ch, busy := st.storing[sk]
-		if !busy {
-			return nil
-		}
-		st.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // EncryptionOverhead is what sealing adds to a value: a 12-byte nonce and a
@@ -152,7 +121,6 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		logger:      s.logger,
 		preset:      s.preset,
 		sh: &shared{
-			seed:    maphash.MakeSeed(),
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
 	}
@@ -162,6 +130,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	if s.objectEntries > 0 {
 		c.sh.objects = newObjectCache(s.objectEntries, s.objectMaxAge)
 	}
+	c.sh.versions = newVersions(c.sh.objects)
 	c.setNamespace(s.namespace)
 	return c, nil
 }
@@ -244,7 +213,7 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	}
 	var gen uint64
 	if c.sh.objects != nil {
-		gen = c.generation(sk)
+		gen = c.sh.versions.current(sk)
 	}
 	// Only the object cache looks at a hit's freshness here.
 	e, found, err := c.read(ctx, sk, c.sh.objects != nil)
@@ -261,19 +230,15 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	return value, true, nil
 }
 
-// Set stores value under key with the client's default TTL.
-func (c *Client) Set(ctx context.Context, key string, value any) error {
-	return c.set(ctx, key, value, c.DefaultTTL())
-}
-
-// SetWithTTL stores value under key for ttl (0 < ttl ≤ 30 days; a sub-second
-// TTL rounds up to 1 s).
-func (c *Client) SetWithTTL(ctx context.Context, key string, value any, ttl time.Duration) error {
-	ttl, err := NormalizeTTL(ttl)
+// Set stores value under key, for the client's default TTL or the one given
+// with TTL (the only CallOption Set takes). Once Set returns nil, every read
+// of this client sees the value (or a later write).
+func (c *Client) Set(ctx context.Context, key string, value any, opts ...CallOption) error {
+	cs, err := c.callSettings("set", false, opts)
 	if err != nil {
 		return err
 	}
-	return c.set(ctx, key, value, ttl)
+	return c.set(ctx, key, value, cs.ttl)
 }
 
 func (c *Client) set(ctx context.Context, key string, value any, ttl time.Duration) error {
@@ -285,11 +250,11 @@ func (c *Client) set(ctx context.Context, key string, value any, ttl time.Durati
 	if err != nil {
 		return err
 	}
-	if err := c.beginWrite(ctx, sk); err != nil {
+	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return Wrap(err, KindCanceled, "set")
 	}
 	err = c.write(ctx, sk, data, ttl)
-	c.endWrite(sk)
+	c.sh.versions.endWrite(sk)
 	if err == nil {
 		c.sh.counters.sets.Add(1)
 	}
@@ -302,11 +267,11 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.beginWrite(ctx, sk); err != nil {
+	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return Wrap(err, KindCanceled, "delete")
 	}
 	err = c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) })
-	c.endWrite(sk)
+	c.sh.versions.endWrite(sk)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "delete")
@@ -483,10 +448,6 @@ func (c *Client) decode(data []byte, owned bool, sk string, out any) error {
 // (fail closed), whatever the encryptor reported.
 func encryptionErr(op, sk string, err error) error {
 	return &Error{Kind: KindEncryption, Op: op, Key: sk, Err: err}
-}
-
-func (c *Client) stripe(sk string) *stripe {
-	return &c.sh.stripes[maphash.String(c.sh.seed, sk)%uint64(len(c.sh.stripes))]
 }
 
 // Wait blocks until the client's background work (stale-while-revalidate

@@ -103,7 +103,7 @@ func TestNamespaces(t *testing.T) {
 		if _, err := c.Namespace(bad); core.KindOf(err) != core.KindInvalidInput {
 			t.Errorf("namespace %q: got %v", bad, err)
 		}
-		if _, err := core.New(m, core.WithCodec(jsonCodec{}), core.WithNamespace(bad)); core.KindOf(err) != core.KindInvalidInput {
+		if _, err := core.New(m, core.WithCodec(jsonCodec{}), core.WithNamespace(bad)); core.KindOf(err) != core.KindConfig {
 			t.Errorf("New with namespace %q: got %v", bad, err)
 		}
 	}
@@ -134,7 +134,7 @@ func TestBadInputNeverStores(t *testing.T) {
 		t.Errorf("unicode key rejected: %v", err)
 	}
 	for _, ttl := range []time.Duration{0, -time.Second, core.MaxTTL + time.Second} {
-		wantKind(t, c.SetWithTTL(ctx, "ttl", 1, ttl), core.KindInvalidInput)
+		wantKind(t, c.Set(ctx, "ttl", 1, core.TTL(ttl)), core.KindInvalidInput)
 	}
 	wantKind(t, c.Set(ctx, "big", strings.Repeat("x", 100)), core.KindPayloadTooLarge)
 	wantKind(t, c.Set(ctx, "func", func() {}), core.KindSerialization)
@@ -201,7 +201,7 @@ func TestDefaultTTLsAndPresets(t *testing.T) {
 		if err := c.Set(ctx, "k", 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SetWithTTL(ctx, "k", 1, 5*time.Second); err != nil {
+		if err := c.Set(ctx, "k", 1, core.TTL(5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if r.ttls[0] != tc.want || r.ttls[1] != 5*time.Second {
@@ -217,7 +217,7 @@ func TestDefaultTTLsAndPresets(t *testing.T) {
 	if _, err := core.New(nil, core.WithCodec(jsonCodec{})); core.KindOf(err) != core.KindConfig {
 		t.Errorf("nil backend: %v", err)
 	}
-	if _, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithDefaultTTL(0)); core.KindOf(err) != core.KindInvalidInput {
+	if _, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithDefaultTTL(0)); core.KindOf(err) != core.KindConfig {
 		t.Errorf("zero default TTL: %v", err)
 	}
 }
@@ -558,13 +558,13 @@ func TestStaleWhileRevalidate(t *testing.T) {
 		return int(n), nil
 	}
 	ttl := 100 * time.Second
-	v, err := core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+	v, err := core.GetOrLoad(ctx, c, "k", loader, core.TTL(ttl))
 	if err != nil || v != 1 {
 		t.Fatal(v, err)
 	}
 	// Inside the fresh window (< 45 s even with jitter): no refresh.
 	m.advance(40 * time.Second)
-	v, _ = core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+	v, _ = core.GetOrLoad(ctx, c, "k", loader, core.TTL(ttl))
 	if v != 1 || loads.Load() != 1 {
 		t.Fatalf("fresh read refreshed: v=%d loads=%d", v, loads.Load())
 	}
@@ -572,7 +572,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	// exactly one refresh however many readers.
 	m.advance(30 * time.Second)
 	for i := 0; i < 50; i++ {
-		v, err := core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+		v, err := core.GetOrLoad(ctx, c, "k", loader, core.TTL(ttl))
 		if err != nil || v != 1 {
 			t.Fatalf("stale read %d = %d, %v", i, v, err)
 		}
@@ -593,7 +593,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	}
 	// Past expiry: the caller waits for the load.
 	m.advance(ttl + time.Second)
-	v, _ = core.GetOrLoad(ctx, c, "k", loader, core.LoadTTL(ttl))
+	v, _ = core.GetOrLoad(ctx, c, "k", loader, core.TTL(ttl))
 	if v != 3 {
 		t.Fatalf("expired read got %d", v)
 	}
@@ -606,18 +606,18 @@ func TestRefreshNeverOverwritesNewerSet(t *testing.T) {
 	ttl := 100 * time.Second
 	started := make(chan struct{})
 	release := make(chan struct{})
-	_ = c.SetWithTTL(ctx, "k", 1, ttl)
+	_ = c.Set(ctx, "k", 1, core.TTL(ttl))
 	m.advance(80 * time.Second)
 	v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) {
 		close(started)
 		<-release
 		return 100, nil
-	}, core.LoadTTL(ttl))
+	}, core.TTL(ttl))
 	if v != 1 {
 		t.Fatalf("stale value %d", v)
 	}
 	<-started
-	if err := c.SetWithTTL(ctx, "k", 2, ttl); err != nil {
+	if err := c.Set(ctx, "k", 2, core.TTL(ttl)); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -629,14 +629,14 @@ func TestRefreshNeverOverwritesNewerSet(t *testing.T) {
 		t.Fatal("dropped write not counted")
 	}
 	// Same for Delete.
-	_ = c.SetWithTTL(ctx, "d", 1, ttl)
+	_ = c.Set(ctx, "d", 1, core.TTL(ttl))
 	m.advance(80 * time.Second)
 	started2, release2 := make(chan struct{}), make(chan struct{})
 	_, _ = core.GetOrLoad(ctx, c, "d", func(context.Context) (int, error) {
 		close(started2)
 		<-release2
 		return 100, nil
-	}, core.LoadTTL(ttl))
+	}, core.TTL(ttl))
 	<-started2
 	_ = c.Delete(ctx, "d")
 	close(release2)
@@ -654,14 +654,14 @@ func TestRefreshErrorsAbsorbedAndCloseDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	ttl := 10 * time.Second
-	_ = c.SetWithTTL(ctx, "k", 1, ttl)
+	_ = c.Set(ctx, "k", 1, core.TTL(ttl))
 	m.advance(8 * time.Second)
 	var finished atomic.Bool
 	v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) {
 		time.Sleep(30 * time.Millisecond)
 		finished.Store(true)
 		return 0, errors.New("source down")
-	}, core.LoadTTL(ttl))
+	}, core.TTL(ttl))
 	if err != nil || v != 1 {
 		t.Fatalf("stale read: %v %v", v, err)
 	}
@@ -675,7 +675,7 @@ func TestRefreshErrorsAbsorbedAndCloseDrains(t *testing.T) {
 		t.Fatalf("refresh error not counted: %+v", s)
 	}
 	// After Close, stale reads are served but no refresh starts.
-	_, _ = core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { return 2, nil }, core.LoadTTL(ttl))
+	_, _ = core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { return 2, nil }, core.TTL(ttl))
 	if s := c.Stats(); s.RefreshSkipped != 1 {
 		t.Fatalf("refresh after Close: %+v", s)
 	}
@@ -686,10 +686,10 @@ func TestMinimalPresetHasNoSWR(t *testing.T) {
 	m := newMem()
 	c := newClient(t, m, core.WithPreset(core.PresetMinimal))
 	ttl := 10 * time.Second
-	_ = c.SetWithTTL(ctx, "k", 1, ttl)
+	_ = c.Set(ctx, "k", 1, core.TTL(ttl))
 	m.advance(9 * time.Second)
 	calls := 0
-	v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { calls++; return 2, nil }, core.LoadTTL(ttl))
+	v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) { calls++; return 2, nil }, core.TTL(ttl))
 	_ = c.Wait(ctx)
 	if v != 1 || calls != 0 {
 		t.Fatalf("minimal refreshed: v=%d calls=%d", v, calls)

@@ -34,7 +34,25 @@
 // ("ns:{namespace}:{key}"), bounds payloads (5 MiB by default, on write and
 // read), encodes, encrypts, and retries retryable failures. Values are read
 // with the generic functions Get, GetOrLoad (read-through with single-flight
-// and stale-while-revalidate) and Cached (a function wrapper).
+// and stale-while-revalidate) and Cached (a function wrapper), and written
+// with Set and Delete. Per-call options are CallOptions, spelled one way
+// everywhere: c.Set(ctx, k, v, core.TTL(time.Minute)), GetOrLoad(...,
+// core.TTL(d), core.FreshRatio(r)).
+//
+// Every capability a user may want has an entry point on the client, in the
+// manner of sql.DB over database/sql/driver, with the same key rules,
+// namespace, codec, encryption, retries and statistics as Get and Set:
+// TTL and Expire (remaining lifetime, refresh), Lock (a leased distributed
+// lock with an Unlock handle), and the batches GetMany, SetMany and
+// DeleteMany. Batches use the backend's BatchGetter, BatchSetter and
+// BatchDeleter when it has them and fall back to one call per key when it
+// does not. TTL, Expire and Lock on a backend without the capability (or a
+// wrapper whose lower tier lacks it) fail with KindNotSupported.
+//
+// A Client always reads its own writes: once Set, Delete, SetMany,
+// DeleteMany or Expire returns, no read of that client returns what the
+// key held before, whether from the object cache, a write-back of a load
+// that began earlier, or a shared read that began earlier.
 //
 // The flow of a value:
 //

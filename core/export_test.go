@@ -10,3 +10,15 @@ func ObjectCacheLen(c *Client) int {
 
 // RetryDelay is retryDelay (tests only).
 var RetryDelay = retryDelay
+
+// FlightCallers reports how many callers wait on the GetOrLoad flight of
+// storage key sk, the leader included (0: no flight) (tests only).
+func FlightCallers(c *Client, sk string) int {
+	g := &c.sh.flight
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if call, ok := g.calls[sk]; ok {
+		return call.callers
+	}
+	return 0
+}

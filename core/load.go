@@ -10,46 +10,12 @@ import (
 	"time"
 )
 
-// LoadOption tunes one GetOrLoad or Cached call.
-type LoadOption func(*loadSettings)
-
-type loadSettings struct {
-	ttl        time.Duration
-	ttlErr     error
-	swr        bool
-	freshRatio float64
-}
-
-// LoadTTL sets the TTL of the value GetOrLoad stores (default: the client's
-// default TTL). The protocol's TTL rules apply.
-func LoadTTL(ttl time.Duration) LoadOption {
-	return func(s *loadSettings) {
-		s.ttl, s.ttlErr = NormalizeTTL(ttl)
-	}
-}
-
-// LoadStaleWhileRevalidate turns stale-while-revalidate on or off for this
-// call, overriding the client's setting.
-func LoadStaleWhileRevalidate(on bool) LoadOption {
-	return func(s *loadSettings) { s.swr = on }
-}
-
-// LoadFreshRatio sets the fresh share of the TTL for this call (0 < r < 1).
-func LoadFreshRatio(r float64) LoadOption {
-	return func(s *loadSettings) {
-		if r > 0 && r < 1 {
-			s.freshRatio = r
-		} else {
-			s.ttlErr = &Error{Kind: KindInvalidInput, Op: "load", Msg: "fresh ratio must be in (0, 1)"}
-		}
-	}
-}
-
 // Loader produces the value for a key on a miss (or a refresh).
 type Loader[T any] func(ctx context.Context) (T, error)
 
 // GetOrLoad returns the value cached under key, or calls load, caches what it
-// returns and returns it (read-through).
+// returns and returns it (read-through). opts tune this call: TTL (of the
+// value stored), StaleWhileRevalidate and FreshRatio.
 //
 //   - Single-flight: however many goroutines of this process ask for the same
 //     key at once, the backend is read once and, on a miss, load runs once;
@@ -81,22 +47,20 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     key by this client waits for that write (or for its own context), so
 //     that it lands after it; writes of other keys never wait.
 //   - A load that this client's Set or Delete of the key overtook is not
-//     stored. The callers that were waiting for it before that write get
-//     the loaded value; a caller that joined after the write began reads
-//     again (once), so that it sees its own client's write.
-func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...LoadOption) (T, error) {
+//     stored. A caller that joins a flight (a shared read or load) after
+//     such a write began never takes what the flight read or loaded before
+//     the write: it reads again (once), so that it sees its own client's
+//     write. Callers that were already waiting before the write get the
+//     flight's result, which is linearizable: they began before the write
+//     returned.
+func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T], opts ...CallOption) (T, error) {
 	var zero T
 	if load == nil {
 		return zero, &Error{Kind: KindInvalidInput, Op: "load", Msg: "nil loader"}
 	}
-	ls := loadSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio}
-	for _, o := range opts {
-		if o != nil {
-			o(&ls)
-		}
-	}
-	if ls.ttlErr != nil {
-		return zero, ls.ttlErr
+	ls, err := c.callSettings("load", true, opts)
+	if err != nil {
+		return zero, err
 	}
 	if c.sh.objects != nil {
 		if err := ValidateKey(key); err != nil {
@@ -117,7 +81,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if lg, ok := c.backend.(localGetter); ok {
 		var gen uint64
 		if c.sh.objects != nil || ls.swr {
-			gen = c.generation(sk) // before the read: a Set meanwhile wins over a refresh
+			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
 		}
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
@@ -133,22 +97,25 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		shared bool
 	)
 	for attempt := 0; ; attempt++ {
-		joined := c.generation(sk)
+		joined := c.sh.versions.current(sk)
 		v, shared, err = c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
 			c.readOrLoad(ctx, sk, ls, loadAny, finish)
 		})
 		if err != nil {
 			return zero, err
 		}
-		// A load overtaken by this client's Set or Delete: a caller that
-		// joined the flight after that write began reads again, so that it
-		// sees its client's write (a second overtaken load is returned).
-		s, ok := v.(*overtakenLoad)
-		if !ok {
-			break
+		// A caller that joined the flight after a Set or Delete of this
+		// client began must not take what the flight's read saw (or loaded)
+		// before that write: it reads again, once, so that it sees its
+		// client's write (a second overtaken result is returned).
+		var read uint64
+		switch r := v.(type) {
+		case *flightLoad:
+			v, read = r.v, r.gen
+		case *flightRead:
+			read = r.gen
 		}
-		v = s.v
-		if joined == s.gen || attempt > 0 {
+		if attempt > 0 || !joinedAfterWrite(joined, read) {
 			break
 		}
 	}
@@ -216,8 +183,8 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 // when ctx can never end; otherwise on a goroutine of its own, detached from
 // ctx, so that the leader can give up while the others (and the cache) still
 // get the value.
-func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, load func(context.Context) (any, error), finish func(any, error)) {
-	gen := c.generation(sk) // before the read: a Set meanwhile wins over the load
+func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, load func(context.Context) (any, error), finish func(any, error)) {
+	gen := c.sh.versions.current(sk) // before the read: a Set meanwhile wins over the load
 	rctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	// Freshness matters to stale-while-revalidate and the object cache only.
 	e, found, err := c.read(rctx, sk, ls.swr || c.sh.objects != nil)
@@ -239,12 +206,12 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls loadSettings, loa
 		return
 	}
 	run := func() {
-		v, stored, err := c.loadAndStore(sk, gen, ls.ttl, load)
-		if err == nil && !stored {
-			finish(&overtakenLoad{v: v, gen: gen}, nil)
+		v, at, err := c.loadAndStore(sk, gen, ls.ttl, load)
+		if err != nil {
+			finish(nil, err)
 			return
 		}
-		finish(v, err)
+		finish(&flightLoad{v: v, gen: at}, nil)
 	}
 	if ctx.Done() == nil {
 		run()
@@ -276,20 +243,21 @@ func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err
 	return v, err
 }
 
-// overtakenLoad is a flight's loaded value that was not written back: this
-// client wrote or deleted the key after gen, the generation before the read
-// that missed.
-type overtakenLoad struct {
+// flightLoad is a flight's loaded value. gen is the generation at which it
+// is this client's latest word on the key: taken after its write-back, or,
+// when it was not written back (a Set or Delete of this client overtook
+// it), the generation before the read that missed.
+type flightLoad struct {
 	v   any
 	gen uint64
 }
 
 // loadAndStore calls load with a detached, bounded context and writes the
 // result back unless the key was written or deleted since gen, the stripe
-// generation taken before the read that missed; stored reports whether it
-// was written (or tried to be: a failed write-back is only logged).
-func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, stored bool, err error) {
-	st := c.stripe(sk)
+// generation taken before the read that missed. at is the generation at
+// which v is current: after the write-back (tried: a failed write-back is
+// only logged), or gen when v was not written back.
+func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, at uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
@@ -299,41 +267,29 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	}()
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
-		return nil, false, err
+		return nil, gen, err
 	}
 	data, encErr := c.encode(sk, v)
 	if encErr != nil {
-		return nil, false, encErr
+		return nil, gen, encErr
 	}
-	// Another load of sk writing back (a refresh next to a miss) goes first.
-	if err := st.lockIdle(ctx, sk); err != nil {
+	switch verdict, done := c.sh.versions.beginStore(ctx, sk, gen); verdict {
+	case storeGaveUp:
+		// Timed out behind another load's write-back of sk: no write of
+		// this client overtook the value.
 		c.sh.counters.writesDropped.Add(1)
-		return v, true, nil // timed out behind another load's write-back: no write of this client overtook it
-	}
-	if st.gen != gen {
-		st.mu.Unlock()
+		return v, gen, nil
+	case storeOvertaken:
 		c.sh.counters.writesDropped.Add(1)
-		return v, false, nil
+		return v, gen, nil
+	default:
+		werr := c.write(ctx, sk, data, ttl)
+		at = c.sh.versions.endStore(sk, done)
+		if werr != nil {
+			c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+		}
+		return v, at, nil
 	}
-	done := make(chan struct{})
-	if st.storing == nil {
-		st.storing = make(map[string]chan struct{})
-	}
-	st.storing[sk] = done
-	st.mu.Unlock()
-	werr := c.write(ctx, sk, data, ttl)
-	st.mu.Lock()
-	delete(st.storing, sk)
-	if c.sh.objects != nil {
-		// Reads that began before this write must not cache what they saw.
-		c.bumpLocked(st, sk)
-	}
-	st.mu.Unlock()
-	close(done)
-	if werr != nil {
-		c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
-	}
-	return v, true, nil
 }
 
 // recoverLoader turns a panicking loader into an error, so that a loader bug
@@ -396,13 +352,16 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 // name extends across a ':', or key calls with CachedWithKey and an
 // unambiguous encoding (the protocol module's interop keys hash the
 // canonical arguments).
-func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...LoadOption) func(context.Context, A) (R, error) {
+//
+// opts apply to every call as they do to GetOrLoad: TTL,
+// StaleWhileRevalidate, FreshRatio.
+func Cached[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), opts ...CallOption) func(context.Context, A) (R, error) {
 	return CachedWithKey(c, name, fn, defaultArgKey[A], opts...)
 }
 
 // CachedWithKey is Cached with a caller-supplied key function: the key of a
 // call is "{name}:{key(arg)}".
-func CachedWithKey[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), key func(A) (string, error), opts ...LoadOption) func(context.Context, A) (R, error) {
+func CachedWithKey[A any, R any](c *Client, name string, fn func(context.Context, A) (R, error), key func(A) (string, error), opts ...CallOption) func(context.Context, A) (R, error) {
 	return func(ctx context.Context, arg A) (R, error) {
 		var zero R
 		if fn == nil || key == nil {

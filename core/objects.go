@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -16,10 +15,11 @@ import (
 // the cost of a local hit. The object cache answers a hit with one map
 // lookup and a type assertion, and allocates nothing.
 //
-// Consistency with this client's own writes: Set and Delete remove the entry
-// before and after their backend write, under the key's stripe lock, and a
-// read only inserts what it decoded if no Set or Delete of the key began
-// since the read started (the stripe generation is unchanged). So once Set or
+// Consistency with this client's own writes (the ordering itself lives in
+// version.go): Set and Delete remove the entry before and after their
+// backend write, under the key's stripe lock, and a read only inserts what
+// it decoded if no Set or Delete of the key began since the read started
+// (the stripe generation is unchanged). So once Set or
 // Delete returns, no Get of this client sees the old value. Writes made by
 // other processes become visible when the entry expires, after at most
 // maxAge (and never later than the freshness the backend reported).
@@ -47,7 +47,10 @@ type objectEntry struct {
 }
 
 func newObjectCache(maxEntries int, maxAge time.Duration) *objectCache {
-	per := (maxEntries + objectShards - 1) / objectShards
+	per := maxEntries / objectShards // rounded up, without overflowing
+	if maxEntries%objectShards != 0 {
+		per++
+	}
 	o := &objectCache{perShard: per, maxAge: maxAge, epoch: time.Now(), seed: maphash.MakeSeed()}
 	for i := range o.shards {
 		o.shards[i].m = make(map[string]objectEntry)
@@ -104,16 +107,6 @@ func lookupObject[T any](c *Client, key string) (T, bool) {
 	return v, true
 }
 
-// generation returns the stripe generation of sk, read before a backend
-// read whose result may be cached.
-func (c *Client) generation(sk string) uint64 {
-	st := c.stripe(sk)
-	st.mu.Lock()
-	g := st.gen
-	st.mu.Unlock()
-	return g
-}
-
 // keepObject caches a value decoded from a backend read of sk that began at
 // stripe generation gen. Stale values and values the backend says are no
 // longer fresh are not cached; the entry lives for maxAge at most, and never
@@ -130,12 +123,12 @@ func (c *Client) keepObject(sk string, gen uint64, value any, f Freshness) {
 	if life <= 0 {
 		return
 	}
-	st := c.stripe(sk)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.gen != gen {
-		return
-	}
+	c.sh.versions.keepIf(sk, gen, func() { o.put(sk, value, life) })
+}
+
+// put stores value under sk for life, evicting an entry if the shard is
+// full. The caller holds sk's stripe lock (see versions.keepIf).
+func (o *objectCache) put(sk string, value any, life time.Duration) {
 	sh := o.shard(sk)
 	e := objectEntry{value: value, expires: o.now() + int64(life)}
 	sh.mu.Lock()
@@ -167,7 +160,7 @@ func (sh *objectShard) evictOne(now int64) {
 	delete(sh.m, victim)
 }
 
-// forgetObject removes sk; the caller holds the key's stripe lock.
+// forget removes sk; the caller holds the key's stripe lock.
 func (o *objectCache) forget(sk string) {
 	sh := o.shard(sk)
 	sh.mu.Lock()
@@ -202,39 +195,4 @@ func (o *objectCache) len() int {
 		sh.mu.RUnlock()
 	}
 	return n
-}
-
-// beginWrite and endWrite bracket a Set or Delete of sk: each bumps the
-// stripe generation (so that loads and reads under way do not write back or
-// cache what they saw) and drops the object-cache entry.
-func (c *Client) beginWrite(ctx context.Context, sk string) error {
-	st := c.stripe(sk)
-	if err := st.lockIdle(ctx, sk); err != nil {
-		return err
-	}
-	c.bumpLocked(st, sk)
-	st.mu.Unlock()
-	return nil
-}
-
-func (c *Client) endWrite(sk string) {
-	if c.sh.objects != nil {
-		c.bumpGeneration(sk)
-	}
-}
-
-func (c *Client) bumpGeneration(sk string) {
-	st := c.stripe(sk)
-	st.mu.Lock()
-	c.bumpLocked(st, sk)
-	st.mu.Unlock()
-}
-
-// bumpLocked advances st's generation for a write of sk and drops sk's
-// object-cache entry; st.mu is held.
-func (c *Client) bumpLocked(st *stripe, sk string) {
-	st.gen++
-	if c.sh.objects != nil {
-		c.sh.objects.forget(sk)
-	}
 }

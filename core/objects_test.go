@@ -187,7 +187,7 @@ func TestObjectCacheBoundsLifetime(t *testing.T) {
 	// The backend's freshness bounds the entry too: a value with 1 s left is
 	// re-read from the backend after that second, whatever maxAge says.
 	long := objClient(t, m, time.Hour)
-	if err := long.SetWithTTL(ctx, "short", "s", time.Second); err != nil {
+	if err := long.Set(ctx, "short", "s", core.TTL(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _ = core.Get[string](ctx, long, "short")

@@ -109,6 +109,16 @@ func (p Preset) defaultTTL() time.Duration {
 
 func configErr(msg string) error { return &Error{Kind: KindConfig, Op: "new", Msg: msg} }
 
+// configCause turns the error of a validation made for option into a
+// KindConfig error that says the same (and is of no other kind).
+func configCause(option string, err error) error {
+	msg := err.Error()
+	if e, ok := err.(*Error); ok && e.Msg != "" {
+		msg = e.Msg
+	}
+	return configErr(option + ": " + msg)
+}
+
 // WithPreset selects an intent preset (see Preset).
 func WithPreset(p Preset) Option {
 	return func(s *settings) error {
@@ -148,11 +158,11 @@ func WithEncryptor(e Encryptor) Option {
 }
 
 // WithNamespace stores every key of the client as "ns:{namespace}:{key}".
-// The namespace is 1–64 of [A-Za-z0-9_-].
+// The namespace is 1–64 of [A-Za-z0-9_-]; another is a KindConfig error.
 func WithNamespace(ns string) Option {
 	return func(s *settings) error {
 		if err := ValidateNamespace(ns); err != nil {
-			return err
+			return configCause("WithNamespace", err)
 		}
 		s.namespace = ns
 		return nil
@@ -160,12 +170,13 @@ func WithNamespace(ns string) Option {
 }
 
 // WithDefaultTTL sets the TTL Set and GetOrLoad use when none is given. The
-// protocol's TTL rules apply (0 < ttl ≤ 30 days; sub-second rounds up to 1 s).
+// protocol's TTL rules apply (0 < ttl ≤ 30 days; sub-second rounds up to 1 s);
+// a TTL they reject is a KindConfig error.
 func WithDefaultTTL(ttl time.Duration) Option {
 	return func(s *settings) error {
 		n, err := NormalizeTTL(ttl)
 		if err != nil {
-			return err
+			return configCause("WithDefaultTTL", err)
 		}
 		s.defaultTTL, s.ttlSet, s.neverExpire = n, true, false
 		return nil

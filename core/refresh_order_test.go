@@ -37,14 +37,14 @@ func TestRefreshDoesNotOverwriteSetAfterStaleRead(t *testing.T) {
 	cd := &heldCodec{entered: make(chan struct{}), release: make(chan struct{})}
 	c := newClient(t, m, core.WithCodec(cd), core.WithStaleWhileRevalidate(true))
 	ctx := context.Background()
-	if err := c.SetWithTTL(ctx, "k", "v0", 100*time.Second); err != nil {
+	if err := c.Set(ctx, "k", "v0", core.TTL(100*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	m.advance(70 * time.Second) // past the fresh window, not expired
 	cd.armed.Store(true)
 	got := make(chan string, 1)
 	go func() {
-		v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded", nil }, core.LoadTTL(100*time.Second))
+		v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded", nil }, core.TTL(100*time.Second))
 		got <- v
 	}()
 	<-cd.entered // the stale read is done and being decoded
@@ -176,6 +176,81 @@ func TestGetOrLoadJoinedAfterSetReadsTheSet(t *testing.T) {
 		}
 		if v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "again", nil }); v != "mine" {
 			t.Errorf("objects=%v: a later GetOrLoad got %q, want \"mine\"", objects, v)
+		}
+	}
+}
+
+// heldBackend is a memBackend whose Get, once armed, reads the value and
+// then holds its reply until released.
+type heldBackend struct {
+	*memBackend
+	armed   atomic.Bool
+	read    chan struct{} // closed once an armed Get has read
+	release chan struct{} // closing it lets the held reply go
+}
+
+func (h *heldBackend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	e, found, err := h.memBackend.Get(ctx, key)
+	if h.armed.CompareAndSwap(true, false) {
+		close(h.read)
+		<-h.release
+	}
+	return e, found, err
+}
+
+// A GetOrLoad that begins after this client's Set or Delete returned, and
+// joins a flight whose backend read began before that write, must not take
+// the value the read saw: it reads again. It returned the old value (issue
+// 21's read-your-writes bug; the flight carried the generation from before
+// the read and nobody compared it).
+func TestGetOrLoadJoinedAfterWriteDoesNotTakeTheOlderRead(t *testing.T) {
+	for _, write := range []string{"set", "delete"} {
+		for _, objects := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/objects=%v", write, objects), func(t *testing.T) {
+				h := &heldBackend{memBackend: newMem(), read: make(chan struct{}), release: make(chan struct{})}
+				opts := []core.Option{}
+				if objects {
+					opts = append(opts, core.WithObjectCache(100, time.Hour))
+				}
+				c := newClient(t, h, opts...)
+				ctx := context.Background()
+				if err := c.Set(ctx, "k", "old"); err != nil {
+					t.Fatal(err)
+				}
+				h.armed.Store(true)
+				first := make(chan string, 1)
+				go func() {
+					v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded-a", nil })
+					first <- v
+				}()
+				<-h.read // A's backend read has seen "old"; its reply is held
+				want := "new"
+				if write == "set" {
+					if err := c.Set(ctx, "k", "new"); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					if err := c.Delete(ctx, "k"); err != nil {
+						t.Fatal(err)
+					}
+					want = "loaded-b"
+				}
+				late := make(chan string, 1)
+				go func() {
+					v, _ := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded-b", nil })
+					late <- v
+				}()
+				for core.FlightCallers(c, "k") < 2 { // B has joined A's flight
+					time.Sleep(time.Millisecond)
+				}
+				close(h.release)
+				if v := <-late; v != want {
+					t.Errorf("a GetOrLoad begun after %s returned got %q, want %q", write, v, want)
+				}
+				if v := <-first; v != "old" {
+					t.Errorf("the GetOrLoad begun before the %s got %q, want the \"old\" it read", write, v)
+				}
+			})
 		}
 	}
 }

@@ -6,20 +6,28 @@ type counters struct {
 	hits, misses, errors, sets, deletes, retries            atomic.Uint64
 	loads, loadErrors, staleServed, degraded                atomic.Uint64
 	refreshes, refreshErrors, refreshSkipped, writesDropped atomic.Uint64
+	expires, locks, locksBusy                               atomic.Uint64
 }
 
 // Stats are a client's counters, shared by all its namespace views, and the
 // per-tier counters of its backend when the backend reports them.
 type Stats struct {
-	// Hits and Misses count backend reads (Get and GetOrLoad).
+	// Hits and Misses count backend reads (Get, GetOrLoad and, per key,
+	// GetMany).
 	Hits, Misses uint64
 	// ObjectHits counts reads answered by the object cache
 	// (WithObjectCache), which reach neither the backend nor Hits.
 	ObjectHits uint64
 	// Errors counts failed operations (backend, decode, decryption).
 	Errors uint64
-	// Sets and Deletes count successful writes and deletes.
+	// Sets and Deletes count successful writes and deletes (SetMany and
+	// DeleteMany count one per key).
 	Sets, Deletes uint64
+	// Expires counts Expire calls that changed a key's lifetime.
+	Expires uint64
+	// Locks counts locks taken by Lock; LocksBusy the Lock calls that found
+	// the lock held by somebody else.
+	Locks, LocksBusy uint64
 	// Retries counts retried backend attempts.
 	Retries uint64
 	// Loads counts loader calls made by GetOrLoad/Cached (after
@@ -53,6 +61,7 @@ func (c *Client) Stats() Stats {
 		StaleServed: k.staleServed.Load(), Degraded: k.degraded.Load(),
 		Refreshes: k.refreshes.Load(), RefreshErrors: k.refreshErrors.Load(),
 		RefreshSkipped: k.refreshSkipped.Load(), WritesDropped: k.writesDropped.Load(),
+		Expires: k.expires.Load(), Locks: k.locks.Load(), LocksBusy: k.locksBusy.Load(),
 	}
 	if c.sh.objects != nil {
 		s.ObjectHits = c.sh.objects.hitCount()

@@ -85,13 +85,13 @@ func TestValueGetterNotUsedWhenFreshnessMatters(t *testing.T) {
 		var loads atomic.Int64
 		load := func(context.Context) (int, error) { return int(loads.Add(1)), nil }
 		ttl := 100 * time.Second
-		if _, err := core.GetOrLoad(ctx, c, "k", load, core.LoadTTL(ttl)); err != nil {
+		if _, err := core.GetOrLoad(ctx, c, "k", load, core.TTL(ttl)); err != nil {
 			t.Fatal(err)
 		}
 		m.reads()
 		// Past the fresh window: only a read with freshness can tell.
 		m.advance(70 * time.Second)
-		v, err := core.GetOrLoad(ctx, c, "k", load, core.LoadTTL(ttl))
+		v, err := core.GetOrLoad(ctx, c, "k", load, core.TTL(ttl))
 		if err != nil || v != 1 {
 			t.Fatalf("stale GetOrLoad = %d, %v; want the stored 1", v, err)
 		}
@@ -117,7 +117,7 @@ func TestValueGetterNotUsedWhenFreshnessMatters(t *testing.T) {
 	t.Run("object cache", func(t *testing.T) {
 		m := &valueMem{memBackend: newMem()}
 		c := newClient(t, m, core.WithStaleWhileRevalidate(false), core.WithObjectCache(100, time.Hour))
-		if err := c.SetWithTTL(ctx, "k", 7, 10*time.Second); err != nil {
+		if err := c.Set(ctx, "k", 7, core.TTL(10*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		// A second client over the same backend: its object cache is cold.

@@ -31,7 +31,7 @@ func Example_secure() {
 	}
 	defer cache.Close()
 
-	_ = cache.SetWithTTL(ctx, "card", "4111-1111-1111-1111", time.Minute)
+	_ = cache.Set(ctx, "card", "4111-1111-1111-1111", core.TTL(time.Minute))
 	raw, _, _ := l1.Get(ctx, "card")
 	fmt.Println("plaintext in L1:", bytes.Contains(raw.Value, []byte("4111")))
 	v, _, _ := core.Get[string](ctx, cache, "card")

@@ -66,7 +66,7 @@ func TestSecureClientStoresOnlyCiphertext(t *testing.T) {
 			l1 := newL1(t)
 			c := newSecure(t, l1, newEncryptor(t, masterHex), codec, core.WithNamespace("cards"))
 			v := secret{Card: plaintextMarker, Owner: "Ada " + strings.Repeat("Lovelace ", 20)}
-			if err := c.SetWithTTL(ctx, "1", v, time.Minute); err != nil {
+			if err := c.Set(ctx, "1", v, core.TTL(time.Minute)); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := core.GetOrLoad(ctx, c, "2", func(context.Context) (secret, error) { return v, nil }); err != nil {
@@ -103,7 +103,7 @@ func TestSecureClientFailsClosed(t *testing.T) {
 	l1 := newL1(t)
 	enc := newEncryptor(t, masterHex)
 	a := newSecure(t, l1, enc, protocol.Envelope(), core.WithNamespace("a"))
-	if err := a.SetWithTTL(ctx, "k", secret{Card: plaintextMarker}, time.Minute); err != nil {
+	if err := a.Set(ctx, "k", secret{Card: plaintextMarker}, core.TTL(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	raw, _, _ := l1.Get(ctx, "ns:a:k")
@@ -162,7 +162,7 @@ func TestSecureClientFailsClosed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = plain.SetWithTTL(ctx, "plain", secret{Card: plaintextMarker}, time.Minute)
+		_ = plain.Set(ctx, "plain", secret{Card: plaintextMarker}, core.TTL(time.Minute))
 		expectEncErr(t, a, "plain")
 	})
 }
@@ -173,14 +173,14 @@ func TestSecureClientKeyRotation(t *testing.T) {
 	ctx := context.Background()
 	l1 := newL1(t)
 	old := newSecure(t, l1, newEncryptor(t, masterHex), protocol.Envelope())
-	_ = old.SetWithTTL(ctx, "k", "before rotation", time.Minute)
+	_ = old.Set(ctx, "k", "before rotation", core.TTL(time.Minute))
 
 	rotated := newSecure(t, l1, newEncryptor(t, otherHex, crypto.WithPreviousKeysHex(masterHex)), protocol.Envelope())
 	v, found, err := core.Get[string](ctx, rotated, "k")
 	if err != nil || !found || v != "before rotation" {
 		t.Fatalf("old entry after rotation: %q %v %v", v, found, err)
 	}
-	_ = rotated.SetWithTTL(ctx, "k2", "after rotation", time.Minute)
+	_ = rotated.Set(ctx, "k2", "after rotation", core.TTL(time.Minute))
 	if _, _, err := core.Get[string](ctx, old, "k2"); !errors.Is(err, core.ErrEncryption) {
 		t.Fatalf("a client without the new key read a new entry: %v", err)
 	}

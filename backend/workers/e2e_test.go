@@ -806,7 +806,7 @@ func TestWorkerd(t *testing.T) {
 			Name string `msgpack:"name"`
 			N    int    `msgpack:"n"`
 		}
-		if err := native.SetWithTTL(t.Context(), k("native"), item{"from host", 7}, time.Minute); err != nil {
+		if err := native.Set(t.Context(), k("native"), item{"from host", 7}, core.TTL(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		if g := ok(t, call(t, "GET", "/get?key="+k("native"), nil)); fmt.Sprint(g["value"]) != "map[n:7 name:from host]" {

@@ -31,7 +31,7 @@ func ExampleNew() {
 	http.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		u, err := core.GetOrLoad(r.Context(), cache, r.PathValue("id"), func(ctx context.Context) (User, error) {
 			return User{Name: "Ada"}, nil // the slow lookup
-		}, core.LoadTTL(time.Minute))
+		}, core.TTL(time.Minute))
 		if err != nil {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return

@@ -70,7 +70,7 @@ func run(ctx context.Context, out io.Writer, expiry time.Duration) error {
 	_, found, _ = core.Get[User](ctx, cache, "42")
 	fmt.Fprintf(out, "delete %q -> found=%v\n", "42", found)
 
-	if err := cache.SetWithTTL(ctx, "session", "token-123", time.Second); err != nil {
+	if err := cache.Set(ctx, "session", "token-123", core.TTL(time.Second)); err != nil {
 		return err
 	}
 	s, found, _ := core.Get[string](ctx, cache, "session")
@@ -91,7 +91,7 @@ func run(ctx context.Context, out io.Writer, expiry time.Duration) error {
 		fmt.Fprintf(out, "getOrLoad %q -> %d (loader calls so far: %d)\n", "answer", n, loads)
 	}
 
-	err = cache.SetWithTTL(ctx, "bad\nkey", 1, time.Minute)
+	err = cache.Set(ctx, "bad\nkey", 1, core.TTL(time.Minute))
 	fmt.Fprintf(out, "invalid key -> errors.Is(err, core.ErrInvalidInput)=%v: %v\n", errors.Is(err, core.ErrInvalidInput), err)
 
 	st := cache.Stats()

@@ -72,7 +72,7 @@ func (a *app) mux() *http.ServeMux {
 			http.Error(w, "bad item", http.StatusBadRequest)
 			return
 		}
-		result(w, map[string]any{}, a.cache.SetWithTTL(r.Context(), key(r), it, seconds(r, "ttl")))
+		result(w, map[string]any{}, a.cache.Set(r.Context(), key(r), it, core.TTL(seconds(r, "ttl"))))
 	})
 	m.HandleFunc("GET /get", func(w http.ResponseWriter, r *http.Request) {
 		it, found, err := core.Get[Item](r.Context(), a.cache, key(r))
