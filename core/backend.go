@@ -12,7 +12,7 @@ import (
 // richer behaviour is offered through optional capability interfaces, which
 // the client and compose discover by type assertion. The capabilities
 // behind what users do live in this package (ValueGetter, TTLInspector,
-// TTLRefresher, Locker, BatchGetter, BatchSetter, StatsReporter, and
+// TTLRefresher, Locker, BatchGetter, BatchSetter, BatchDeleter, StatsReporter, and
 // io.Closer); the plumbing between the tiers of a stack (LocalGetter,
 // InMemory, CopySetter, Clearer, Invalidator) lives in package core/tier.
 //
