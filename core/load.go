@@ -185,7 +185,7 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 // get the value.
 func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, load func(context.Context) (any, error), finish func(any, error)) {
 	gen := c.sh.versions.current(sk) // before the read: a Set meanwhile wins over the load
-	rctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
+	rctx, cancel := context.WithTimeout(ctx, c.readTimeout())
 	// Freshness matters to stale-while-revalidate and the object cache only.
 	e, found, err := c.read(rctx, sk, ls.swr || c.sh.objects != nil)
 	cancel()
@@ -196,11 +196,12 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 			return
 		}
 		k := KindOf(err)
-		if !k.Retryable() && k != KindCircuitOpen {
+		if !unreachable(k) || c.preset == PresetMinimal {
 			finish(nil, err)
 			return
 		}
 		c.sh.counters.degraded.Add(1)
+		c.sh.warn.warn("cachekit: the backend is unavailable; GetOrLoad answered from the loader", k)
 	case found:
 		finish(&flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil)
 		return
@@ -218,6 +219,15 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 		return
 	}
 	c.spawn(run)
+}
+
+// readTimeout bounds the backend read of a GetOrLoad flight: WithLoadTimeout,
+// and the stack's OpTimeout when it is shorter.
+func (c *Client) readTimeout() time.Duration {
+	if c.sh.st != nil {
+		return min(c.loadTimeout, c.sh.st.cfg.OpTimeout)
+	}
+	return c.loadTimeout
 }
 
 // stale reports whether a value read with freshness f, stored with ttl, is
@@ -286,7 +296,7 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 		werr := c.write(ctx, sk, data, ttl)
 		at = c.sh.versions.endStore(sk, done)
 		if werr != nil {
-			c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+			c.sh.warn.warn("cachekit: storing a loaded value failed", KindOf(werr))
 		}
 		return v, at, nil
 	}
@@ -329,7 +339,7 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 		v, _, err := c.loadAndStore(sk, gen, ttl, load)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
-			c.logger.Warn("cachekit: background refresh failed", "kind", KindOf(err).String())
+			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err))
 		}
 		return v, err
 	})

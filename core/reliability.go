@@ -1,0 +1,505 @@
+package core
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The reliability stack: every backend call of a Client (Get, Set, Delete,
+// Exists, the capability entry points and batches; Health excepted) passes
+// through
+//
+//	backpressure(breaker(retry(deadline(op))))
+//
+// when the stack is on (WithReliability, or a preset other than minimal
+// given to WithPreset). It is one mechanism in core, so every backend gets
+// it; its defaults are DefaultReliability's, stated once below.
+
+// Reliability configures the reliability stack of a Client. The zero value
+// of a field means "the default" only through DefaultReliability: build a
+// Reliability by changing the fields of DefaultReliability() you want to
+// differ. WithReliability validates it.
+type Reliability struct {
+	// Retries is how many more times a call that failed with KindTransient
+	// or KindTimeout is tried (0: never). Other kinds are never retried.
+	// Backoff before retry n (from 0) is a uniformly random duration in
+	// [0, min(BackoffCap, BackoffBase×2ⁿ)) ("full jitter"). A retry whose
+	// backoff would end past the call's deadline is not made: the call
+	// fails at once with the last error.
+	Retries     int
+	BackoffBase time.Duration
+	BackoffCap  time.Duration
+
+	// The circuit breaker, one per Client (shared by its namespace views).
+	// It opens after BreakerFailures consecutive failures of a tripping
+	// kind (KindTransient, or KindTimeout that was not the caller's own
+	// deadline) that all fall within BreakerWindow; any answer of the
+	// backend (a success, a miss, or an error of another kind) resets the
+	// count. While open, calls fail at once with KindCircuitOpen without
+	// reaching the backend. After BreakerOpenFor it is half-open: up to
+	// BreakerProbes calls at a time reach the backend, the others still
+	// fail with KindCircuitOpen; BreakerProbes successes in a row close it,
+	// one tripping failure opens it again.
+	BreakerFailures int
+	BreakerWindow   time.Duration
+	BreakerOpenFor  time.Duration
+	BreakerProbes   int
+
+	// Backpressure: at most MaxConcurrent backend calls of the client run
+	// at once. A call beyond that waits at most QueueWait for a slot, with
+	// at most MaxQueue calls waiting; otherwise it fails at once with
+	// KindBackpressure (counted in Stats.Shed).
+	MaxConcurrent int
+	MaxQueue      int
+	QueueWait     time.Duration
+
+	// OpTimeout bounds one client operation (all its attempts and
+	// backoffs) when the caller's context has no deadline. The backend read
+	// of a GetOrLoad flight is bounded by it too (and by WithLoadTimeout).
+	OpTimeout time.Duration
+
+	// GetFailOpen makes Get answer "not found" (found == false, nil error)
+	// instead of an error of a transient kind, an open circuit or
+	// backpressure. Off by default: a miss would lie about the backend.
+	GetFailOpen bool
+
+	// OnBreakerChange, when not nil, is called with the breaker's new state
+	// each time it changes. It is called synchronously on the goroutine of
+	// the call that changed the state: it must not block.
+	OnBreakerChange func(BreakerState)
+
+	on bool // set by DefaultReliability and WithReliability
+}
+
+// DefaultReliability returns the stack the production, secure and io presets
+// turn on. The defaults, compared with cachekit-rs:
+//
+//	retry        2 retries (3 attempts), full jitter in [0, 100 ms×2ⁿ), cap 5 s
+//	             (rs: 3 attempts, 100 ms doubling to 5 s, jitter ×[0.5, 1.5))
+//	breaker      opens after 5 consecutive transient failures within 60 s,
+//	             open 5 s, closes after 3 successful probes
+//	             (rs: 5 failures in 60 s, not necessarily consecutive)
+//	backpressure 100 concurrent calls, 1,000 waiting, 100 ms wait (as rs)
+//	deadline     500 ms per operation when the caller's context has none
+//	             (rs: none; a paused backend then blocks for the driver's
+//	             own timeouts)
+//
+// Consecutive failures, rather than failures in a window, keep a sporadic
+// error among many successes from opening the breaker; full jitter spreads
+// the retries of many clients better than ×[0.5, 1.5).
+func DefaultReliability() Reliability {
+	return Reliability{
+		Retries:         2,
+		BackoffBase:     100 * time.Millisecond,
+		BackoffCap:      5 * time.Second,
+		BreakerFailures: 5,
+		BreakerWindow:   60 * time.Second,
+		BreakerOpenFor:  5 * time.Second,
+		BreakerProbes:   3,
+		MaxConcurrent:   100,
+		MaxQueue:        1000,
+		QueueWait:       100 * time.Millisecond,
+		OpTimeout:       500 * time.Millisecond,
+		on:              true,
+	}
+}
+
+// validate checks r's bounds, as WithReliability's KindConfig error.
+func (r Reliability) validate() error {
+	bad := func(msg string) error { return configErr("WithReliability: " + msg) }
+	switch {
+	case r.Retries < 0 || r.Retries > 10:
+		return bad("Retries must be in [0, 10], got " + strconv.Itoa(r.Retries))
+	case r.BackoffBase < 0 || r.BackoffBase > time.Minute || r.BackoffCap < r.BackoffBase || r.BackoffCap > 5*time.Minute:
+		return bad("want 0 ≤ BackoffBase ≤ BackoffCap, BackoffBase ≤ 1m and BackoffCap ≤ 5m")
+	case r.BreakerFailures < 1 || r.BreakerProbes < 1:
+		return bad("BreakerFailures and BreakerProbes must be at least 1")
+	case r.BreakerWindow <= 0 || r.BreakerOpenFor <= 0:
+		return bad("BreakerWindow and BreakerOpenFor must be positive")
+	case r.MaxConcurrent < 1 || r.MaxQueue < 0 || r.QueueWait < 0:
+		return bad("want MaxConcurrent ≥ 1, MaxQueue ≥ 0 and QueueWait ≥ 0")
+	case r.OpTimeout <= 0:
+		return bad("OpTimeout must be positive")
+	}
+	return nil
+}
+
+// WithReliability turns the reliability stack on with r (start from
+// DefaultReliability and change what you need). An r with a field out of
+// bounds, or the zero Reliability, is a KindConfig error. It overrides the
+// preset's choice, whatever the order of the options; WithRetries given as
+// well overrides r's Retries and BackoffBase.
+func WithReliability(r Reliability) Option {
+	return func(s *settings) error {
+		if !r.on && r.MaxConcurrent == 0 && r.OpTimeout == 0 && r.BreakerFailures == 0 {
+			return configErr("WithReliability: the zero Reliability; start from DefaultReliability(), or use WithoutReliability")
+		}
+		r.on = true
+		if err := r.validate(); err != nil {
+			return err
+		}
+		s.rel, s.relSet = r, true
+		return nil
+	}
+}
+
+// WithoutReliability turns the reliability stack off, whatever the preset:
+// every call reaches the backend directly, bounded only by the caller's
+// context and the retries of WithRetries (none by default).
+func WithoutReliability() Option {
+	return func(s *settings) error {
+		s.rel, s.relSet = Reliability{}, true
+		return nil
+	}
+}
+
+// BreakerState is the state of a Client's circuit breaker.
+type BreakerState uint32
+
+// The breaker states. BreakerOff is reported by a client without the
+// reliability stack.
+const (
+	BreakerOff BreakerState = iota
+	BreakerClosed
+	BreakerOpen
+	BreakerHalfOpen
+)
+
+// String returns the state's name: "off", "closed", "open", "half-open".
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerOff:
+		return "off"
+	case BreakerClosed:
+		return "closed"
+	case BreakerOpen:
+		return "open"
+	case BreakerHalfOpen:
+		return "half-open"
+	}
+	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// clock is what the stack reads time and randomness from; tests inject a
+// fake one.
+type clock interface {
+	// now is a monotonic reading in nanoseconds.
+	now() int64
+	// jitter returns a uniformly random duration in [0, n) (n > 0).
+	jitter(n time.Duration) time.Duration
+	// sleep waits d or until ctx is done; it reports whether d elapsed.
+	sleep(ctx context.Context, d time.Duration) bool
+}
+
+type realClock struct{ epoch time.Time }
+
+func (c realClock) now() int64                         { return int64(time.Since(c.epoch)) }
+func (realClock) jitter(n time.Duration) time.Duration { return rand.N(n) }
+func (realClock) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// stack is a client's reliability state, shared by its namespace views.
+type stack struct {
+	cfg   Reliability
+	clk   clock
+	brk   breaker
+	bh    bulkhead
+	bgDL  atomic.Pointer[sharedDeadline]
+	count *counters
+}
+
+func newStack(r Reliability, clk clock, k *counters) *stack {
+	s := &stack{cfg: r, clk: clk, count: k}
+	s.brk.cfg, s.brk.clk, s.brk.count = &s.cfg, clk, k
+	s.brk.state.Store(uint32(BreakerClosed))
+	s.bh.max, s.bh.maxQueue = int64(r.MaxConcurrent), int64(r.MaxQueue)
+	s.bh.wake = make(chan struct{}, r.MaxQueue+1)
+	return s
+}
+
+// close releases the shared deadline context.
+func (s *stack) close() {
+	if d := s.bgDL.Swap(nil); d != nil {
+		d.cancel()
+	}
+}
+
+// sharedDeadline is a deadline context shared by the calls made with a
+// context.Background() or context.TODO() while it is young: they get a
+// deadline between OpTimeout and 1.25×OpTimeout away without allocating a
+// context of their own.
+type sharedDeadline struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	until  time.Time // when it stops being handed out
+}
+
+// deadline returns ctx bounded by OpTimeout when it has no deadline, and a
+// cancel func (nil when there is nothing to cancel).
+func (s *stack) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, nil
+	}
+	if ctx != context.Background() && ctx != context.TODO() {
+		return context.WithTimeout(ctx, s.cfg.OpTimeout)
+	}
+	now := time.Now()
+	d := s.bgDL.Load()
+	if d != nil && now.Before(d.until) {
+		return d.ctx, nil
+	}
+	nd := &sharedDeadline{until: now.Add(s.cfg.OpTimeout / 4)}
+	nd.ctx, nd.cancel = context.WithDeadline(context.Background(), now.Add(s.cfg.OpTimeout+s.cfg.OpTimeout/4))
+	if s.bgDL.CompareAndSwap(d, nd) {
+		// The old one ends by its own deadline; nothing else holds it.
+		return nd.ctx, nil
+	}
+	nd.cancel()
+	if d = s.bgDL.Load(); d != nil {
+		return d.ctx, nil
+	}
+	return context.WithTimeout(ctx, s.cfg.OpTimeout)
+}
+
+// do runs attempt under the stack: a slot of the bulkhead, the breaker, and
+// retries with backoff, within OpTimeout when ctx has no deadline. attempt
+// receives the context to use.
+func (s *stack) do(ctx context.Context, attempt func(context.Context) error) error {
+	if err := s.bh.acquire(ctx, s); err != nil {
+		return err
+	}
+	defer s.bh.release()
+	dctx, cancel := s.deadline(ctx)
+	if cancel != nil {
+		defer cancel()
+	}
+	for n := 0; ; n++ {
+		probe, err := s.brk.allow()
+		if err != nil {
+			return err
+		}
+		err = attempt(dctx)
+		s.brk.record(ctx, err, probe)
+		if err == nil || n >= s.cfg.Retries || !retryKind(KindOf(err)) || dctx.Err() != nil {
+			return err
+		}
+		d := s.backoff(n)
+		if dl, ok := dctx.Deadline(); ok && time.Until(dl) <= d {
+			return err // the retry could not finish in time: fail now
+		}
+		s.count.retries.Add(1)
+		if d > 0 && !s.clk.sleep(dctx, d) {
+			return err
+		}
+	}
+}
+
+// backoff is the full-jitter delay before retry n (from 0).
+func (s *stack) backoff(n int) time.Duration {
+	d := s.cfg.BackoffBase
+	for range n {
+		if d >= s.cfg.BackoffCap/2 {
+			d = s.cfg.BackoffCap
+			break
+		}
+		d *= 2
+	}
+	d = min(d, s.cfg.BackoffCap)
+	if d <= 0 {
+		return 0
+	}
+	return s.clk.jitter(d)
+}
+
+// retryKind reports whether the stack retries a failure of kind k: the
+// transient kinds only. Backpressure is not retried (that would add to the
+// load it reports), nor is an open circuit.
+func retryKind(k Kind) bool { return k == KindTransient || k == KindTimeout }
+
+// breaker is the circuit breaker of a stack. Its closed state costs a call
+// one atomic load, and a success one more.
+type breaker struct {
+	cfg   *Reliability
+	clk   clock
+	count *counters
+
+	state    atomic.Uint32 // a BreakerState
+	failures atomic.Int64  // consecutive tripping failures (closed)
+	probes   atomic.Int64  // probes in flight (half-open)
+	okProbes atomic.Int64  // successful probes in a row (half-open)
+	openedAt atomic.Int64  // clk.now() when it last opened
+
+	mu        sync.Mutex
+	firstFail int64 // clk.now() of the first of the consecutive failures
+}
+
+var errCircuitOpen = &Error{Kind: KindCircuitOpen, Op: "call", Msg: "the circuit breaker is open: the backend was not called"}
+
+// allow decides whether a call may reach the backend; probe says it is a
+// half-open probe (record must be told).
+func (b *breaker) allow() (probe bool, err error) {
+	switch BreakerState(b.state.Load()) {
+	case BreakerClosed:
+		return false, nil
+	case BreakerOpen:
+		if b.clk.now()-b.openedAt.Load() < int64(b.cfg.BreakerOpenFor) {
+			b.count.breakerRejects.Add(1)
+			return false, errCircuitOpen
+		}
+		if b.state.CompareAndSwap(uint32(BreakerOpen), uint32(BreakerHalfOpen)) {
+			b.okProbes.Store(0)
+			b.changed(BreakerHalfOpen)
+		}
+	}
+	if BreakerState(b.state.Load()) != BreakerHalfOpen {
+		return b.allow() // it closed or opened meanwhile
+	}
+	if b.probes.Add(1) > int64(b.cfg.BreakerProbes) {
+		b.probes.Add(-1)
+		b.count.breakerRejects.Add(1)
+		return false, errCircuitOpen
+	}
+	return true, nil
+}
+
+// trips reports whether err counts as the backend failing: a transient
+// kind, or a timeout that was not the caller's own context ending.
+func trips(ctx context.Context, err error) bool {
+	switch KindOf(err) {
+	case KindTransient:
+		return true
+	case KindTimeout:
+		return ctx.Err() == nil
+	}
+	return false
+}
+
+// record reports a call's outcome to the breaker. A call the caller
+// canceled tells it nothing.
+func (b *breaker) record(ctx context.Context, err error, probe bool) {
+	if err != nil && !trips(ctx, err) && (KindOf(err) == KindCanceled || ctx.Err() != nil) {
+		if probe {
+			b.probes.Add(-1)
+		}
+		return
+	}
+	failed := err != nil && trips(ctx, err)
+	if probe {
+		b.probes.Add(-1)
+		if failed {
+			b.open(BreakerHalfOpen)
+			return
+		}
+		if b.okProbes.Add(1) >= int64(b.cfg.BreakerProbes) && b.state.CompareAndSwap(uint32(BreakerHalfOpen), uint32(BreakerClosed)) {
+			b.failures.Store(0)
+			b.changed(BreakerClosed)
+		}
+		return
+	}
+	if !failed {
+		if b.failures.Load() != 0 {
+			b.failures.Store(0)
+		}
+		return
+	}
+	now := b.clk.now()
+	b.mu.Lock()
+	n := b.failures.Load()
+	if n == 0 || now-b.firstFail > int64(b.cfg.BreakerWindow) {
+		b.firstFail, n = now, 0
+	}
+	n++
+	b.failures.Store(n)
+	b.mu.Unlock()
+	if n >= int64(b.cfg.BreakerFailures) {
+		b.open(BreakerClosed)
+	}
+}
+
+// open moves the breaker from state from to open.
+func (b *breaker) open(from BreakerState) {
+	b.openedAt.Store(b.clk.now())
+	if b.state.CompareAndSwap(uint32(from), uint32(BreakerOpen)) {
+		b.count.breakerOpens.Add(1)
+		b.changed(BreakerOpen)
+	}
+}
+
+func (b *breaker) changed(s BreakerState) {
+	if f := b.cfg.OnBreakerChange; f != nil {
+		f(s)
+	}
+}
+
+// bulkhead bounds concurrent backend calls, with a bounded queue.
+type bulkhead struct {
+	inflight atomic.Int64
+	waiting  atomic.Int64
+	max      int64
+	maxQueue int64
+	wake     chan struct{} // a token per release seen by waiters
+}
+
+var errShed = &Error{Kind: KindBackpressure, Op: "call", Msg: "too many concurrent backend calls: the call was shed"}
+
+func (h *bulkhead) tryAcquire() bool {
+	if h.inflight.Add(1) <= h.max {
+		return true
+	}
+	h.inflight.Add(-1)
+	return false
+}
+
+// acquire takes a slot, waiting at most QueueWait in the queue; it fails
+// with KindBackpressure when the queue is full or the wait ran out.
+func (h *bulkhead) acquire(ctx context.Context, s *stack) error {
+	if h.tryAcquire() {
+		return nil
+	}
+	if h.waiting.Add(1) > h.maxQueue || s.cfg.QueueWait <= 0 {
+		h.waiting.Add(-1)
+		s.count.shed.Add(1)
+		return errShed
+	}
+	defer h.waiting.Add(-1)
+	t := time.NewTimer(s.cfg.QueueWait)
+	defer t.Stop()
+	for {
+		if h.tryAcquire() {
+			return nil
+		}
+		select {
+		case <-h.wake:
+		case <-t.C:
+			if h.tryAcquire() {
+				return nil
+			}
+			s.count.shed.Add(1)
+			return errShed
+		case <-ctx.Done():
+			return Wrap(ctx.Err(), KindCanceled, "call")
+		}
+	}
+}
+
+func (h *bulkhead) release() {
+	h.inflight.Add(-1)
+	if h.waiting.Load() > 0 {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+}
