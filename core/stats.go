@@ -46,7 +46,9 @@ type Stats struct {
 	// because the refresh bound was reached or the client was closed.
 	Refreshes, RefreshErrors, RefreshSkipped uint64
 	// WritesDropped counts loaded values not written back because a Set or
-	// Delete of the key happened while they loaded.
+	// Delete of the key by this client happened while they loaded, or
+	// because a conditional write-back (ConditionalSetter) found the key
+	// written meanwhile.
 	WritesDropped uint64
 	// Breaker is the state of the client's circuit breaker (BreakerOff
 	// without the reliability stack). BreakerOpens counts its openings;
