@@ -114,4 +114,3 @@ func TestHealDoesNotOverwriteOwnLaterSet(t *testing.T) {
 		t.Fatalf("stored %q, want this client's Set (2)", raw)
 	}
 }
-
