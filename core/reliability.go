@@ -81,8 +81,8 @@ type Reliability struct {
 //	retry        2 retries (3 attempts), full jitter in [0, 100 ms×2ⁿ), cap 5 s
 //	             (rs: 3 attempts, 100 ms doubling to 5 s, jitter ×[0.5, 1.5))
 //	breaker      opens after 5 consecutive transient failures within 60 s,
-//	             open 5 s, closes after 3 successful probes
-//	             (rs: 5 failures in 60 s, not necessarily consecutive)
+//	             open 1 s, closes after 3 successful probes
+//	             (rs: 5 failures in 60 s, not necessarily consecutive; open 5 s)
 //	backpressure 100 concurrent calls, 1,000 waiting, 100 ms wait (as rs)
 //	deadline     500 ms per operation when the caller's context has none
 //	             (rs: none; a paused backend then blocks for the driver's
@@ -90,7 +90,10 @@ type Reliability struct {
 //
 // Consecutive failures, rather than failures in a window, keep a sporadic
 // error among many successes from opening the breaker; full jitter spreads
-// the retries of many clients better than ×[0.5, 1.5).
+// the retries of many clients better than ×[0.5, 1.5). The breaker stays
+// open 1 s rather than 5 s so that the client is back within 2 s of the
+// backend; while the backend stays down, that costs at most BreakerProbes
+// calls per second that wait for OpTimeout.
 func DefaultReliability() Reliability {
 	return Reliability{
 		Retries:         2,
@@ -98,7 +101,7 @@ func DefaultReliability() Reliability {
 		BackoffCap:      5 * time.Second,
 		BreakerFailures: 5,
 		BreakerWindow:   60 * time.Second,
-		BreakerOpenFor:  5 * time.Second,
+		BreakerOpenFor:  time.Second,
 		BreakerProbes:   3,
 		MaxConcurrent:   100,
 		MaxQueue:        1000,
