@@ -145,7 +145,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		clk = realClock{epoch: time.Now()}
 	}
 	if s.rel.on {
-		c.sh.st = newStack(s.rel, clk, &c.sh.counters)
+		c.sh.st = newStack(s.rel, clk, &c.sh.counters, backend.Health)
 	}
 	c.sh.warn = newWarnings(c.logger, clk)
 	c.setNamespace(s.namespace)
@@ -502,10 +502,10 @@ func (c *Client) Wait(ctx context.Context) error {
 // cache, which stays empty. Reads and writes keep working after Close.
 func (c *Client) Close() error {
 	c.sh.closed.Store(true)
-	c.sh.bg.Wait()
 	if c.sh.st != nil {
 		c.sh.st.close()
 	}
+	c.sh.bg.Wait()
 	if c.sh.objects != nil {
 		c.sh.objects.purge()
 	}

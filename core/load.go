@@ -249,7 +249,7 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 // get the value.
 func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, load func(context.Context) (any, error), finish func(any, error)) {
 	gen := c.sh.versions.current(sk) // before the read: a Set meanwhile wins over the load
-	rctx, cancel := context.WithTimeout(ctx, c.readTimeout())
+	rctx, cancel := withOwnTimeout(ctx, c.readTimeout())
 	// Freshness matters to stale-while-revalidate and the object cache only.
 	e, found, err := c.read(rctx, sk, ls.swr || c.sh.objects != nil)
 	cancel()
@@ -390,7 +390,7 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 		c.sh.counters.writesDropped.Add(1)
 		return v, gen, nil
 	default:
-		wctx, wcancel := context.WithTimeout(ctx, c.readTimeout())
+		wctx, wcancel := withOwnTimeout(ctx, c.readTimeout())
 		werr := c.writeBack(wctx, sk, data, ttl, mode)
 		wcancel()
 		at = c.sh.versions.endStore(sk, done)

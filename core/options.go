@@ -31,6 +31,16 @@ import (
 // for GetOrLoad and Cached in every preset (the loader's value replaces it;
 // Stats.SelfHealed) and an error for Get.
 //
+// Stale-if-error: with stale-while-revalidate on, a value past its fresh
+// window but not expired is served at once and refreshed in the
+// background; a refresh that fails leaves it served until it expires. An
+// in-process tier (L1) keeps answering fresh local hits without the
+// backend while the breaker is open, until the stack's invalidation watch
+// declares the connection lost (compose over backend/redis: about 2 s)
+// and clears the L1: a copy another process overwrote meanwhile lives no
+// longer than that, and never longer than the L1's copy cap. After that,
+// GetOrLoad answers from the loader until the backend is back.
+//
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
 // compose the backend you want and pass it to New. With no preset the client
 // behaves as PresetProduction. Cross-process invalidation belongs to the

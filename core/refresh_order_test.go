@@ -305,7 +305,9 @@ func TestGetOrLoadJoinedAfterWriteDoesNotTakeAReadDuringIt(t *testing.T) {
 			}()
 			<-h.setEntered // the write began; the backend has not seen it
 			h.armed.Store(true)
-			go func() { _, _ = core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded-a", nil }) }()
+			go func() {
+				_, _ = core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded-a", nil })
+			}()
 			<-h.read // A's read saw "old"; its reply is held
 			close(h.setRelease)
 			if err := <-wrote; err != nil {

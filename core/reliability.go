@@ -39,11 +39,16 @@ type Reliability struct {
 	// kind (KindTransient, or KindTimeout that was not the caller's own
 	// deadline) that all fall within BreakerWindow; any answer of the
 	// backend (a success, a miss, or an error of another kind) resets the
-	// count. While open, calls fail at once with KindCircuitOpen without
-	// reaching the backend. After BreakerOpenFor it is half-open: up to
-	// BreakerProbes calls at a time reach the backend, the others still
-	// fail with KindCircuitOpen; BreakerProbes successes in a row close it,
-	// one tripping failure opens it again.
+	// count; an unclassified error neither counts nor resets. While open,
+	// calls fail at once with KindCircuitOpen without reaching the backend.
+	// The first call after BreakerOpenFor makes it half-open and starts a
+	// background prober: callers keep failing fast while it checks the
+	// backend's Health (each check bounded by OpTimeout). BreakerProbes
+	// good checks in a row close the breaker; a check that runs out of time
+	// opens it again for BreakerOpenFor. A check that fails fast (a refused
+	// dial, a dead pooled connection) is repeated after 10 ms, up to 32
+	// times, so that a restarted backend's dead connections are drained in
+	// well under a second.
 	BreakerFailures int
 	BreakerWindow   time.Duration
 	BreakerOpenFor  time.Duration
@@ -81,7 +86,8 @@ type Reliability struct {
 //	retry        2 retries (3 attempts), full jitter in [0, 100 ms×2ⁿ), cap 5 s
 //	             (rs: 3 attempts, 100 ms doubling to 5 s, jitter ×[0.5, 1.5))
 //	breaker      opens after 5 consecutive transient failures within 60 s,
-//	             open 1 s, closes after 3 successful probes
+//	             open 1 s, closes after 3 successful background probes
+//	             (no caller waits on a probe)
 //	             (rs: 5 failures in 60 s, not necessarily consecutive; open 5 s)
 //	backpressure 100 concurrent calls, 1,000 waiting, 100 ms wait (as rs)
 //	deadline     500 ms per operation when the caller's context has none
@@ -223,17 +229,27 @@ type stack struct {
 	count *counters
 }
 
-func newStack(r Reliability, clk clock, k *counters) *stack {
+func newStack(r Reliability, clk clock, k *counters, health func(context.Context) error) *stack {
 	s := &stack{cfg: r, clk: clk, count: k}
 	s.brk.cfg, s.brk.clk, s.brk.count = &s.cfg, clk, k
+	s.brk.health = health
+	s.brk.life, s.brk.end = context.WithCancel(context.Background())
 	s.brk.state.Store(uint32(BreakerClosed))
 	s.bh.max, s.bh.maxQueue = int64(r.MaxConcurrent), int64(r.MaxQueue)
 	s.bh.wake = make(chan struct{}, r.MaxQueue+1)
 	return s
 }
 
-// close releases the shared deadline context.
+// close stops the prober and waits for it, and releases the shared
+// deadline context. The stack fails fast (breaker open) or calls through
+// (closed) afterwards, but starts no prober.
 func (s *stack) close() {
+	b := &s.brk
+	b.proberMu.Lock()
+	b.closed = true
+	b.end()
+	b.proberMu.Unlock()
+	b.wg.Wait()
 	if d := s.bgDL.Swap(nil); d != nil {
 		d.cancel()
 	}
@@ -289,12 +305,11 @@ func (s *stack) do(ctx context.Context, attempt func(context.Context) error) err
 		defer cancel()
 	}
 	for n := 0; ; n++ {
-		probe, err := s.brk.allow()
-		if err != nil {
+		if err := s.brk.allow(); err != nil {
 			return err
 		}
-		err = attempt(dctx)
-		s.brk.record(ctx, err, probe)
+		err := attempt(dctx)
+		s.brk.record(ctx, err)
 		if err == nil || n >= s.cfg.Retries || !retryKind(KindOf(err)) || dctx.Err() != nil {
 			return err
 		}
@@ -340,41 +355,121 @@ type breaker struct {
 
 	state    atomic.Uint32 // a BreakerState
 	failures atomic.Int64  // consecutive tripping failures (closed)
-	probes   atomic.Int64  // probes in flight (half-open)
-	okProbes atomic.Int64  // successful probes in a row (half-open)
+	probing  atomic.Bool   // the prober runs (half-open)
 	openedAt atomic.Int64  // clk.now() when it last opened
 
 	mu        sync.Mutex
 	firstFail int64 // clk.now() of the first of the consecutive failures
+
+	health   func(context.Context) error // the backend's Health
+	life     context.Context             // ends when the stack is closed: the prober stops
+	end      context.CancelFunc
+	proberMu sync.Mutex // orders startProber against close
+	closed   bool
+	wg       sync.WaitGroup // the prober
 }
 
 var errCircuitOpen = &Error{Kind: KindCircuitOpen, Op: "call", Msg: "the circuit breaker is open: the backend was not called"}
 
-// allow decides whether a call may reach the backend; probe says it is a
-// half-open probe (record must be told).
-func (b *breaker) allow() (probe bool, err error) {
+// allow decides whether a call may reach the backend: in the closed state
+// only. The first call after BreakerOpenFor starts the prober.
+func (b *breaker) allow() error {
 	switch BreakerState(b.state.Load()) {
 	case BreakerClosed:
-		return false, nil
+		return nil
 	case BreakerOpen:
-		if b.clk.now()-b.openedAt.Load() < int64(b.cfg.BreakerOpenFor) {
-			b.count.breakerRejects.Add(1)
-			return false, errCircuitOpen
+		if b.clk.now()-b.openedAt.Load() >= int64(b.cfg.BreakerOpenFor) &&
+			b.probing.CompareAndSwap(false, true) {
+			if b.state.CompareAndSwap(uint32(BreakerOpen), uint32(BreakerHalfOpen)) {
+				b.changed(BreakerHalfOpen)
+				b.startProber()
+			} else {
+				b.probing.Store(false)
+			}
 		}
-		if b.state.CompareAndSwap(uint32(BreakerOpen), uint32(BreakerHalfOpen)) {
-			b.okProbes.Store(0)
-			b.changed(BreakerHalfOpen)
+	}
+	if BreakerState(b.state.Load()) == BreakerClosed {
+		return nil
+	}
+	b.count.breakerRejects.Add(1)
+	return errCircuitOpen
+}
+
+// startProber runs the prober on a goroutine of its own, unless the stack
+// is closed.
+func (b *breaker) startProber() {
+	b.proberMu.Lock()
+	defer b.proberMu.Unlock()
+	if b.closed {
+		b.probing.Store(false)
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer b.probing.Store(false)
+		b.probe()
+	}()
+}
+
+// probe checks the backend's health until BreakerProbes checks in a row
+// succeed (the breaker closes), a check runs out of time (it opens again),
+// or the stack is closed.
+func (b *breaker) probe() {
+	good, quick := 0, 0
+	for b.life.Err() == nil {
+		ctx, cancel := context.WithTimeout(b.life, b.cfg.OpTimeout)
+		start := b.clk.now()
+		err := b.health(ctx)
+		cancel()
+		if b.life.Err() != nil {
+			return
 		}
+		if err == nil || !trips(context.Background(), err) {
+			good++
+			if good >= b.cfg.BreakerProbes {
+				if b.state.CompareAndSwap(uint32(BreakerHalfOpen), uint32(BreakerClosed)) {
+					b.failures.Store(0)
+					b.changed(BreakerClosed)
+				}
+				return
+			}
+			continue
+		}
+		good = 0
+		if quick < 32 && b.clk.now()-start < int64(b.cfg.OpTimeout)/10 {
+			quick++
+			b.clk.sleep(b.life, 10*time.Millisecond)
+			continue
+		}
+		b.open(BreakerHalfOpen)
+		return
 	}
-	if BreakerState(b.state.Load()) != BreakerHalfOpen {
-		return b.allow() // it closed or opened meanwhile
+}
+
+// ownDeadlineKey marks a context whose deadline the client set itself (the
+// read of a GetOrLoad flight, a write-back): its value is the context the
+// deadline was put on. Running into such a deadline is the backend's
+// failure, not the caller's.
+type ownDeadlineKey struct{}
+
+// withOwnTimeout is context.WithTimeout(parent, d), marked as the client's
+// own deadline.
+func withOwnTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(parent, d)
+	return context.WithValue(ctx, ownDeadlineKey{}, parent), cancel
+}
+
+// callerDone reports whether the caller's own context (not a deadline the
+// client set) has ended.
+func callerDone(ctx context.Context) bool {
+	if ctx.Err() == nil {
+		return false
 	}
-	if b.probes.Add(1) > int64(b.cfg.BreakerProbes) {
-		b.probes.Add(-1)
-		b.count.breakerRejects.Add(1)
-		return false, errCircuitOpen
+	if p, ok := ctx.Value(ownDeadlineKey{}).(context.Context); ok {
+		return p.Err() != nil
 	}
-	return true, nil
+	return true
 }
 
 // trips reports whether err counts as the backend failing: a transient
@@ -384,34 +479,28 @@ func trips(ctx context.Context, err error) bool {
 	case KindTransient:
 		return true
 	case KindTimeout:
-		return ctx.Err() == nil
+		return !callerDone(ctx)
 	}
 	return false
 }
 
-// record reports a call's outcome to the breaker. A call the caller
-// canceled tells it nothing.
-func (b *breaker) record(ctx context.Context, err error, probe bool) {
-	if err != nil && !trips(ctx, err) && (KindOf(err) == KindCanceled || ctx.Err() != nil) {
-		if probe {
-			b.probes.Add(-1)
-		}
+// neutral reports whether err tells the breaker nothing about the backend:
+// the caller gave up, or the error is not classified.
+func neutral(ctx context.Context, err error) bool {
+	if trips(ctx, err) {
+		return false
+	}
+	k := KindOf(err)
+	return k == KindCanceled || k == KindUnknown || callerDone(ctx)
+}
+
+// record reports a call's outcome to the breaker (closed state). A call
+// the caller canceled, or an unclassified error, tells it nothing.
+func (b *breaker) record(ctx context.Context, err error) {
+	if err != nil && neutral(ctx, err) {
 		return
 	}
-	failed := err != nil && trips(ctx, err)
-	if probe {
-		b.probes.Add(-1)
-		if failed {
-			b.open(BreakerHalfOpen)
-			return
-		}
-		if b.okProbes.Add(1) >= int64(b.cfg.BreakerProbes) && b.state.CompareAndSwap(uint32(BreakerHalfOpen), uint32(BreakerClosed)) {
-			b.failures.Store(0)
-			b.changed(BreakerClosed)
-		}
-		return
-	}
-	if !failed {
+	if err == nil || !trips(ctx, err) {
 		if b.failures.Load() != 0 {
 			b.failures.Store(0)
 		}

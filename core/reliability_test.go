@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,20 +126,27 @@ func TestBreakerOpensFailsFastProbesAndCloses(t *testing.T) {
 	if s := c.Stats(); s.BreakerRejected != 50 {
 		t.Fatalf("BreakerRejected %d, want 50", s.BreakerRejected)
 	}
-	// Half-open after OpenFor; a failed probe opens it again.
+	// After OpenFor the next call starts the background prober (and still
+	// fails fast); failing health checks open the breaker again.
+	m.failHealth.Store(&errTransient)
 	clk.Advance(5 * time.Second)
-	m.failGet.Store(&errTransient)
 	_, _, err := core.Get[int](ctx, c, "k")
-	wantKind(t, err, core.KindTransient)
+	wantKind(t, err, core.KindCircuitOpen)
+	waitBreaker(t, c, core.BreakerOpen)
+	if n := m.healths.Load(); n != 33 {
+		t.Fatalf("%d health checks, want 33 (one, then 32 quick repeats)", n)
+	}
+	// Three good checks in a row close it.
+	m.failHealth.Store(nil)
+	clk.Advance(5 * time.Second)
 	_, _, err = core.Get[int](ctx, c, "k")
 	wantKind(t, err, core.KindCircuitOpen)
-	// Three good probes close it.
-	clk.Advance(5 * time.Second)
-	m.failGet.Store(nil)
-	for range 3 {
-		if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
-			t.Fatal(err)
-		}
+	waitBreaker(t, c, core.BreakerClosed)
+	if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.gets.Load(); n != 6 {
+		t.Fatalf("backend called %d times, want 6: no caller probes", n)
 	}
 	want := []core.BreakerState{core.BreakerOpen, core.BreakerHalfOpen, core.BreakerOpen, core.BreakerHalfOpen, core.BreakerClosed}
 	if got := log.get(); !slices.Equal(got, want) {
@@ -146,6 +154,18 @@ func TestBreakerOpensFailsFastProbesAndCloses(t *testing.T) {
 	}
 	if s := c.Stats(); s.Breaker != core.BreakerClosed || s.BreakerOpens != 2 {
 		t.Fatalf("breaker %v opens %d", s.Breaker, s.BreakerOpens)
+	}
+}
+
+// waitBreaker waits until c's breaker is in state want (the prober runs on
+// a goroutine of its own).
+func waitBreaker(t *testing.T, c *core.Client, want core.BreakerState) {
+	t.Helper()
+	for i := 0; c.Stats().Breaker != want; i++ {
+		if i > 10000 {
+			t.Fatalf("breaker %v, want %v", c.Stats().Breaker, want)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -194,6 +214,9 @@ func (g *gate) Get(ctx context.Context, key string) (core.Entry, bool, error) {
 		g.sawDL.Store(true)
 	}
 	g.entered <- struct{}{}
+	if p := g.failGet.Load(); p != nil {
+		return core.Entry{}, false, *p
+	}
 	select {
 	case <-g.release:
 		return g.memBackend.Get(ctx, key)
@@ -439,4 +462,62 @@ func TestDegradedWarningsAreRateLimited(t *testing.T) {
 			t.Fatalf("a warning names a key: %q", l)
 		}
 	}
+}
+
+// A GetOrLoad flight's read runs into a deadline the client set: that is
+// the backend failing, and trips the breaker. A deadline of the caller's
+// own does not.
+func TestBreakerCountsOwnDeadlinesNotTheCallers(t *testing.T) {
+	g := newGate()
+	c, _ := relClient(t, g, func(r *core.Reliability) { r.OpTimeout, r.Retries = 5*time.Millisecond, 0 },
+		core.WithPreset(core.PresetProduction))
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		_, _, err := core.Get[int](ctx, c, "k")
+		cancel()
+		wantKind(t, err, core.KindTimeout)
+		<-g.entered
+	}
+	if s := c.Stats(); s.Breaker != core.BreakerClosed {
+		t.Fatalf("after 5 timeouts of the caller's own deadline: breaker %v, want closed", s.Breaker)
+	}
+	// (The write-backs fail with an unclassified error, which tells the
+	// breaker nothing: a success would reset its count.)
+	unknown := error(core.NewError(core.KindUnknown, "gate.set", "?", nil))
+	g.failSet.Store(&unknown)
+	for i := range 5 {
+		v, err := core.GetOrLoad(context.Background(), c, "k"+strconv.Itoa(i), func(context.Context) (int, error) { return 1, nil })
+		if err != nil || v != 1 {
+			t.Fatalf("GetOrLoad = %v, %v", v, err)
+		}
+		<-g.entered
+	}
+	if s := c.Stats(); s.Breaker != core.BreakerOpen {
+		t.Fatalf("after 5 flight reads ran out of the client's deadline: breaker %v, want open", s.Breaker)
+	}
+}
+
+// While the prober checks the backend, callers fail fast and never reach
+// it; Close stops a prober whose check hangs.
+func TestProberChecksHealthNotCallers(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c, clk := relClient(t, m, func(r *core.Reliability) { r.Retries = 0 })
+	m.failGet.Store(&errTransient)
+	for range 5 {
+		_, _, _ = core.Get[int](ctx, c, "k")
+	}
+	m.failGet.Store(nil)
+	m.blockHealth.Store(true)
+	clk.Advance(time.Second)
+	for range 20 {
+		_, _, err := core.Get[int](ctx, c, "k")
+		wantKind(t, err, core.KindCircuitOpen)
+	}
+	if s := c.Stats(); s.Breaker != core.BreakerHalfOpen || m.gets.Load() != 5 {
+		t.Fatalf("breaker %v, %d backend reads; want half-open and 5", s.Breaker, m.gets.Load())
+	}
+	done := make(chan struct{})
+	go func() { _ = c.Close(); close(done) }()
+	<-done // Close returns although the health check would hang (OpTimeout is a minute)
 }
