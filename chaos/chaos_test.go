@@ -249,6 +249,9 @@ func TestFaults(t *testing.T) {
 		t.Logf("%s: %d GetOrLoad, %d Set (%d failed), %d Delete (%d failed), breaker opened %d times, %d rejected, %d shed, %d degraded, %d warnings",
 			rep.ID, rep.GetOrLoads, rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors,
 			rep.Stats.BreakerOpens, rep.Stats.BreakerRejected, rep.Stats.Shed, rep.Stats.Degraded, rep.Warnings)
+		if rep.Late != 0 {
+			t.Logf("%s: %d values written by a Set that failed (unknown outcome) and landed after a later acknowledged Set", rep.ID, rep.Late)
+		}
 		if rep.Wrong != 0 || rep.GetOrLoadErrors != 0 {
 			t.Errorf("%s: %d wrong values, %d GetOrLoad errors; first: %q", rep.ID, rep.Wrong, rep.GetOrLoadErrors, rep.Examples)
 		}
@@ -284,15 +287,19 @@ func TestFaults(t *testing.T) {
 					t.Errorf("%s pause: only %d GetOrLoad answered during the pause", rep.ID, during.Load.Count())
 				}
 			}
+			// Recovery: the breaker closes (first close after it opened;
+			// it may close before the engine's call that brought Redis
+			// back returns), and Sets succeed again. A Set may first meet
+			// the pool's dead connections after a restart, which costs it
+			// up to another second.
 			ok := rep.FirstSetOK(w.to)
-			closed := rep.FirstBreaker("closed", w.to)
+			closed := rep.FirstBreaker("closed", opened)
 			t.Logf("%s %s: first Set %+d ms and breaker closed %+d ms after Redis returned", rep.ID, w.kind, ok-w.to, closed-w.to)
-			// Bucket resolution: a Set in the bucket holding w.to counts.
-			if ok < 0 || ok > w.to+b.recoverWithin.Milliseconds() {
-				t.Errorf("%s %s: first successful Set at %+d ms after Redis returned, want within %v", rep.ID, w.kind, ok-w.to, b.recoverWithin)
-			}
 			if closed < 0 || closed > w.to+b.recoverWithin.Milliseconds() {
 				t.Errorf("%s %s: breaker closed at %+d ms after Redis returned, want within %v", rep.ID, w.kind, closed-w.to, b.recoverWithin)
+			}
+			if ok < 0 || ok > w.to+b.recoverWithin.Milliseconds()+1000 {
+				t.Errorf("%s %s: first successful Set at %+d ms after Redis returned, want within %v", rep.ID, w.kind, ok-w.to, b.recoverWithin+time.Second)
 			}
 		}
 	}

@@ -112,8 +112,11 @@ type Report struct {
 	GetOrLoads, GetOrLoadErrors, Sets, SetErrors, Deletes, DeleteErrors uint64
 	// Wrong counts GetOrLoad results that broke read-your-writes on a
 	// private key; Examples describes the first few, and the first
-	// GetOrLoad errors.
+	// GetOrLoad errors. Late counts results older than an acknowledged
+	// Set that a Set of this process wrote and saw fail: a write with an
+	// unknown outcome (a timeout) that Redis applied after a later one.
 	Wrong    uint64
+	Late     uint64
 	Examples []string
 	// Warnings counts log records; Stats is the client's final counters;
 	// Leak describes goroutines left after Close ("" when none).
@@ -128,6 +131,25 @@ type private struct {
 	mu    sync.Mutex // held across a write: database update, then cache write
 	db    atomic.Uint64
 	acked atomic.Uint64
+	// failed holds the sequences whose Set returned an error (guarded by
+	// fmu): such a write has an unknown outcome and may still land.
+	fmu    sync.Mutex
+	failed map[uint64]bool
+}
+
+func (p *private) fail(s uint64) {
+	p.fmu.Lock()
+	if p.failed == nil {
+		p.failed = make(map[uint64]bool)
+	}
+	p.failed[s] = true
+	p.fmu.Unlock()
+}
+
+func (p *private) hasFailed(s uint64) bool {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	return p.failed[s]
 }
 
 // Run puts w's load on c until w.Duration has passed or ctx is done, and
@@ -150,7 +172,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	var (
 		wg                                 sync.WaitGroup
 		gl, glErr, sets, setErr, dels, dlE atomic.Uint64
-		wrong                              atomic.Uint64
+		wrong, late                        atomic.Uint64
 	)
 	deadline := start.Add(w.Duration)
 	for g := range w.Goroutines {
@@ -187,9 +209,12 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 					case err != nil:
 						glErr.Add(1)
 						note("GetOrLoad %s: %v", key, err)
+					case own && v.W == w.ID && v.S < before && keys[n].hasFailed(v.S):
+						late.Add(1)
+						note("+%v GetOrLoad %s returned %+v, written by a Set that failed; seq %d was acknowledged before the call", t0.Sub(start).Round(time.Millisecond), key, v, before)
 					case own && (v.W != w.ID || v.S < before):
 						wrong.Add(1)
-						note("GetOrLoad %s returned %+v; this process had acknowledged seq %d before the call", key, v, before)
+						note("+%v GetOrLoad %s returned %+v; this process had acknowledged seq %d before the call", t0.Sub(start).Round(time.Millisecond), key, v, before)
 					}
 				case op < 99:
 					sets.Add(1)
@@ -200,6 +225,8 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 						s := k.db.Add(1)
 						if err = c.Set(context.Background(), key, Value{W: w.ID, S: s}); err == nil {
 							k.acked.Store(s)
+						} else {
+							k.fail(s)
 						}
 						k.mu.Unlock()
 					} else {
@@ -238,7 +265,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	wg.Wait()
 	rep.GetOrLoads, rep.GetOrLoadErrors = gl.Load(), glErr.Load()
 	rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors = sets.Load(), setErr.Load(), dels.Load(), dlE.Load()
-	rep.Wrong = wrong.Load()
+	rep.Wrong, rep.Late = wrong.Load(), late.Load()
 	return rep
 }
 

@@ -29,7 +29,10 @@ type Reliability struct {
 	// Backoff before retry n (from 0) is a uniformly random duration in
 	// [0, min(BackoffCap, BackoffBase×2ⁿ)) ("full jitter"). A retry whose
 	// backoff would end past the call's deadline is not made: the call
-	// fails at once with the last error.
+	// fails at once with the last error. Every call the client retries
+	// is idempotent (a Set stores the same bytes again, a SetIfAbsent
+	// stores nothing twice); Lock and Unlock may report a retried
+	// attempt's lock as held or not released (see Client.Lock).
 	Retries     int
 	BackoffBase time.Duration
 	BackoffCap  time.Duration
