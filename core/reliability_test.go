@@ -292,12 +292,14 @@ func TestBackpressureQueueWaitRunsOut(t *testing.T) {
 	}
 }
 
+type ctxKey struct{}
+
 func TestStackBoundsAnOperationWithoutDeadline(t *testing.T) {
 	g := newGate()
 	c, _ := relClient(t, g, func(r *core.Reliability) {
 		r.OpTimeout, r.Retries = 20*time.Millisecond, 0
 	})
-	for _, ctx := range []context.Context{context.Background(), context.WithValue(context.Background(), struct{}{}, 1)} {
+	for _, ctx := range []context.Context{context.Background(), context.WithValue(context.Background(), ctxKey{}, 1)} {
 		_, _, err := core.Get[int](ctx, c, "k")
 		wantKind(t, err, core.KindTimeout)
 		<-g.entered

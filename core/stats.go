@@ -38,8 +38,9 @@ type Stats struct {
 	// StaleServed counts stale values returned at once by
 	// stale-while-revalidate.
 	StaleServed uint64
-	// Degraded counts GetOrLoad reads that failed with a retryable kind and
-	// were answered by the loader instead.
+	// Degraded counts GetOrLoad reads that failed with a retryable kind or
+	// an open circuit and were answered by the loader instead, and Get
+	// calls answered "not found" by Reliability.GetFailOpen.
 	Degraded uint64
 	// Refreshes counts background refreshes started; RefreshErrors the ones
 	// that failed (absorbed, logged); RefreshSkipped those not started
