@@ -77,12 +77,14 @@ type settings struct {
 	swrSet        bool
 	freshRatio    float64
 	retries       int
+	retriesSet    bool
 	retryBackoff  time.Duration
 	refreshLimit  int
 	loadTimeout   time.Duration
 	logger        *slog.Logger
 	objectEntries int
 	objectMaxAge  time.Duration
+	onClose       []func() error // WithOnClose
 }
 
 func defaultSettings() settings {
@@ -104,6 +106,16 @@ func (p Preset) defaultTTL() time.Duration {
 		return 3600 * time.Second
 	}
 	return 600 * time.Second
+}
+
+// defaultRetries is the preset's retry count when WithRetries is not given:
+// none for minimal (the protocol lets it run without a reliability stack),
+// two for the others.
+func (p Preset) defaultRetries() int {
+	if p == PresetMinimal {
+		return 0
+	}
+	return 2
 }
 
 func configErr(msg string) error { return &Error{Kind: KindConfig, Op: "new", Msg: msg} }
@@ -225,7 +237,7 @@ func WithRetries(n int, base time.Duration) Option {
 		if n < 0 || n > 10 || base < 0 || base > time.Minute {
 			return configErr("WithRetries: want 0 ≤ n ≤ 10 and a backoff between 0 and 1m, got n=" + strconv.Itoa(n) + ", backoff " + base.String())
 		}
-		s.retries, s.retryBackoff = n, base
+		s.retries, s.retryBackoff, s.retriesSet = n, base, true
 		return nil
 	}
 }
