@@ -228,6 +228,10 @@ func (f *fakeIO) seen() (apiKey string, opts []any, b *mem) {
 var fakeSelected = newMem()
 
 func TestMain(m *testing.M) {
+	// The examples run in this process: no backend selected from outside.
+	for _, k := range []string{"CACHEKIT_API_KEY", "CACHEKIT_REDIS_URL", "REDIS_URL", "FAKE_SELECTOR"} {
+		os.Unsetenv(k)
+	}
 	// "cachekitio" here is the fake above: this binary does not link the
 	// real adapter (TestPRE50_IONeedsItsDriver checks a program without
 	// any driver).
@@ -240,4 +244,3 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
-

@@ -9,14 +9,15 @@ import (
 // Preset is one of the protocol's intent presets. A preset sets the client's
 // defaults; explicit options given after it override them.
 //
-//	preset      default TTL  SWR  cross-process invalidation  encryption
-//	minimal     300 s        off  off                         off
-//	production  600 s        on   on where the stack has it   off
-//	secure      600 s        on   on where the stack has it   required (New fails without WithEncryptor)
-//	io          3600 s       on   on where the stack has it   off unless WithEncryptor
+//	preset      default TTL  SWR  retries  cross-process invalidation  encryption
+//	minimal     300 s        off  0        off                         off
+//	production  600 s        on   2        on where the stack has it   off
+//	secure      600 s        on   2        on where the stack has it   required (New fails without WithEncryptor)
+//	io          3600 s       on   2        on where the stack has it   off unless WithEncryptor
 //
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
-// compose the backend you want and pass it to New. With no preset the client
+// compose the backend you want and pass it to New, or let the root
+// package cachekit build the whole stack of a preset in one call. With no preset the client
 // behaves as PresetProduction. Cross-process invalidation belongs to the
 // stack (compose over backend/redis follows Redis's reports by default);
 // New with PresetMinimal turns it off through InvalidationSwitch, as the

@@ -2,6 +2,9 @@ package registry_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cachekit-io/cachekit-go/core"
@@ -10,19 +13,24 @@ import (
 
 func open(context.Context, registry.Config) (core.Backend, error) { return nil, nil }
 
+// run makes the names of each run's drivers unique (go test -count=N).
+var run atomic.Int64
+
 func TestRegisterLookupDrivers(t *testing.T) {
-	if err := registry.Register(registry.Driver{Name: "zz-test", Selectors: []string{"ZZ_A", "ZZ_B"}, Open: open}); err != nil {
+	sfx := "-" + strconv.FormatInt(run.Add(1), 10)
+	zz, aa := "zz-test"+sfx, "aa-test"+sfx
+	if err := registry.Register(registry.Driver{Name: zz, Selectors: []string{"ZZ_A", "ZZ_B"}, Open: open}); err != nil {
 		t.Fatal(err)
 	}
-	if err := registry.Register(registry.Driver{Name: "aa-test", Open: open}); err != nil {
+	if err := registry.Register(registry.Driver{Name: aa, Open: open}); err != nil {
 		t.Fatal(err)
 	}
-	d, ok := registry.Lookup("zz-test")
-	if !ok || d.Name != "zz-test" || len(d.Selectors) != 2 {
+	d, ok := registry.Lookup(zz)
+	if !ok || d.Name != zz || len(d.Selectors) != 2 {
 		t.Fatalf("Lookup: %+v %v", d, ok)
 	}
 	d.Selectors[0] = "changed"
-	if d2, _ := registry.Lookup("zz-test"); d2.Selectors[0] != "ZZ_A" {
+	if d2, _ := registry.Lookup(zz); d2.Selectors[0] != "ZZ_A" {
 		t.Fatal("a caller changed the registered selectors")
 	}
 	if _, ok := registry.Lookup("missing"); ok {
@@ -30,12 +38,14 @@ func TestRegisterLookupDrivers(t *testing.T) {
 	}
 	var names []string
 	for _, d := range registry.Drivers() {
-		names = append(names, d.Name)
+		if strings.HasSuffix(d.Name, sfx) {
+			names = append(names, d.Name)
+		}
 	}
-	if len(names) != 2 || names[0] != "aa-test" || names[1] != "zz-test" {
-		t.Fatalf("Drivers: %v", names)
+	if len(names) != 2 || names[0] != aa || names[1] != zz {
+		t.Fatalf("Drivers: %v, want them sorted by name", names)
 	}
-	d, _ = registry.Lookup("zz-test")
+	d, _ = registry.Lookup(zz)
 	env := map[string]string{"ZZ_A": "", "ZZ_B": "x"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	if s, ok := d.Selected(lookup); !ok || s != "ZZ_B" {
@@ -58,10 +68,11 @@ func TestRegisterRejectsBadDrivers(t *testing.T) {
 			t.Errorf("%s: %v, want KindConfig", name, err)
 		}
 	}
-	if err := registry.Register(registry.Driver{Name: "dup-test", Open: open}); err != nil {
+	dup := "dup-test-" + strconv.FormatInt(run.Add(1), 10)
+	if err := registry.Register(registry.Driver{Name: dup, Open: open}); err != nil {
 		t.Fatal(err)
 	}
-	if err := registry.Register(registry.Driver{Name: "dup-test", Open: open}); core.KindOf(err) != core.KindConfig {
+	if err := registry.Register(registry.Driver{Name: dup, Open: open}); core.KindOf(err) != core.KindConfig {
 		t.Fatalf("duplicate: %v, want KindConfig", err)
 	}
 }
