@@ -74,10 +74,6 @@ func TestCloseReleasesWhatThePresetBuilt(t *testing.T) {
 	if w.watches.Load() != 0 {
 		t.Fatal("Close left the invalidation watch open")
 	}
-	if _, _, err := core.Get[int](context.Background(), c, "k"); err == nil {
-		// Reads after Close reach a closed L1; either way nothing panics.
-		t.Log("read after Close succeeded")
-	}
 
 	c, err = cachekit.IO("ck_test_key")
 	if err != nil {

@@ -16,13 +16,18 @@ var stackOptions = []string{"WithL1MaxBytes", "WithoutL1", "WithInvalidation"}
 // Stack builds the tiers preset p puts in front of backend — a bigcache
 // L1 composed over it (compose.TiersWith), following backend's
 // invalidations unless p is minimal — and returns the stack and the
-// function that releases what Stack built. The release function does not
-// close backend, which the caller owns. It is what the constructors use
-// below the client (codec, encryption, TTL, retries are the client's, so
-// an encrypting client keeps only ciphertext in the L1 too); it is exported
-// for tests and for callers who wrap the stack further. Only WithL1MaxBytes,
-// WithoutL1 and WithInvalidation apply; any other option is a
-// core.KindConfig error.
+// function that releases what Stack built. It is what the constructors
+// use below the client (codec, encryption, TTL and retries are the
+// client's, so an encrypting client keeps only ciphertext in the L1 too);
+// it is exported for tests and for callers who wrap the stack further.
+// Only WithL1MaxBytes, WithoutL1 and WithInvalidation apply; any other
+// option is a core.KindConfig error.
+//
+// The release function does not close backend, which the caller owns. It
+// stops the L1's invalidation watch on backend, except where that would
+// switch off more than this stack, and the watch then lasts as long as
+// backend: when backend is itself a composition (a core.InvalidationSwitch)
+// and when the preset is minimal with WithInvalidation(true).
 func Stack(p core.Preset, backend core.Backend, opts ...Option) (core.Backend, func() error, error) {
 	cfg := collect(opts)
 	for _, g := range cfg.given {
