@@ -15,8 +15,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-# Modules: the `use` lines of go.work.
-MODULES := $(shell sed -n 's|^[[:space:]]*\./\([^[:space:]]*\).*|\1|p' go.work)
+# Modules: the `use` lines of go.work ("." is the root module, package
+# cachekit; its ./... stops at the nested modules' go.mod files).
+MODULES := $(shell sed -n -e 's|^[[:space:]]*\./\([^[:space:]]*\).*|\1|p' -e 's|^[[:space:]]*\.[[:space:]]*$$|.|p' go.work)
 TOOLS := $(CURDIR)/.tools/bin
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da

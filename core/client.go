@@ -44,6 +44,7 @@ type Client struct {
 	loadTimeout time.Duration
 	logger      *slog.Logger
 	preset      Preset
+	onClose     []func() error // WithOnClose
 	sh          *shared
 }
 
@@ -92,6 +93,9 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	if !s.swrSet {
 		s.swr = s.preset != PresetMinimal
 	}
+	if !s.retriesSet {
+		s.retries = s.preset.defaultRetries()
+	}
 	codec := s.codec
 	if ms, ok := codec.(MaxSizer); ok {
 		codec = ms.WithMaxSize(s.maxPayload)
@@ -120,6 +124,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		loadTimeout: s.loadTimeout,
 		logger:      s.logger,
 		preset:      s.preset,
+		onClose:     s.onClose,
 		sh: &shared{
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
@@ -468,14 +473,15 @@ func (c *Client) Wait(ctx context.Context) error {
 
 // Close stops new background refreshes and waits for those under way. It
 // does not close the backend, which the caller owns. It empties the object
-// cache, which stays empty. Reads and writes keep working after Close.
+// cache, which stays empty. Reads and writes keep working after Close,
+// unless a WithOnClose hook (which Close then runs) closed what they use.
 func (c *Client) Close() error {
 	c.sh.closed.Store(true)
 	c.sh.bg.Wait()
 	if c.sh.objects != nil {
 		c.sh.objects.purge()
 	}
-	return nil
+	return runOnClose(c.onClose)
 }
 
 // String describes the client without any secret: its namespace, preset,

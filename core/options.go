@@ -9,14 +9,15 @@ import (
 // Preset is one of the protocol's intent presets. A preset sets the client's
 // defaults; explicit options given after it override them.
 //
-//	preset      default TTL  SWR  cross-process invalidation  encryption
-//	minimal     300 s        off  off (see below)             off
-//	production  600 s        on   on where the stack has it   off
-//	secure      600 s        on   on where the stack has it   required (New fails without WithEncryptor)
-//	io          3600 s       on   on where the stack has it   off unless WithEncryptor
+//	preset      default TTL  SWR  retries  cross-process invalidation  encryption
+//	minimal     300 s        off  0        off (see below)             off
+//	production  600 s        on   2        on where the stack has it   off
+//	secure      600 s        on   2        on where the stack has it   required (New fails without WithEncryptor)
+//	io          3600 s       on   2        on where the stack has it   off unless WithEncryptor
 //
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
-// compose the backend you want and pass it to New. With no preset the client
+// compose the backend you want and pass it to New, or let the root
+// package cachekit build the whole stack of a preset in one call. With no preset the client
 // behaves as PresetProduction. Cross-process invalidation belongs to the
 // stack, and is chosen where the stack is built: compose over backend/redis
 // follows Redis's reports by default, and compose.WithInvalidation(false)
@@ -78,12 +79,14 @@ type settings struct {
 	swrSet        bool
 	freshRatio    float64
 	retries       int
+	retriesSet    bool
 	retryBackoff  time.Duration
 	refreshLimit  int
 	loadTimeout   time.Duration
 	logger        *slog.Logger
 	objectEntries int
 	objectMaxAge  time.Duration
+	onClose       []func() error // WithOnClose
 }
 
 func defaultSettings() settings {
@@ -105,6 +108,16 @@ func (p Preset) defaultTTL() time.Duration {
 		return 3600 * time.Second
 	}
 	return 600 * time.Second
+}
+
+// defaultRetries is the preset's retry count when WithRetries is not given:
+// none for minimal (the protocol lets it run without a reliability stack),
+// two for the others.
+func (p Preset) defaultRetries() int {
+	if p == PresetMinimal {
+		return 0
+	}
+	return 2
 }
 
 func configErr(msg string) error { return &Error{Kind: KindConfig, Op: "new", Msg: msg} }
@@ -237,7 +250,7 @@ func WithRetries(n int, base time.Duration) Option {
 		if n < 0 || n > 10 || base < 0 || base > time.Minute {
 			return configErr("WithRetries: want 0 ≤ n ≤ 10 and a backoff between 0 and 1m, got n=" + strconv.Itoa(n) + ", backoff " + base.String())
 		}
-		s.retries, s.retryBackoff = n, base
+		s.retries, s.retryBackoff, s.retriesSet = n, base, true
 		return nil
 	}
 }
