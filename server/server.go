@@ -100,6 +100,15 @@ type Config struct {
 	// absence through. This server's own stores signal; set it to model a
 	// pre-signal deployment, where it makes the tier fail closed.
 	EdgeStorePreSignal bool
+	// LockQuota is how many live lock leases one tenant may hold at once;
+	// a lock request beyond it is answered 429 with Retry-After. 0 means
+	// DefaultLockQuota; negative means no quota.
+	LockQuota int
+	// LockMemoryBytes bounds the estimated memory of all tenants' live
+	// lock leases (about 160 bytes plus the key each); a lock request
+	// beyond it is answered 503 with Retry-After. 0 means
+	// DefaultLockMemoryBytes; negative means no bound.
+	LockMemoryBytes int64
 }
 
 // Server is the reference CacheKit HTTP API server: an http.Handler for the
@@ -160,7 +169,14 @@ func New(cfg Config) (*Server, error) {
 	if s.maxValue <= 0 {
 		s.maxValue = DefaultMaxValueBytes
 	}
-	s.locks = newLockTable(s.now)
+	quota, lockBytes := cfg.LockQuota, cfg.LockMemoryBytes
+	if quota == 0 {
+		quota = DefaultLockQuota
+	}
+	if lockBytes == 0 {
+		lockBytes = DefaultLockMemoryBytes
+	}
+	s.locks = newLockTable(s.now, quota, lockBytes)
 	if l, ok := cfg.Storage.(core.Locker); ok && !cfg.LocalLocks {
 		s.locker = l
 	}
@@ -727,21 +743,35 @@ func (s *Server) lock(q *request) {
 		lease = time.Duration(ms) * time.Millisecond
 	}
 	var id string
-	var acquired bool
+	res := lockContended
 	if s.locker != nil {
-		var err error
-		id, acquired, err = s.locker.Lock(q.r.Context(), lockStoreKey(q.skey), lease)
-		if err != nil {
-			s.storeError(q, "lock", err)
-			return
-		}
-		if acquired {
-			s.locks.track(q.skey, id, lease)
+		if res = s.locks.admit(q.tenant, q.skey); res == admitted {
+			var acquired bool
+			var err error
+			id, acquired, err = s.locker.Lock(q.r.Context(), lockStoreKey(q.skey), lease)
+			if err != nil {
+				s.storeError(q, "lock", err)
+				return
+			}
+			if acquired {
+				s.locks.track(q.tenant, q.skey, id, lease)
+			} else {
+				res = lockContended
+			}
 		}
 	} else {
-		id, acquired = s.locks.acquire(q.skey, lease)
+		id, res = s.locks.acquire(q.tenant, q.skey, lease)
 	}
-	if !acquired {
+	switch res {
+	case overQuota:
+		q.w.Header().Set("Retry-After", "1")
+		writeError(q.w, http.StatusTooManyRequests, "lock quota exceeded: this tenant holds too many live locks")
+		return
+	case overMemory:
+		q.w.Header().Set("Retry-After", "1")
+		writeError(q.w, http.StatusServiceUnavailable, "lock table full")
+		return
+	case lockContended:
 		// Contention is 200 with a null lock_id, never another status.
 		writeJSON(q.w, http.StatusOK, map[string]any{"lock_id": nil})
 		return
@@ -767,9 +797,9 @@ func (s *Server) unlock(q *request) {
 			s.storeError(q, "unlock", err)
 			return
 		}
-		s.locks.release(q.skey, id)
+		s.locks.release(q.tenant, q.skey, id)
 	} else {
-		released = s.locks.release(q.skey, id)
+		released = s.locks.release(q.tenant, q.skey, id)
 	}
 	writeJSON(q.w, http.StatusOK, map[string]any{"success": true, "released": released})
 }
@@ -790,7 +820,7 @@ func (s *Server) health(q *request) {
 	writeJSON(q.w, http.StatusOK, map[string]any{
 		"status":        "ok",
 		"cache_entries": entries,
-		"active_locks":  s.locks.active("t:" + q.p.Tenant + ":"),
+		"active_locks":  s.locks.active(q.p.Tenant),
 	})
 }
 
