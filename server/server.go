@@ -109,6 +109,16 @@ type Config struct {
 	// beyond it is answered 503 with Retry-After. 0 means
 	// DefaultLockMemoryBytes; negative means no bound.
 	LockMemoryBytes int64
+	// MaxBodyBytesInFlight bounds the bytes of PUT bodies being received
+	// and stored at once, all tenants together: a PUT reserves its
+	// Content-Length (MaxValueBytes for a body of unknown length) before
+	// reading it, waits up to BodyWait for room, and is answered 503 with
+	// Retry-After if none comes. 0 means DefaultMaxBodyBytesInFlight; a
+	// bound below MaxValueBytes is raised to it; negative means no bound.
+	MaxBodyBytesInFlight int64
+	// BodyWait is how long a PUT waits for room under
+	// MaxBodyBytesInFlight; 0 means DefaultBodyWait.
+	BodyWait time.Duration
 }
 
 // Server is the reference CacheKit HTTP API server: an http.Handler for the
@@ -131,6 +141,8 @@ type Server struct {
 	cors       *corsPolicy
 	limiter    *rateLimiter
 	edge       *edgeTier
+	bodies     *byteSem // nil: no bound on bodies in flight
+	bodyWait   time.Duration
 	// writes orders the writes of a key (hashed) within this process:
 	// PATCH /ttl reads an entry and writes it back, and a PUT or DELETE
 	// landing in between would otherwise be undone.
@@ -177,6 +189,17 @@ func New(cfg Config) (*Server, error) {
 		lockBytes = DefaultLockMemoryBytes
 	}
 	s.locks = newLockTable(s.now, quota, lockBytes)
+	if cfg.MaxBodyBytesInFlight >= 0 {
+		limit := cfg.MaxBodyBytesInFlight
+		if limit == 0 {
+			limit = DefaultMaxBodyBytesInFlight
+		}
+		s.bodies = &byteSem{limit: max(limit, s.maxValue)}
+	}
+	s.bodyWait = cfg.BodyWait
+	if s.bodyWait <= 0 {
+		s.bodyWait = DefaultBodyWait
+	}
 	if l, ok := cfg.Storage.(core.Locker); ok && !cfg.LocalLocks {
 		s.locker = l
 	}
@@ -579,7 +602,21 @@ func (s *Server) put(q *request) {
 		writeError(q.w, http.StatusRequestEntityTooLarge, "value too large")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(q.w, r.Body, s.maxValue))
+	// Reserve the body's bytes before reading it: many concurrent large
+	// uploads wait, then are turned away, instead of growing the process.
+	reserve := s.maxValue
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if s.bodies != nil {
+		if !s.bodies.acquire(r.Context(), reserve, s.bodyWait) {
+			q.w.Header().Set("Retry-After", "1")
+			writeError(q.w, http.StatusServiceUnavailable, "too many uploads in progress")
+			return
+		}
+		defer s.bodies.release(reserve)
+	}
+	body, err := readBody(q.w, r, s.maxValue)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -645,6 +682,20 @@ func (s *Server) getTTL(q *request) {
 	}
 	// evict_at − floor(now): rounded up, never 0 for a present key.
 	writeJSON(q.w, http.StatusOK, map[string]any{"ttl": m.evictAt() - q.now.Unix()})
+}
+
+// readBody reads a PUT body of at most limit bytes: into a buffer of
+// exactly its Content-Length when it has one (so that it takes no more than
+// the bytes reserved for it), else through a MaxBytesReader.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength < 0 {
+		return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
+	b := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // readJSON decodes a small JSON object body into v. An empty body leaves v

@@ -8,7 +8,11 @@
 //	-keys      CACHEKIT_SERVER_KEYS_FILE  API keys → tenants file (JSON, see server.KeysFile)
 //	-storage   CACHEKIT_SERVER_STORAGE    storage: bigcache (default, in-process), memory, or redis
 //	-redis-url CACHEKIT_SERVER_REDIS_URL  Redis URL for -storage redis (redis://, rediss://)
-//	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  bigcache size bound in MiB (0: unbounded)
+//	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  memory bound in MiB of the data held (default 256; 0: unbounded):
+//	           bigcache's entries get seven eighths, lock leases one eighth
+//	-max-inflight-mb CACHEKIT_SERVER_MAX_INFLIGHT_MB  bytes of PUT bodies received at once, in MiB (default 64);
+//	           a PUT finding no room within a second is answered 503 + Retry-After
+//	-lock-quota CACHEKIT_SERVER_LOCK_QUOTA  live lock leases per tenant (default 10000); beyond it 429 + Retry-After
 //	-max-value-bytes CACHEKIT_SERVER_MAX_VALUE_BYTES  largest value a PUT may store (default 25 MiB)
 //	-plain-http CACHEKIT_SERVER_PLAIN_HTTP serve HTTP without TLS (behind a TLS terminator only)
 //	-log-level CACHEKIT_SERVER_LOG_LEVEL  debug, info, warn or error
@@ -74,6 +78,8 @@ type config struct {
 	edgeCacheMB                                                    int64
 	edgeBudget                                                     time.Duration
 	edgeStoreSignals                                               bool
+	maxInflightMB                                                  int64
+	lockQuota                                                      int
 }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
@@ -93,8 +99,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	// No default from the environment: the usage text prints defaults, and
 	// the URL may hold a password. The environment is read after Parse.
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL for -storage redis (default $CACHEKIT_SERVER_REDIS_URL)")
-	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", "0"), 10, 64)
-	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "bigcache size bound in MiB (0: unbounded)")
+	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", strconv.Itoa(defaultMaxMemoryMB)), 10, 64)
+	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "memory bound in MiB of the data held: bigcache gets 7/8, lock leases 1/8 (0: unbounded)")
 	fs.StringVar(&c.logLevel, "log-level", env("CACHEKIT_SERVER_LOG_LEVEL", "info"), "log level")
 	maxValue, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_VALUE_BYTES", strconv.Itoa(server.DefaultMaxValueBytes)), 10, 64)
 	fs.Int64Var(&c.maxValueBytes, "max-value-bytes", maxValue, "largest value a PUT may store")
@@ -112,6 +118,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	envNum("CACHEKIT_SERVER_RATE_BURST", "0", func(v string) (err error) { c.rateBurst, err = strconv.Atoi(v); return })
 	envNum("CACHEKIT_SERVER_EDGE_CACHE_MB", "0", func(v string) (err error) { c.edgeCacheMB, err = strconv.ParseInt(v, 10, 64); return })
 	envNum("CACHEKIT_SERVER_EDGE_BUDGET", server.DefaultEdgeBudget.String(), func(v string) (err error) { c.edgeBudget, err = time.ParseDuration(v); return })
+	envNum("CACHEKIT_SERVER_MAX_INFLIGHT_MB", strconv.Itoa(server.DefaultMaxBodyBytesInFlight>>20), func(v string) (err error) { c.maxInflightMB, err = strconv.ParseInt(v, 10, 64); return })
+	envNum("CACHEKIT_SERVER_LOCK_QUOTA", strconv.Itoa(server.DefaultLockQuota), func(v string) (err error) { c.lockQuota, err = strconv.Atoi(v); return })
 	envNum("CACHEKIT_SERVER_EDGE_STORE_SIGNALS", "true", func(v string) (err error) { c.edgeStoreSignals, err = strconv.ParseBool(v); return })
 	if envErr != nil {
 		return c, envErr
@@ -120,6 +128,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.rateBurst, "rate-burst", c.rateBurst, "rate limiter burst (0: the rate, rounded up)")
 	fs.Int64Var(&c.edgeCacheMB, "edge-cache-mb", c.edgeCacheMB, "edge tier size in MiB (0: off)")
 	fs.DurationVar(&c.edgeBudget, "edge-budget", c.edgeBudget, "how long an edge copy may be served (at most 300s)")
+	fs.Int64Var(&c.maxInflightMB, "max-inflight-mb", c.maxInflightMB, "MiB of PUT bodies received at once; a PUT finding no room within a second gets 503 + Retry-After")
+	fs.IntVar(&c.lockQuota, "lock-quota", c.lockQuota, "live lock leases per tenant; beyond it 429 + Retry-After")
 	fs.BoolVar(&c.edgeStoreSignals, "edge-store-signals", c.edgeStoreSignals, "whether the store below the edge tier emits X-CacheKit-Fresh-For")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -132,18 +142,58 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("-tls-cert and -tls-key go together")
 	}
+	if c.maxMemoryMB < 0 || c.maxMemoryMB > math.MaxInt64>>20 {
+		return c, fmt.Errorf("-max-memory: %d MiB is not a size from 0 (unbounded) to %d", c.maxMemoryMB, int64(math.MaxInt64>>20))
+	}
+	if c.maxInflightMB <= 0 || c.maxInflightMB > math.MaxInt64>>20 {
+		return c, fmt.Errorf("-max-inflight-mb: %d is not a positive size in MiB", c.maxInflightMB)
+	}
+	if c.lockQuota <= 0 {
+		return c, fmt.Errorf("-lock-quota: %d is not a positive count", c.lockQuota)
+	}
 	return c, nil
+}
+
+// defaultMaxMemoryMB is -max-memory's default.
+const defaultMaxMemoryMB = 256
+
+// memoryBudget splits -max-memory between the store (bigcache) and the
+// lock table: seven eighths and one eighth, in bytes. 0 means unbounded
+// for both (the lock table then keeps its own default bound).
+func memoryBudget(c config) (store, locks int64) {
+	total := c.maxMemoryMB << 20
+	return total - total/8, total / 8
+}
+
+// bigcacheShards is the number of shards a bigcache bound of storeBytes
+// gets: DefaultShards unless a shard's share would not hold one value of
+// maxValue bytes (bigcache keeps an entry within one shard).
+func bigcacheShards(storeBytes, maxValue int64) (int, error) {
+	need := maxValue + 1<<20 // the value, its header and bigcache's slack
+	if storeBytes < need {
+		return 0, fmt.Errorf("-max-memory: %d MiB leaves the store too little room for one value of -max-value-bytes %d", storeBytes>>20, maxValue)
+	}
+	shards := bigcache.DefaultShards
+	for shards > 1 && storeBytes/int64(shards) < need {
+		shards /= 2
+	}
+	return shards, nil
 }
 
 func newStorage(c config) (core.Backend, error) {
 	switch c.storage {
 	case "bigcache", "":
 		var opts []bigcache.Option
-		if c.maxMemoryMB < 0 || c.maxMemoryMB > math.MaxInt64>>20 {
-			return nil, fmt.Errorf("-max-memory: %d MiB is not a size from 0 (unbounded) to %d", c.maxMemoryMB, int64(math.MaxInt64>>20))
-		}
-		if c.maxMemoryMB > 0 {
-			opts = append(opts, bigcache.WithMaxBytes(c.maxMemoryMB<<20))
+		if storeBytes, _ := memoryBudget(c); storeBytes > 0 {
+			maxValue := c.maxValueBytes
+			if maxValue <= 0 {
+				maxValue = server.DefaultMaxValueBytes
+			}
+			shards, err := bigcacheShards(storeBytes, maxValue)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, bigcache.WithMaxBytes(storeBytes), bigcache.WithShards(shards))
 		}
 		return bigcache.New(opts...)
 	case "memory":
@@ -195,6 +245,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		log.Info("loaded API keys", "count", k.Len())
 		keys = k
 	}
+	_, lockBytes := memoryBudget(c)
+	if lockBytes == 0 {
+		lockBytes = -1 // -max-memory 0: unbounded
+	}
 	var origins []string
 	for _, o := range strings.Split(c.corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -205,6 +259,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Storage: store, Keys: keys, Logger: log, MaxValueBytes: c.maxValueBytes,
 		CORSOrigins: origins, RateLimit: c.rateLimit, RateBurst: c.rateBurst,
 		EdgeCacheBytes: c.edgeCacheMB << 20, EdgeBudget: c.edgeBudget, EdgeStorePreSignal: !c.edgeStoreSignals,
+		LockQuota: c.lockQuota, LockMemoryBytes: lockBytes, MaxBodyBytesInFlight: c.maxInflightMB << 20,
 	})
 	if err != nil {
 		return err
