@@ -37,6 +37,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -276,10 +277,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		WriteTimeout: 2 * time.Minute,
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// OPTIONS * is answered by the handler (204 with API-2's
+		// headers), not by net/http's default.
+		DisableGeneralOptionsHandler: true,
 	}
+	var tlsConfig *tls.Config
 	switch {
 	case c.plainHTTP:
 	case c.tlsCert != "":
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return err
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	case dev:
 		b, err := devcert.New("localhost", "127.0.0.1", "::1")
 		if err != nil {
@@ -296,7 +306,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return err
 		}
-		hs.TLSConfig = b.ServerTLSConfig()
+		tlsConfig = b.ServerTLSConfig()
 		fmt.Fprintf(out, "development CA certificate (trust it with cachekitio.WithRootCAs): %s\n", ca)
 	default:
 		return errors.New("TLS is required: give -tls-cert and -tls-key (or -plain-http behind a TLS terminator)")
@@ -306,17 +316,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	addr := ln.Addr().String()
+	if tlsConfig != nil {
+		// TLS below the server's listener wrapper, which must see the
+		// plain requests: HTTP/1.1 only (net/http's own HTTP/2 needs the
+		// *tls.Conn).
+		tlsConfig = tlsConfig.Clone()
+		tlsConfig.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	// The wrapper lets the server answer, with API-2's headers and the
+	// authentication outcome first, the malformed requests net/http
+	// refuses before any handler runs.
+	ln = srv.WrapListener(ln)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() {
-		if c.plainHTTP {
-			errc <- hs.Serve(ln)
-		} else {
-			errc <- hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
-		}
-	}()
-	log.Info("listening", "addr", ln.Addr().String(), "tls", !c.plainHTTP, "storage", c.storage, "dev", dev)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening", "addr", addr, "tls", !c.plainHTTP, "storage", c.storage, "dev", dev)
 	select {
 	case err := <-errc:
 		return err
