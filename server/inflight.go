@@ -15,10 +15,20 @@ const (
 	// DefaultBodyWait is how long a PUT waits for room under
 	// MaxBodyBytesInFlight before it is answered 503 with Retry-After.
 	DefaultBodyWait = time.Second
+	// smallBody is the largest body that may pass waiting large ones, and
+	// use the headroom kept for small bodies.
+	smallBody = 64 << 10
+	// smallHeadroom is the part of the bound large bodies leave to small
+	// ones, so that a few slow or large uploads holding the rest do not
+	// turn every small PUT away.
+	smallHeadroom = 1 << 20
 )
 
-// byteSem is a FIFO weighted semaphore over bytes: a request reserves its
+// byteSem is a weighted semaphore over bytes: a request reserves its
 // body's size before reading it and returns it once the write is done.
+// Large reservations are granted in arrival order within limit −
+// smallHeadroom; small ones (at most smallBody) are granted whenever they
+// fit within limit, ahead of waiting large ones.
 type byteSem struct {
 	mu      sync.Mutex
 	limit   int64
@@ -36,7 +46,7 @@ type semWaiter struct {
 // if so the caller must release(n).
 func (s *byteSem) acquire(ctx context.Context, n int64, wait time.Duration) bool {
 	s.mu.Lock()
-	if s.used+n <= s.limit && s.waiters.Len() == 0 {
+	if s.fits(n) && (s.waiters.Len() == 0 || n <= smallBody) {
 		s.used += n
 		s.mu.Unlock()
 		return true
@@ -59,11 +69,8 @@ func (s *byteSem) acquire(ctx context.Context, n int64, wait time.Duration) bool
 		return true
 	default:
 	}
-	front := s.waiters.Front() == el
 	s.waiters.Remove(el)
-	if front { // the ones behind may fit now
-		s.grantLocked()
-	}
+	s.grantLocked() // the ones behind may fit now
 	return false
 }
 
@@ -75,15 +82,28 @@ func (s *byteSem) release(n int64) {
 	s.mu.Unlock()
 }
 
-// grantLocked grants waiters in arrival order while the oldest fits.
+// fits reports whether a reservation of n bytes fits now.
+func (s *byteSem) fits(n int64) bool {
+	if n <= smallBody {
+		return s.used+n <= s.limit
+	}
+	return s.used+n <= s.limit-smallHeadroom
+}
+
+// grantLocked grants waiters in arrival order while the oldest fits, and
+// any small waiter that fits.
 func (s *byteSem) grantLocked() {
-	for e := s.waiters.Front(); e != nil; e = s.waiters.Front() {
+	blocked := false
+	for e := s.waiters.Front(); e != nil; {
+		next := e.Next()
 		w := e.Value.(*semWaiter)
-		if s.used+w.n > s.limit {
-			return
+		if (!blocked || w.n <= smallBody) && s.fits(w.n) {
+			s.used += w.n
+			s.waiters.Remove(e)
+			close(w.ready)
+		} else {
+			blocked = true
 		}
-		s.used += w.n
-		s.waiters.Remove(e)
-		close(w.ready)
+		e = next
 	}
 }

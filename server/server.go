@@ -113,8 +113,10 @@ type Config struct {
 	// and stored at once, all tenants together: a PUT reserves its
 	// Content-Length (MaxValueBytes for a body of unknown length) before
 	// reading it, waits up to BodyWait for room, and is answered 503 with
-	// Retry-After if none comes. 0 means DefaultMaxBodyBytesInFlight; a
-	// bound below MaxValueBytes is raised to it; negative means no bound.
+	// Retry-After if none comes. Bodies over 64 KiB leave 1 MiB of the
+	// bound to smaller ones, which may also pass them in the queue. 0 means
+	// DefaultMaxBodyBytesInFlight; a bound below MaxValueBytes + 1 MiB is
+	// raised to it; negative means no bound.
 	MaxBodyBytesInFlight int64
 	// BodyWait is how long a PUT waits for room under
 	// MaxBodyBytesInFlight; 0 means DefaultBodyWait.
@@ -194,7 +196,7 @@ func New(cfg Config) (*Server, error) {
 		if limit == 0 {
 			limit = DefaultMaxBodyBytesInFlight
 		}
-		s.bodies = &byteSem{limit: max(limit, s.maxValue)}
+		s.bodies = &byteSem{limit: max(limit, s.maxValue+smallHeadroom)}
 	}
 	s.bodyWait = cfg.BodyWait
 	if s.bodyWait <= 0 {
@@ -616,7 +618,7 @@ func (s *Server) put(q *request) {
 		}
 		defer s.bodies.release(reserve)
 	}
-	body, err := readBody(q.w, r, s.maxValue)
+	stored, err := readBody(q.w, r, s.maxValue)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -634,7 +636,8 @@ func (s *Server) put(q *request) {
 	}
 	wl := s.writeLock(q.skey)
 	wl.Lock()
-	err = s.store.Set(r.Context(), q.skey, encodeEntry(m, body), m.storageTTL(now))
+	body := stored[entryHeaderSize:]
+	err = s.store.Set(r.Context(), q.skey, putEntryHeader(m, stored), m.storageTTL(now))
 	wl.Unlock()
 	if err != nil {
 		if s.edge != nil {
@@ -684,15 +687,21 @@ func (s *Server) getTTL(q *request) {
 	writeJSON(q.w, http.StatusOK, map[string]any{"ttl": m.evictAt() - q.now.Unix()})
 }
 
-// readBody reads a PUT body of at most limit bytes: into a buffer of
-// exactly its Content-Length when it has one (so that it takes no more than
-// the bytes reserved for it), else through a MaxBytesReader.
+// readBody reads a PUT body of at most limit bytes into a buffer with room
+// for the entry header in front (entryHeaderSize bytes, then the body): of
+// exactly that size when the body has a Content-Length (so that it takes
+// no more than the bytes reserved for it, and the stored entry needs no
+// copy), else through a MaxBytesReader.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength < 0 {
-		return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		if err != nil {
+			return nil, err
+		}
+		return encodeEntry(entryMeta{}, b), nil
 	}
-	b := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(r.Body, b); err != nil {
+	b := make([]byte, entryHeaderSize+r.ContentLength)
+	if _, err := io.ReadFull(r.Body, b[entryHeaderSize:]); err != nil {
 		return nil, err
 	}
 	return b, nil

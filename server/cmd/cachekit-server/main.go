@@ -9,7 +9,8 @@
 //	-storage   CACHEKIT_SERVER_STORAGE    storage: bigcache (default, in-process), memory, or redis
 //	-redis-url CACHEKIT_SERVER_REDIS_URL  Redis URL for -storage redis (redis://, rediss://)
 //	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  memory bound in MiB of the data held (default 256; 0: unbounded):
-//	           bigcache's entries get seven eighths, lock leases one eighth
+//	           bigcache's entries get seven eighths, lock leases one eighth; unless GOMEMLIMIT is
+//	           set, the Go runtime's soft memory limit is this + -max-inflight-mb + 64 MiB
 //	-max-inflight-mb CACHEKIT_SERVER_MAX_INFLIGHT_MB  bytes of PUT bodies received at once, in MiB (default 64);
 //	           a PUT finding no room within a second is answered 503 + Retry-After
 //	-lock-quota CACHEKIT_SERVER_LOCK_QUOTA  live lock leases per tenant (default 10000); beyond it 429 + Retry-After
@@ -48,6 +49,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -155,6 +157,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// runtimeOverhead is what the process's soft memory limit allows beyond
+// -max-memory and -max-inflight-mb: stacks, buffers, the runtime.
+const runtimeOverhead = 64 << 20
+
 // defaultMaxMemoryMB is -max-memory's default.
 const defaultMaxMemoryMB = 256
 
@@ -166,19 +172,24 @@ func memoryBudget(c config) (store, locks int64) {
 	return total - total/8, total / 8
 }
 
-// bigcacheShards is the number of shards a bigcache bound of storeBytes
-// gets: DefaultShards unless a shard's share would not hold one value of
-// maxValue bytes (bigcache keeps an entry within one shard).
-func bigcacheShards(storeBytes, maxValue int64) (int, error) {
-	need := maxValue + 1<<20 // the value, its header and bigcache's slack
-	if storeBytes < need {
-		return 0, fmt.Errorf("-max-memory: %d MiB leaves the store too little room for one value of -max-value-bytes %d", storeBytes>>20, maxValue)
+// bigcacheLayout fits bigcache into a budget of storeBytes for values of
+// up to maxValue bytes (need bytes each, headers and key included). Each
+// shard keeps a buffer as large as the largest entry it stored, outside
+// the entries' bound; and a shard's queue, which grows by doubling up to
+// its share of the bound, fails an entry once its capacity plus the entry
+// reaches that share, so a share must be twice an entry for one always to
+// fit. It returns the entries' bound and the shard count (a power of two,
+// at most DefaultShards): shards × (2 × need + need) within storeBytes.
+func bigcacheLayout(storeBytes, maxValue int64) (entries int64, shards int, err error) {
+	need := maxValue + 1<<20 // the value, its headers and key, rounding
+	if storeBytes < 3*need {
+		return 0, 0, fmt.Errorf("-max-memory: %d MiB leaves the store too little room for values of -max-value-bytes %d", storeBytes>>20, maxValue)
 	}
-	shards := bigcache.DefaultShards
-	for shards > 1 && storeBytes/int64(shards) < need {
+	shards = bigcache.DefaultShards
+	for shards > 1 && storeBytes < 3*int64(shards)*need {
 		shards /= 2
 	}
-	return shards, nil
+	return storeBytes - int64(shards)*need, shards, nil
 }
 
 func newStorage(c config) (core.Backend, error) {
@@ -190,11 +201,11 @@ func newStorage(c config) (core.Backend, error) {
 			if maxValue <= 0 {
 				maxValue = server.DefaultMaxValueBytes
 			}
-			shards, err := bigcacheShards(storeBytes, maxValue)
+			entries, shards, err := bigcacheLayout(storeBytes, maxValue)
 			if err != nil {
 				return nil, err
 			}
-			opts = append(opts, bigcache.WithMaxBytes(storeBytes), bigcache.WithShards(shards))
+			opts = append(opts, bigcache.WithMaxBytes(entries), bigcache.WithShards(shards))
 		}
 		return bigcache.New(opts...)
 	case "memory":
@@ -222,6 +233,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	store, err := newStorage(c)
 	if err != nil {
 		return err
+	}
+	if c.maxMemoryMB > 0 && getenv("GOMEMLIMIT") == "" {
+		// The data held, the bodies in flight and the runtime's own: a soft
+		// limit that makes the GC keep garbage within the bound.
+		debug.SetMemoryLimit(c.maxMemoryMB<<20 + c.maxInflightMB<<20 + runtimeOverhead)
 	}
 	if err := store.Health(ctx); err != nil {
 		return fmt.Errorf("storage %s: %w", c.storage, err)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -28,10 +30,24 @@ func TestDefaultMemoryBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := bytes.Repeat([]byte{1}, server.DefaultMaxValueBytes+64)
-	if err := b.Set(context.Background(), "k", big, time.Minute); err != nil {
-		t.Fatalf("a value of -max-value-bytes in the default bound: %v", err)
+	// Fill it with values of the largest size: the heap it holds stays
+	// within its share of the bound (bigcache's per-shard entry buffers
+	// included).
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	big := bytes.Repeat([]byte{1}, server.DefaultMaxValueBytes+17)
+	for i := range 24 {
+		if err := b.Set(context.Background(), fmt.Sprintf("k%d", i), big, time.Minute); err != nil {
+			t.Fatalf("a value of -max-value-bytes in the default bound: %v", err)
+		}
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc) - int64(len(big)); grew > store {
+		t.Fatalf("the default store holds %d MiB after 24 values of 25 MiB, over its bound of %d MiB", grew>>20, store>>20)
+	}
+	runtime.KeepAlive(b)
 	if _, err := parseConfig([]string{"-max-memory", "20"}, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
