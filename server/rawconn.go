@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,9 +46,43 @@ const authTimeout = 5 * time.Second
 //
 // The head of the refused request is read from the bytes received since
 // the last response on the connection; a request pipelined behind another
-// has none of its own there, and is answered as unauthenticated.
+// has none of its own there, and is answered as unauthenticated. The
+// handler marks the connection while it answers (found by the request's
+// local and remote address), so that no response body is taken for one of
+// net/http's answers; connections whose two addresses another open one
+// shares (unnamed Unix socket peers) are passed through unchanged.
 func (s *Server) WrapListener(ln net.Listener) net.Listener {
 	return &apiListener{Listener: ln, s: s}
+}
+
+// connKey names a connection by its two ends, as a request sees them.
+func connKey(local, remote string) string { return local + "|" + remote }
+
+// dispatch marks r's connection, when WrapListener accepted it, as
+// answering r through the handler, and returns the function that ends
+// that once the response is flushed. net/http writes its own error
+// answers only between requests, so a write made while a request is
+// dispatched is never one (a response body may hold the same bytes).
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) func() {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return func() {}
+	}
+	v, ok := s.conns.Load(connKey(local.String(), r.RemoteAddr))
+	if !ok {
+		return func() {}
+	}
+	c := v.(*apiConn)
+	if c.shared.Load() {
+		return func() {}
+	}
+	c.dispatched.Store(true)
+	return func() {
+		// Flush here, not after ServeHTTP returns, so that all of the
+		// response is written while the mark holds.
+		_ = http.NewResponseController(w).Flush()
+		c.dispatched.Store(false)
+	}
 }
 
 type apiListener struct {
@@ -60,14 +95,27 @@ func (l *apiListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiConn{Conn: c, s: l.s}, nil
+	ac := &apiConn{Conn: c, s: l.s, key: connKey(c.LocalAddr().String(), c.RemoteAddr().String())}
+	if v, loaded := l.s.conns.LoadOrStore(ac.key, ac); loaded {
+		// Two open connections with the same ends (a Unix socket's
+		// unnamed peers): requests cannot tell them apart, so neither
+		// rewrites anything.
+		v.(*apiConn).shared.Store(true)
+		ac.shared.Store(true)
+	}
+	return ac, nil
 }
 
 // apiConn records the head of the request being read and rewrites
 // net/http's own error answers.
 type apiConn struct {
 	net.Conn
-	s *Server
+	s   *Server
+	key string // in s.conns
+
+	dispatched atomic.Bool // the handler is answering a request on it
+	shared     atomic.Bool // another open connection has the same key: never rewrite
+	closeOnce  sync.Once
 
 	mu       sync.Mutex
 	head     []byte // the current request's head, as received
@@ -98,8 +146,14 @@ func (c *apiConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close implements net.Conn.
+func (c *apiConn) Close() error {
+	c.closeOnce.Do(func() { c.s.conns.CompareAndDelete(c.key, c) })
+	return c.Conn.Close()
+}
+
 func (c *apiConn) Write(p []byte) (int, error) {
-	if status, text, ok := parseEarlyError(p); ok {
+	if status, text, ok := parseEarlyError(p); ok && !c.dispatched.Load() && !c.shared.Load() {
 		c.mu.Lock()
 		var head []byte
 		if !c.wrote {

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -161,4 +163,48 @@ func TestEarlyErrorsOwnHead(t *testing.T) {
 
 	down := rawServer(t, failingKeys{})
 	checkEarly(t, rawExchange(t, down, "GET /v1/cache/bad%zz HTTP/1.1\r\nHost: x\r\n"+auth+"\r\n")[0], 503)
+}
+
+// A response body is never taken for net/http's own error answer: a value
+// whose bytes, where net/http writes them to the connection in a call of
+// their own, look like one is served intact.
+func TestEarlyErrorLookalikeBodyServedIntact(t *testing.T) {
+	addr := rawServer(t, nil)
+	auth := "Authorization: Bearer " + liveA + "\r\n"
+	get := "GET /v1/cache/v HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n"
+	put := func(v []byte) {
+		t.Helper()
+		res := rawExchange(t, addr, fmt.Sprintf("PUT /v1/cache/v HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n%s", auth, len(v), v))[0]
+		if res.StatusCode != 200 {
+			t.Fatalf("PUT: %d", res.StatusCode)
+		}
+	}
+	// The response head goes into net/http's 4 KiB write buffer with the
+	// body's first bytes; the rest of a large body is written in one call,
+	// from offset 4096 − len(head). Measure the head, then plant a lookalike
+	// there.
+	value := bytes.Repeat([]byte("v"), 64<<10)
+	put(value)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, get); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 4096)
+	if _, err := io.ReadFull(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	headLen := bytes.Index(raw, []byte("\r\n\r\n")) + 4
+	lookalike := "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"
+	copy(value[4096-headLen:], lookalike)
+	put(value)
+	res := rawExchange(t, addr, get)[0]
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !bytes.Equal(b, value) {
+		t.Fatalf("GET of a value holding a lookalike at offset %d: status %d, %d bytes, intact %v", 4096-headLen, res.StatusCode, len(b), bytes.Equal(b, value))
+	}
 }

@@ -150,6 +150,8 @@ type Server struct {
 	// landing in between would otherwise be undone.
 	writes    [256]sync.Mutex
 	writeSeed maphash.Seed
+	// conns holds the open connections WrapListener accepted, by connKey.
+	conns sync.Map
 }
 
 // writeLock returns the lock that orders the writes of skey.
@@ -243,6 +245,7 @@ type request struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	defer s.dispatch(sw, r)()
 	// API-2: on every response, whatever path it takes.
 	h := sw.Header()
 	h.Set("Cache-Control", "no-store")
