@@ -59,7 +59,7 @@ func TestLoad(t *testing.T) {
 	cfg := loadConfig{
 		phase: 3 * time.Second, rounds: 3, hostile: 2, uploaders: 2, slowBodies: 2, crowd: 8,
 		storeBytes: 48 << 20, lockBytes: 4 << 20, inflight: 16 << 20, maxValue: 4 << 20,
-		lockQuota: 200, slack: 96 << 20, readTimeout: 3 * time.Second,
+		lockQuota: 100, slack: 96 << 20, readTimeout: 3 * time.Second,
 		goodInterval: 2 * time.Millisecond, hostilePause: time.Millisecond, uploadPause: 20 * time.Millisecond, crowdPause: 2 * time.Millisecond,
 		rateLimit: 3000,
 	}
@@ -205,7 +205,7 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	// cachekit-server sets one from -max-memory and -max-inflight-mb.
 	dataBound := cfg.storeBytes + cfg.lockBytes + cfg.inflight + cfg.slack/2
 	bound := cfg.storeBytes + cfg.lockBytes + cfg.inflight + cfg.slack
-	old := debug.SetMemoryLimit(bound - 16<<20) // room for the soft limit's overshoot
+	old := debug.SetMemoryLimit(bound - 32<<20) // room for the soft limit's overshoot
 
 	t.Cleanup(func() { debug.SetMemoryLimit(old) })
 	var mem memSampler

@@ -30,6 +30,10 @@
 // and prints them with the CA file's path. It shuts down gracefully on
 // SIGINT or SIGTERM.
 //
+// It serves HTTP/1.1 only, TLS included, through server.WrapListener, so
+// that requests net/http refuses to parse are answered like the API's
+// others (API-2's headers, authentication first).
+//
 // A Redis URL with a password belongs in CACHEKIT_SERVER_REDIS_URL rather
 // than -redis-url, which other users of the machine can read in the process
 // list. Neither the usage text nor an error shows the password.
