@@ -11,6 +11,7 @@
 #   make rig     set up the container engine only (scripts/rig.sh up)
 #   make test-workers   backend/workers' Node and workerd tests alone
 #                (make test installs workerd with npm and runs them too)
+#   make loadtest-server   server load test at full length (a short one runs in make test)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -158,3 +159,9 @@ fuzz:
 
 clean:
 	rm -rf .bench .tools
+
+# loadtest-server: server/loadtest_test.go's TestLoad at full length over
+# loopback; it prints the figures server/README.md reports.
+.PHONY: loadtest-server
+loadtest-server:
+	cd server && CACHEKIT_LOADTEST=long go test -count=1 -run '^TestLoad$$' -v -timeout 10m .
