@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cachekit-io/cachekit-go/core"
 )
 
@@ -70,3 +72,6 @@ func wantKind(t testing.TB, err error, kind core.Kind, what string) {
 		t.Errorf("%s: kind %v (%v), want %v", what, got, err, kind)
 	}
 }
+
+func flockEx(f *os.File) error { return unix.Flock(int(f.Fd()), unix.LOCK_EX) }
+func unlock(f *os.File) error  { return unix.Flock(int(f.Fd()), unix.LOCK_UN) }
