@@ -3,6 +3,7 @@
 package file
 
 import (
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,3 +76,5 @@ func wantKind(t testing.TB, err error, kind core.Kind, what string) {
 
 func flockEx(f *os.File) error { return unix.Flock(int(f.Fd()), unix.LOCK_EX) }
 func unlock(f *os.File) error  { return unix.Flock(int(f.Fd()), unix.LOCK_UN) }
+
+func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }
