@@ -235,17 +235,12 @@ type entry struct {
 // removed and counted (Healed), an expired one removed lazily, an
 // unsupported or oversized one left alone.
 func (b *Backend) read(ctx context.Context, dirfd int, op, key, name string, payload bool) (entry, bool, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	switch {
-	case errors.Is(err, unix.ENOENT):
-		return entry{}, false, nil
-	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.ENXIO):
-		// A symbolic link (O_NOFOLLOW refuses it) or a socket where an
-		// entry belongs: never followed, removed as corrupt.
-		b.heal(dirfd, name, nil)
-		return entry{}, false, nil
-	case err != nil:
-		return entry{}, false, b.fail(op, key, err)
+	fd, ok, err := b.openEntry(dirfd, name, unix.O_RDONLY)
+	if !ok || err != nil {
+		if err != nil {
+			err = b.fail(op, key, err)
+		}
+		return entry{}, false, err
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
@@ -296,6 +291,33 @@ func (b *Backend) read(ctx context.Context, dirfd int, op, key, name string, pay
 	return entry{hdr: h, value: buf[HeaderSize:got]}, true, nil
 }
 
+// openEntry opens the entry file name with mode (O_RDONLY or O_RDWR),
+// never following a symbolic link and never blocking on a FIFO. ok is
+// false, with no error, when there is no entry to open: nothing by that
+// name, a directory, or a symbolic link or socket, which it removes as
+// corrupt. (Platforms report a refused link differently — ELOOP, EMLINK,
+// EFTYPE — so the name is looked at, not the error.)
+func (b *Backend) openEntry(dirfd int, name string, mode int) (fd int, ok bool, err error) {
+	fd, err = unix.Openat(dirfd, name, mode|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == nil {
+		return fd, true, nil
+	}
+	if errors.Is(err, unix.ENOENT) {
+		return -1, false, nil
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		switch uint32(st.Mode) & unix.S_IFMT {
+		case unix.S_IFLNK, unix.S_IFSOCK:
+			b.heal(dirfd, name, &st)
+			return -1, false, nil
+		case unix.S_IFDIR:
+			return -1, false, nil
+		}
+	}
+	return -1, false, err
+}
+
 // pread is unix.Pread; a variable so that a test can watch the reads that
 // load a header (FILE-6).
 var pread = unix.Pread
@@ -330,27 +352,21 @@ func (b *Backend) lock(ctx context.Context, fd, how int) error {
 	}
 }
 
-// heal removes a corrupt entry (st from its open descriptor, or nil for a
-// symbolic link) and counts it.
+// heal removes a corrupt entry, st as its descriptor or name last showed
+// it, and counts it.
 func (b *Backend) heal(dirfd int, name string, st *unix.Stat_t) {
 	if b.removeIfSame(dirfd, name, st) {
 		b.heals.Add(1)
 	}
 }
 
-// removeIfSame unlinks name if it still is the file described by st (nil:
-// a symbolic link), so that a value renamed into place since it was read is
-// never removed in its stead. It reports whether it removed the file.
+// removeIfSame unlinks name if it still is the file st describes, so that a
+// value renamed into place since is never removed in its stead; it never
+// removes a directory. It reports whether it removed the file.
 func (b *Backend) removeIfSame(dirfd int, name string, st *unix.Stat_t) bool {
 	var cur unix.Stat_t
-	if unix.Fstatat(dirfd, name, &cur, unix.AT_SYMLINK_NOFOLLOW) != nil {
-		return false
-	}
-	if st == nil {
-		if uint32(cur.Mode)&unix.S_IFMT != unix.S_IFLNK {
-			return false
-		}
-	} else if cur.Dev != st.Dev || cur.Ino != st.Ino || uint32(cur.Mode)&unix.S_IFMT == unix.S_IFDIR {
+	if unix.Fstatat(dirfd, name, &cur, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+		cur.Dev != st.Dev || cur.Ino != st.Ino || uint32(cur.Mode)&unix.S_IFMT == unix.S_IFDIR {
 		return false
 	}
 	if unix.Unlinkat(dirfd, name, 0) != nil {
@@ -534,17 +550,12 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 	}
 	defer b.release()
 	name := FileName(key)
-	fd, err := unix.Openat(dirfd, name, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	switch {
-	case errors.Is(err, unix.ENOENT):
-		return false, nil
-	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.ENXIO):
-		b.heal(dirfd, name, nil)
-		return false, nil
-	case errors.Is(err, unix.EISDIR):
-		return false, nil
-	case err != nil:
-		return false, b.fail(op, key, err)
+	fd, ok, err := b.openEntry(dirfd, name, unix.O_RDWR)
+	if !ok || err != nil {
+		if err != nil {
+			err = b.fail(op, key, err)
+		}
+		return false, err
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
@@ -554,6 +565,9 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 	if uint32(st.Mode)&unix.S_IFMT != unix.S_IFREG {
 		b.heal(dirfd, name, &st)
 		return false, nil
+	}
+	if st.Size > HeaderSize+b.cfg.maxValueBytes {
+		return false, nil // a miss for Get too; not ours to touch
 	}
 	if err := b.lock(ctx, fd, unix.LOCK_EX); err != nil {
 		return false, b.fail(op, key, err)

@@ -4,6 +4,8 @@ package file
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,4 +253,69 @@ func TestUnsafeDirectoriesRefused(t *testing.T) {
 	wantKind(t, err, core.KindConfig, "New(a regular file)")
 	_, err = New("")
 	wantKind(t, err, core.KindConfig, "New(\"\")")
+}
+
+// TestPlantedDirectoryAndSocket: a directory under an entry's name is a
+// miss that is left alone (never removed recursively); a socket is a miss
+// removed as corrupt.
+func TestPlantedDirectoryAndSocket(t *testing.T) {
+	b, dir := newTest(t)
+	ctx := t.Context()
+	if err := os.Mkdir(filepath.Join(dir, FileName("d")), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName("d"), "inside"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := b.Get(ctx, "d"); err != nil || found {
+		t.Errorf("Get of a directory = %v, %v", found, err)
+	}
+	if ok, err := b.Expire(ctx, "d", time.Hour); err != nil || ok {
+		t.Errorf("Expire of a directory = %v, %v", ok, err)
+	}
+	if !exists(t, filepath.Join(dir, FileName("d")), "inside") {
+		t.Errorf("the directory's contents were removed")
+	}
+	sock := filepath.Join(dir, FileName("s"))
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("unix socket: %v", err)
+	}
+	defer l.Close()
+	for _, op := range []func() (bool, error){
+		func() (bool, error) { _, f, err := b.Get(ctx, "s"); return f, err },
+		func() (bool, error) { return b.Expire(ctx, "s", time.Hour) },
+	} {
+		if found, err := op(); err != nil || found {
+			t.Errorf("an operation on a socket = %v, %v", found, err)
+		}
+	}
+	if exists(t, dir, FileName("s")) || b.Healed() != 1 {
+		t.Errorf("the socket was not removed as corrupt (Healed %d)", b.Healed())
+	}
+}
+
+func TestDeleteMany(t *testing.T) {
+	b, dir := newTest(t)
+	ctx := t.Context()
+	for _, k := range []string{"a", "b", "c"} {
+		if err := b.Set(ctx, k, []byte(k), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.DeleteMany(ctx, []string{"a", "c", "never-stored"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := listDir(t, dir); !slices.Equal(got, []string{FileName("b")}) {
+		t.Errorf("left %q, want only b's file", got)
+	}
+	if st := b.Stats()[0]; st.Entries != 1 || st.SizeBytes != HeaderSize+1 {
+		t.Errorf("stats %+v after DeleteMany", st)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	wantKind(t, b.DeleteMany(cctx, []string{"b"}), core.KindCanceled, "DeleteMany(canceled)")
+	if !exists(t, dir, FileName("b")) {
+		t.Errorf("a canceled DeleteMany deleted")
+	}
 }
