@@ -44,7 +44,9 @@
 // of regular files atomic shows them a torn expiry. These are the package's
 // only locks: advisory, per entry, held for one system call, waited for at
 // most WithLockTimeout (KindTimeout after that). Writers need none: a
-// rename is atomic. The protocol defines no distributed lock for file
+// rename is atomic. cachekit-py readers take the same shared flock but do
+// not wait for it: one that meets an Expire in progress fails that read
+// with its timeout error. The protocol defines no distributed lock for file
 // backends, so Backend does not implement core.Locker.
 //
 // # Safety of the directory
