@@ -4,12 +4,16 @@ package file
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cachekit-io/cachekit-go/core"
 )
@@ -372,5 +376,22 @@ func TestLockTimeout(t *testing.T) {
 	}
 	if e, found, err := b.Get(t.Context(), "k"); err != nil || !found || !bytes.Equal(e.Value, []byte("v")) {
 		t.Errorf("Get after unlock = %q, %v, %v", e.Value, found, err)
+	}
+}
+
+func TestKindOfErrno(t *testing.T) {
+	for err, want := range map[error]core.Kind{
+		unix.EACCES:                     core.KindPermanent,
+		unix.EROFS:                      core.KindPermanent,
+		unix.ENOSPC:                     core.KindTransient,
+		unix.EIO:                        core.KindTransient,
+		fmt.Errorf("x: %w", unix.EPERM): core.KindPermanent,
+		context.Canceled:                core.KindCanceled,
+		context.DeadlineExceeded:        core.KindTimeout,
+		errors.New("other"):             core.KindUnknown,
+	} {
+		if got := kindOf(err); got != want {
+			t.Errorf("kindOf(%v) = %v, want %v", err, got, want)
+		}
 	}
 }
