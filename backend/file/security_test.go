@@ -319,3 +319,21 @@ func TestDeleteMany(t *testing.T) {
 		t.Errorf("a canceled DeleteMany deleted")
 	}
 }
+
+// TestDirectoryOfAnotherUserRefused: a directory another user owns (for
+// example a /tmp/cachekit created first by someone else) is refused. Needs
+// root to give the directory away.
+func TestDirectoryOfAnotherUserRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown a directory to another user")
+	}
+	dir := filepath.Join(t.TempDir(), "theirs")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(dir)
+	wantKind(t, err, core.KindConfig, "New(a directory of uid 65534)")
+}
