@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -108,41 +107,6 @@ func TestCanonicalExamples(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestSharedVectorFile checks the shared protocol's file-backend.json when
-// the checkout has it (it does not yet; see canonical).
-func TestSharedVectorFile(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "protocol", "test-vectors", "file-backend.json"))
-	if err != nil {
-		t.Skipf("no shared file-backend.json (%v): the canonical examples are checked by TestCanonicalExamples", err)
-	}
-	var doc struct {
-		Vectors []struct {
-			Name     string `json:"name"`
-			Key      string `json:"key_utf8"`
-			Filename string `json:"filename"`
-			FileHex  string `json:"file_hex"`
-			Action   string `json:"reader_action"`
-		} `json:"vectors"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range doc.Vectors {
-		if FileName(v.Key) != v.Filename {
-			t.Errorf("%s: FileName = %s, want %s", v.Name, FileName(v.Key), v.Filename)
-		}
-		found := false
-		for _, c := range canonical {
-			if c.name == v.Name {
-				found = c.fileHex == v.FileHex && c.action == v.Action
-			}
-		}
-		if !found {
-			t.Errorf("%s: not among (or different from) the canonical examples checked here", v.Name)
-		}
 	}
 }
 
