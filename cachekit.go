@@ -29,6 +29,7 @@ const (
 const (
 	cachekitioPackage = "github.com/cachekit-io/cachekit-go/backend/cachekitio"
 	redisPackage      = "github.com/cachekit-io/cachekit-go/backend/redis"
+	filePackage       = "github.com/cachekit-io/cachekit-go/backend/file"
 )
 
 // knownDrivers are the adapters of this repository that register a
@@ -41,6 +42,7 @@ var knownDrivers = []struct {
 }{
 	{"cachekitio", cachekitioPackage, []string{EnvAPIKey}, core.PresetIO},
 	{"redis", redisPackage, []string{"CACHEKIT_REDIS_URL", "REDIS_URL"}, core.PresetProduction},
+	{"file", filePackage, []string{"CACHEKIT_FILE_CACHE_DIR"}, core.PresetProduction},
 }
 
 // Options every constructor takes; each constructor adds its own below.
@@ -248,7 +250,7 @@ func openIO(ctor string, lookup func(string) (string, bool), opts []Option) (*co
 // the io preset; CACHEKIT_REDIS_URL, else REDIS_URL → Redis with the
 // production preset; a third-party driver registered in core/registry →
 // the production preset. The chosen adapter must be linked (import
-// backend/redis or backend/cachekitio; a blank import will do), or FromEnv
+// backend/redis, backend/cachekitio or backend/file; a blank import will do), or FromEnv
 // fails naming the package to import, so that a program links only the
 // adapters it uses. Variables of two different backends set at once is a
 // core.KindConfig error naming both; none set is a core.KindConfig error
@@ -302,7 +304,7 @@ func FromEnv(ctx context.Context, opts ...Option) (*core.Client, error) {
 	if len(picks) == 0 {
 		if !cfg.inProcessDflt {
 			closeEnc(enc)
-			return nil, configErr(op(ctor), "no backend selected: set "+EnvAPIKey+" (cachekit.io) or CACHEKIT_REDIS_URL / REDIS_URL (Redis), or pass WithInProcessDefault for an in-process cache")
+			return nil, configErr(op(ctor), "no backend selected: set "+EnvAPIKey+" (cachekit.io), CACHEKIT_REDIS_URL / REDIS_URL (Redis) or CACHEKIT_FILE_CACHE_DIR (a cache directory), or pass WithInProcessDefault for an in-process cache")
 		}
 		l1, release, err := inProcess(cfg)
 		if err != nil {

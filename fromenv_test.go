@@ -46,6 +46,15 @@ func TestFromEnvChoosesOneBackend(t *testing.T) {
 	_, err = cachekit.FromEnv(ctx)
 	wantConfig(t, err, "REDIS_URL", "FAKE_SELECTOR")
 
+	// So is the file backend's directory, with the package to import.
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("FAKE_SELECTOR", "")
+	t.Setenv("CACHEKIT_FILE_CACHE_DIR", t.TempDir())
+	_, err = cachekit.FromEnv(ctx)
+	wantConfig(t, err, "CACHEKIT_FILE_CACHE_DIR", "backend/file")
+	t.Setenv("CACHEKIT_FILE_CACHE_DIR", "")
+	t.Setenv("FAKE_SELECTOR", "1")
+
 	// A third-party driver alone: the production preset over it.
 	t.Setenv("REDIS_URL", "")
 	c = mustClient(t)(cachekit.FromEnv(ctx))

@@ -14,8 +14,8 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/core"
-	"github.com/cachekit-io/cachekit-go/core/tier"
 	"github.com/cachekit-io/cachekit-go/core/registry"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 const (
@@ -186,7 +186,7 @@ func noSecret(t *testing.T, err error, secrets ...string) {
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range []string{"CACHEKIT_MASTER_KEY", "CACHEKIT_PREVIOUS_MASTER_KEYS", "CACHEKIT_API_KEY",
-		"CACHEKIT_REDIS_URL", "REDIS_URL", "CACHEKIT_DEFAULT_TTL", "CACHEKIT_API_URL", "FAKE_SELECTOR"} {
+		"CACHEKIT_REDIS_URL", "REDIS_URL", "CACHEKIT_DEFAULT_TTL", "CACHEKIT_API_URL", "CACHEKIT_FILE_CACHE_DIR", "FAKE_SELECTOR"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
