@@ -23,7 +23,10 @@ func expiration(op, key string, ttl time.Duration, now time.Time) (int32, error)
 	if ttl == 0 {
 		return 0, nil
 	}
-	secs := int64((ttl + time.Second - 1) / time.Second)
+	secs := int64(ttl / time.Second)
+	if ttl%time.Second != 0 {
+		secs++
+	}
 	if secs <= maxRelative {
 		return int32(secs), nil
 	}
