@@ -108,11 +108,7 @@ func (cw *clusterWatch) run(ctx context.Context) {
 			cw.w.Reset(false)
 		}
 	}()
-	refresh := func() {
-		masters, err := cw.masters(ctx)
-		if err != nil {
-			return // the masters' own watches notice an unreachable cluster
-		}
+	apply := func(masters map[string]*goredis.Options) {
 		for addr, n := range nodes {
 			if _, ok := masters[addr]; !ok {
 				delete(nodes, addr)
@@ -130,15 +126,19 @@ func (cw *clusterWatch) run(ctx context.Context) {
 		}
 		update()
 	}
-	refresh()
-	tick := time.NewTicker(clusterTopologyInterval)
-	defer tick.Stop()
+	// Topology queries run on a goroutine of their own, so that a slow or
+	// frozen node delays neither the reports nor stop for longer than the
+	// query in flight.
+	topo := make(chan map[string]*goredis.Options)
+	var wg sync.WaitGroup
+	wg.Go(func() { cw.discover(ctx, topo) })
+	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			refresh()
+		case masters := <-topo:
+			apply(masters)
 		case ev := <-cw.events:
 			if nodes[ev.node.addr] != ev.node {
 				continue // a departed master's last words
@@ -155,6 +155,28 @@ func (cw *clusterWatch) run(ctx context.Context) {
 			if live {
 				cw.w.Invalidated(ev.keys)
 			}
+		}
+	}
+}
+
+// discover sends the cluster's masters to out at once and then every
+// clusterTopologyInterval, until ctx ends. A failed query sends nothing: the
+// masters' own watches notice an unreachable cluster.
+func (cw *clusterWatch) discover(ctx context.Context, out chan<- map[string]*goredis.Options) {
+	for {
+		if masters, err := cw.masters(ctx); err == nil {
+			select {
+			case out <- masters:
+			case <-ctx.Done():
+				return
+			}
+		}
+		t := time.NewTimer(clusterTopologyInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
 		}
 	}
 }
