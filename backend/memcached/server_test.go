@@ -127,6 +127,20 @@ func TestServer(t *testing.T) {
 		}
 	})
 
+	// The largest value the backend accepts fits in a default memcached
+	// item even under the longest key.
+	t.Run("MaxValueLongestKey", func(t *testing.T) {
+		b := newBackend(t, m.Addr)
+		k := strings.Repeat("m", memcached.MaxKeyLength)
+		v := bytes.Repeat([]byte{0xa5}, b.MaxValueSize())
+		if err := b.Set(ctx, k, v, time.Minute); err != nil {
+			t.Fatalf("Set(%d-byte key, %d-byte value): %v", len(k), len(v), err)
+		}
+		if got, found, err := b.GetValue(ctx, k); err != nil || !found || !bytes.Equal(got, v) {
+			t.Fatalf("GetValue: found=%v %v", found, err)
+		}
+	})
+
 	// A key asked for twice gets two results that do not share memory.
 	t.Run("GetManyAliasing", func(t *testing.T) {
 		b := newBackend(t, m.Addr)
