@@ -63,11 +63,13 @@
 //
 // # Servers and contexts
 //
-// With several servers, gomemcache picks one per key by CRC-32 of the key
-// modulo the number of servers. That is not the rendezvous hashing of
-// cachekit-py's pymemcache HashClient: share a fleet of more than one server
-// with cachekit-py only through a proxy (mcrouter, twemproxy) that does the
-// placement for both. gomemcache takes no context: a call checks its context
+// With several servers, each key goes to one server picked as cachekit-py's
+// pymemcache HashClient picks it (rendezvous hashing: the highest 32-bit
+// MurmurHash3 of "<host:port>-<key>"), not by gomemcache's default CRC-32
+// modulo the number of servers, so a Go and a Python service configured
+// with the same server list find each other's entries. Unlike pymemcache,
+// a failing server is not taken out of rotation (which would move its keys
+// for this process only). gomemcache takes no context: a call checks its context
 // before it starts (a done context is core.KindCanceled or
 // core.KindTimeout), and once it has started it is bounded by WithTimeout.
 //

@@ -31,9 +31,9 @@ var (
 )
 
 // New returns a Backend on servers, each "host:port" or a unix socket
-// path. Keys are spread over several servers by gomemcache's selector
-// (CRC-32 of the key, modulo the number of servers). Host names are
-// resolved once, here. A missing or malformed server, or a bad option, is a
+// path. Keys are spread over several servers as cachekit-py spreads them
+// (rendezvous hashing, see the package doc). Host names are resolved once,
+// here. A missing or malformed server, or a bad option, is a
 // core.KindConfig error that never repeats an address.
 func New(servers []string, opts ...Option) (*Backend, error) {
 	if len(servers) == 0 {
@@ -53,11 +53,11 @@ func New(servers []string, opts ...Option) (*Backend, error) {
 			return nil, err
 		}
 	}
-	var sl memcache.ServerList
-	if err := sl.SetServers(servers...); err != nil {
+	sel, err := newRendezvous(servers)
+	if err != nil {
 		return nil, &core.Error{Kind: core.KindConfig, Op: "memcached.new", Msg: "cannot resolve the servers"}
 	}
-	c := memcache.NewFromSelector(&sl)
+	c := memcache.NewFromSelector(sel)
 	c.Timeout = set.timeout
 	c.MaxIdleConns = set.maxIdleConns
 	return &Backend{

@@ -80,6 +80,9 @@ func checkServer(i int, addr string) error {
 	if strings.HasPrefix(addr, "/") {
 		return nil // a unix socket path
 	}
+	if strings.Contains(addr, "/") {
+		return configErr("servers[" + strconv.Itoa(i) + "] is not host:port or an absolute socket path")
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" {
 		return configErr("servers[" + strconv.Itoa(i) + "] is not host:port or a socket path")

@@ -3,6 +3,7 @@ package memcached_test
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,5 +173,52 @@ func TestServerItemLimit(t *testing.T) {
 	}
 	if err := b.Set(context.Background(), "small", []byte("v"), time.Minute); err != nil {
 		t.Errorf("Set after a refused value: %v", err)
+	}
+}
+
+// With two servers, every key is stored on the one placement picks, and
+// both servers get keys; the batch read gathers from both.
+func TestTwoServers(t *testing.T) {
+	m1, m2 := rig.StartMemcached(t), rig.StartMemcached(t)
+	b, err := memcached.New([]string{m1.Addr, m2.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	raw := map[string]*memcache.Client{m1.Addr: memcache.New(m1.Addr), m2.Addr: memcache.New(m2.Addr)}
+	keys := make([]string, 40)
+	perServer := map[string]int{}
+	for i := range keys {
+		keys[i] = "two:" + strings.Repeat("k", i%7) + string(rune('a'+i%26)) + strconv.Itoa(i)
+		if err := b.Set(ctx, keys[i], []byte(keys[i]), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		where := ""
+		for addr, c := range raw {
+			if _, err := c.Get(keys[i]); err == nil {
+				if where != "" {
+					t.Fatalf("%q is on both servers", keys[i])
+				}
+				where = addr
+			}
+		}
+		a, _ := b.Client().Get(keys[i]) // through the backend's selector
+		if where == "" || a == nil {
+			t.Fatalf("%q is on no server", keys[i])
+		}
+		perServer[where]++
+	}
+	if len(perServer) != 2 {
+		t.Errorf("keys per server: %v, want both used", perServer)
+	}
+	res, err := b.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if !r.Found || string(r.Entry.Value) != keys[i] {
+			t.Errorf("GetMany[%d] = %+v", i, r)
+		}
 	}
 }
