@@ -24,6 +24,7 @@ func newBackend(t testing.TB, addr string, opts ...memcached.Option) *memcached.
 // TestConformance runs the conformance suite against a real memcached with
 // its default 1 MiB item size limit, which the backend enforces.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	m := rig.StartMemcached(t)
 	probe := newBackend(t, m.Addr)
 	conformance.RunBackend(t, conformance.Harness{

@@ -20,6 +20,7 @@ import (
 // does not: the key and TTL rules on the wire, the server's own size
 // limit, lock races and batch aliasing.
 func TestServer(t *testing.T) {
+	t.Parallel()
 	m := rig.StartMemcached(t)
 	ctx := context.Background()
 
@@ -165,6 +166,7 @@ func TestServer(t *testing.T) {
 // A server whose item limit is below what the backend was told refuses the
 // value itself; that is KindPayloadTooLarge too.
 func TestServerItemLimit(t *testing.T) {
+	t.Parallel()
 	m := rig.StartMemcached(t, "-I", "1m")
 	b := newBackend(t, m.Addr, memcached.WithMaxItemSize(2<<20))
 	err := b.Set(context.Background(), "big", make([]byte, 1536<<10), time.Minute)
@@ -179,6 +181,7 @@ func TestServerItemLimit(t *testing.T) {
 // With two servers, every key is stored on the one placement picks, and
 // both servers get keys; the batch read gathers from both.
 func TestTwoServers(t *testing.T) {
+	t.Parallel()
 	m1, m2 := rig.StartMemcached(t), rig.StartMemcached(t)
 	b, err := memcached.New([]string{m1.Addr, m2.Addr})
 	if err != nil {
