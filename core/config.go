@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -109,7 +110,10 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if v, ok := get("CACHEKIT_TIMEOUT"); ok {
 		f, err := strconv.ParseFloat(v, 64)
-		d := time.Duration(f * float64(time.Second))
+		// Rounded, not truncated: 1.001 * 1e9 is 1000999999.9999999 in
+		// floating point, and a plain decimal must read to its exact
+		// nanosecond.
+		d := time.Duration(math.Round(f * float64(time.Second)))
 		// !(a && b) also refuses NaN, which fails every comparison.
 		if err != nil || !(f > 0 && f <= maxTimeout.Seconds()) || d < minTimeout {
 			return Config{}, bad("CACHEKIT_TIMEOUT", "want a number of seconds from 0.001 to 3600")
