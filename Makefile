@@ -72,14 +72,17 @@ check-fmt:
 vet:
 	@for m in $(MODULES); do echo "== vet $$m"; (cd $$m && go vet ./...); done
 
+# gotest: GOTESTJOBS modules at a time (default 2: most of the time of the
+# slow modules is spent waiting on containers, servers and child
+# processes, not on the CPU), the slow ones first; each module's output is
+# printed whole when it ends (scripts/gotest.sh).
+GOTESTJOBS ?= 2
+SLOWMODULES := server examples backend/redis chaos backend/file backend/workers backend/memcached conformance
+TESTORDER := $(filter $(MODULES),$(SLOWMODULES)) $(filter-out $(SLOWMODULES),$(MODULES))
+
 gotest:
 	@if [ -f $(RIG_ENV) ]; then . ./$(RIG_ENV); fi; \
-	failed=""; \
-	for m in $(MODULES); do \
-		echo "== test $$m"; \
-		(cd $$m && go test $(GOTESTFLAGS) ./...) || failed="$$failed $$m"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "FAILED modules:$$failed"; exit 1; fi
+	GOTESTFLAGS='$(GOTESTFLAGS)' scripts/gotest.sh $(GOTESTJOBS) $(TESTORDER)
 
 tidy-check:
 	@for m in $(MODULES); do \
