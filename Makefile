@@ -12,12 +12,14 @@
 #   make rig     set up the container engine only (scripts/rig.sh up)
 #   make test-workers   backend/workers' Node and workerd tests alone
 #                (make test installs workerd with npm and runs them too)
+#   make loadtest-server   server load test at full length (a short one runs in make test)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-# Modules: the `use` lines of go.work.
-MODULES := $(shell sed -n 's|^[[:space:]]*\./\([^[:space:]]*\).*|\1|p' go.work)
+# Modules: the `use` lines of go.work ("." is the root module, package
+# cachekit; its ./... stops at the nested modules' go.mod files).
+MODULES := $(shell sed -n -e 's|^[[:space:]]*\./\([^[:space:]]*\).*|\1|p' -e 's|^[[:space:]]*\.[[:space:]]*$$|.|p' go.work)
 TOOLS := $(CURDIR)/.tools/bin
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
@@ -71,14 +73,17 @@ check-fmt:
 vet:
 	@for m in $(MODULES); do echo "== vet $$m"; (cd $$m && go vet ./...); done
 
+# gotest: GOTESTJOBS modules at a time (default 2: most of the time of the
+# slow modules is spent waiting on containers, servers and child
+# processes, not on the CPU), the slow ones first; each module's output is
+# printed whole when it ends (scripts/gotest.sh).
+GOTESTJOBS ?= 2
+SLOWMODULES := server examples backend/redis chaos backend/file backend/workers backend/memcached conformance
+TESTORDER := $(filter $(MODULES),$(SLOWMODULES)) $(filter-out $(SLOWMODULES),$(MODULES))
+
 gotest:
 	@if [ -f $(RIG_ENV) ]; then . ./$(RIG_ENV); fi; \
-	failed=""; \
-	for m in $(MODULES); do \
-		echo "== test $$m"; \
-		(cd $$m && go test $(GOTESTFLAGS) ./...) || failed="$$failed $$m"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "FAILED modules:$$failed"; exit 1; fi
+	GOTESTFLAGS='$(GOTESTFLAGS)' scripts/gotest.sh $(GOTESTJOBS) $(TESTORDER)
 
 tidy-check:
 	@for m in $(MODULES); do \
@@ -163,3 +168,9 @@ clean:
 # and DEBUG SLEEP, with the issue's bounds (make test runs the short variant).
 chaos: rig
 	@. ./$(RIG_ENV) && cd chaos && CHAOS_LONG=1 go test -count=1 -timeout 30m -run 'TestFaults' -v .
+
+# loadtest-server: server/loadtest_test.go's TestLoad at full length over
+# loopback; it prints the figures server/README.md reports.
+.PHONY: loadtest-server
+loadtest-server:
+	cd server && CACHEKIT_LOADTEST=long go test -count=1 -run '^TestLoad$$' -v -timeout 10m .

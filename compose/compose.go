@@ -54,8 +54,11 @@ type Backend struct {
 
 	off     *offload.Offloader
 	ownsOff bool
-	gens    *generations
-	prefix  string // de-duplication key prefix on the offloader
+	// keepLower: Close leaves the lower tier open (WithBorrowedBottom, on
+	// the bottom composition of a stack).
+	keepLower bool
+	gens      *generations
+	prefix    string // de-duplication key prefix on the offloader
 
 	names        [2]string // explicit names (WithNames); may be empty
 	defaultNames [2]string
@@ -113,6 +116,7 @@ func New(upper, lower core.Backend, opts ...Option) (*Backend, error) {
 		b.names[1] = cfg.names[1]
 	}
 	b.ownsOff = owns
+	b.keepLower = cfg.borrowBottom
 	return b, nil
 }
 
@@ -165,6 +169,7 @@ func TiersWith(opts []Option, tiers ...core.Backend) (*Backend, error) {
 	for i := n - 2; i >= 0; i-- {
 		b = build(tiers[i], lower, cfg, [2]string{"l" + strconv.Itoa(i+1), "l" + strconv.Itoa(i+2)})
 		b.names = [2]string{name(i), name(i + 1)}
+		b.keepLower = i == n-2 && cfg.borrowBottom
 		lower = b
 	}
 	b.ownsOff = owns
@@ -247,7 +252,8 @@ func bothErr(op, key string, uerr, lerr error) error {
 func (b *Backend) Wait(ctx context.Context) error { return b.off.Wait(ctx) }
 
 // Close drains and closes the composition's offloader if it owns it (see
-// WithOffloader), then closes every tier that is an io.Closer, upper first.
+// WithOffloader), then closes every tier that is an io.Closer, upper first
+// (but not a bottom tier borrowed with WithBorrowedBottom).
 // It returns the tiers' errors joined. Calling Close again returns the first
 // call's result. Operations after Close reach the tiers as they are, without
 // backfills.
@@ -260,7 +266,11 @@ func (b *Backend) Close() error {
 		if b.ownsOff {
 			errs = append(errs, b.off.Close())
 		}
-		for _, t := range [2]core.Backend{b.upper, b.lower} {
+		tiers := []core.Backend{b.upper, b.lower}
+		if b.keepLower {
+			tiers = tiers[:1]
+		}
+		for _, t := range tiers {
 			if c, ok := t.(io.Closer); ok {
 				errs = append(errs, c.Close())
 			}

@@ -150,6 +150,7 @@ type config struct {
 	names    []string
 
 	noInvalidation bool // WithInvalidation(false)
+	borrowBottom   bool // WithBorrowedBottom
 }
 
 // newConfig applies opts in order. A nil option, or an option given a bad
@@ -255,6 +256,20 @@ func WithOffloader(o *offload.Offloader) Option {
 			return badOption("WithOffloader: nil offloader")
 		}
 		c.off = o
+		return nil
+	}
+}
+
+// WithBorrowedBottom says that the bottom tier (the lower tier of New, the
+// last tier of Tiers and TiersWith) belongs to the caller: the
+// composition's Close stops following its invalidations, drains the
+// offloader it owns and closes every tier above it, but leaves the bottom
+// tier open for its owner to close. Use it to put an L1 in front of a
+// backend that other code shares (the root package cachekit does, for a
+// backend passed to a preset).
+func WithBorrowedBottom() Option {
+	return func(c *config) error {
+		c.borrowBottom = true
 		return nil
 	}
 }

@@ -44,6 +44,7 @@ type Client struct {
 	loadTimeout time.Duration
 	logger      *slog.Logger
 	preset      Preset
+	onClose     []func() error // WithOnClose
 	sh          *shared
 }
 
@@ -94,6 +95,9 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	if !s.swrSet {
 		s.swr = s.preset != PresetMinimal
 	}
+	if !s.retriesSet {
+		s.retries = s.preset.defaultRetries()
+	}
 	if !s.relSet && s.presetSet && s.preset != PresetMinimal {
 		s.rel = DefaultReliability()
 	}
@@ -129,6 +133,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		loadTimeout: s.loadTimeout,
 		logger:      s.logger,
 		preset:      s.preset,
+		onClose:     s.onClose,
 		sh: &shared{
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
@@ -499,7 +504,8 @@ func (c *Client) Wait(ctx context.Context) error {
 
 // Close stops new background refreshes and waits for those under way. It
 // does not close the backend, which the caller owns. It empties the object
-// cache, which stays empty. Reads and writes keep working after Close.
+// cache, which stays empty. Reads and writes keep working after Close,
+// unless a WithOnClose hook (which Close then runs) closed what they use.
 func (c *Client) Close() error {
 	c.sh.closed.Store(true)
 	if c.sh.st != nil {
@@ -509,7 +515,7 @@ func (c *Client) Close() error {
 	if c.sh.objects != nil {
 		c.sh.objects.purge()
 	}
-	return nil
+	return runOnClose(c.onClose)
 }
 
 // String describes the client without any secret: its namespace, preset,

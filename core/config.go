@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type Config struct {
 	// PreviousMasterKeys is CACHEKIT_PREVIOUS_MASTER_KEYS (comma separated
 	// hex, checked by the crypto module).
 	PreviousMasterKeys []Secret
+	// FileCacheDir is CACHEKIT_FILE_CACHE_DIR, the directory of the file
+	// backend (backend/file); empty means that backend's default.
+	FileCacheDir string
 }
 
 // Default values of Config.
@@ -75,8 +79,9 @@ func ConfigFromEnv() (Config, error) { return ConfigFromLookup(os.LookupEnv) }
 //     CACHEKIT_TIMEOUT is a finite number of seconds, fractions allowed,
 //     from 0.001 to 3600; CACHEKIT_MAX_RETRIES an integer from 0 to 100;
 //     CACHEKIT_CONNECTION_POOL_SIZE an integer from 1 to 10000; CACHEKIT_ALLOW_CUSTOM_HOST a boolean as strconv.ParseBool
-//     reads it (true, false, 1, 0, ...). A value that is only white space
-//     is malformed, not absent.
+//     reads it (true, false, 1, 0, ...); CACHEKIT_FILE_CACHE_DIR a
+//     directory path. A value that is only white space is malformed, not
+//     absent.
 //
 // A malformed value is an *Error of KindConfig naming the variable, never
 // quoting its value (which may be a secret); the Config returned with it is
@@ -105,7 +110,10 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if v, ok := get("CACHEKIT_TIMEOUT"); ok {
 		f, err := strconv.ParseFloat(v, 64)
-		d := time.Duration(f * float64(time.Second))
+		// Rounded, not truncated: 1.001 * 1e9 is 1000999999.9999999 in
+		// floating point, and a plain decimal must read to its exact
+		// nanosecond.
+		d := time.Duration(math.Round(f * float64(time.Second)))
 		// !(a && b) also refuses NaN, which fails every comparison.
 		if err != nil || !(f > 0 && f <= maxTimeout.Seconds()) || d < minTimeout {
 			return Config{}, bad("CACHEKIT_TIMEOUT", "want a number of seconds from 0.001 to 3600")
@@ -132,6 +140,12 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 			return Config{}, bad("CACHEKIT_ALLOW_CUSTOM_HOST", "want true or false")
 		}
 		c.AllowCustomHost = b
+	}
+	if v, ok := get("CACHEKIT_FILE_CACHE_DIR"); ok {
+		if v == "" {
+			return Config{}, bad("CACHEKIT_FILE_CACHE_DIR", "want a directory path, got white space")
+		}
+		c.FileCacheDir = v
 	}
 	if v, ok := raw("CACHEKIT_MASTER_KEY"); ok {
 		c.MasterKey = NewSecret(v)

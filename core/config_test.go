@@ -35,13 +35,13 @@ func TestConfigFromLookupRules(t *testing.T) {
 	}
 	defaults := func(c core.Config) bool {
 		return c.Timeout == core.DefaultTimeout && c.MaxRetries == core.DefaultMaxRetries && c.PoolSize == core.DefaultPoolSize &&
-			!c.APIKey.IsSet() && c.APIURL == "" && !c.AllowCustomHost && !c.MasterKey.IsSet() && c.PreviousMasterKeys == nil
+			!c.APIKey.IsSet() && c.APIURL == "" && !c.AllowCustomHost && !c.MasterKey.IsSet() && c.PreviousMasterKeys == nil && c.FileCacheDir == ""
 	}
 	if c, err := core.ConfigFromLookup(lookupMap(nil)); err != nil || !defaults(c) {
 		t.Fatalf("nothing set: %+v, %v", c, err)
 	}
 	for _, n := range []string{"CACHEKIT_API_KEY", "CACHEKIT_API_URL", "CACHEKIT_TIMEOUT", "CACHEKIT_MAX_RETRIES",
-		"CACHEKIT_CONNECTION_POOL_SIZE", "CACHEKIT_ALLOW_CUSTOM_HOST", "CACHEKIT_MASTER_KEY", "CACHEKIT_PREVIOUS_MASTER_KEYS"} {
+		"CACHEKIT_CONNECTION_POOL_SIZE", "CACHEKIT_ALLOW_CUSTOM_HOST", "CACHEKIT_MASTER_KEY", "CACHEKIT_PREVIOUS_MASTER_KEYS", "CACHEKIT_FILE_CACHE_DIR"} {
 		ok(n, "", defaults) // empty is absent
 	}
 
@@ -68,6 +68,8 @@ func TestConfigFromLookupRules(t *testing.T) {
 	}
 	ok("CACHEKIT_API_URL", " https://api.cachekit.io ", func(c core.Config) bool { return c.APIURL == "https://api.cachekit.io" })
 	bad("CACHEKIT_API_URL", "  ")
+	ok("CACHEKIT_FILE_CACHE_DIR", " /var/cache/ck ", func(c core.Config) bool { return c.FileCacheDir == "/var/cache/ck" })
+	bad("CACHEKIT_FILE_CACHE_DIR", " \t")
 
 	// Secrets are verbatim: white space stays for the consumer to refuse.
 	ok("CACHEKIT_API_KEY", " ck_sdk_key ", func(c core.Config) bool { return c.APIKey.Reveal() == " ck_sdk_key " })

@@ -9,11 +9,11 @@ import (
 // Preset is one of the protocol's intent presets. A preset sets the client's
 // defaults; explicit options override them.
 //
-//	preset      default TTL  SWR  cross-process invalidation  encryption                                    reliability
-//	minimal     300 s        off  off (see below)             off                                           off
-//	production  600 s        on   on where the stack has it   off                                           DefaultReliability
-//	secure      600 s        on   on where the stack has it   required (New fails without WithEncryptor)    DefaultReliability
-//	io          3600 s       on   on where the stack has it   off unless WithEncryptor                      DefaultReliability
+//	preset      default TTL  SWR  retries  cross-process invalidation  encryption                                    reliability
+//	minimal     300 s        off  0        off (see below)             off                                           off
+//	production  600 s        on   2        on where the stack has it   off                                           DefaultReliability
+//	secure      600 s        on   2        on where the stack has it   required (New fails without WithEncryptor)    DefaultReliability
+//	io          3600 s       on   2        on where the stack has it   off unless WithEncryptor                      DefaultReliability
 //
 // The reliability stack (retry, circuit breaker, backpressure, per-operation
 // deadline; see Reliability) is turned on by giving WithPreset a preset
@@ -42,7 +42,8 @@ import (
 // GetOrLoad answers from the loader until the backend is back.
 //
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
-// compose the backend you want and pass it to New. With no preset the client
+// compose the backend you want and pass it to New, or let the root
+// package cachekit build the whole stack of a preset in one call. With no preset the client
 // behaves as PresetProduction. Cross-process invalidation belongs to the
 // stack, and is chosen where the stack is built: compose over backend/redis
 // follows Redis's reports by default, and compose.WithInvalidation(false)
@@ -104,6 +105,7 @@ type settings struct {
 	swrSet        bool
 	freshRatio    float64
 	retries       int
+	retriesSet    bool
 	retryBackoff  time.Duration
 	refreshLimit  int
 	loadTimeout   time.Duration
@@ -111,10 +113,10 @@ type settings struct {
 	objectEntries int
 	objectMaxAge  time.Duration
 	presetSet     bool
-	retriesSet    bool
 	rel           Reliability
 	relSet        bool
-	clk           clock // nil: the real clock (tests inject one)
+	clk           clock          // nil: the real clock (tests inject one)
+	onClose       []func() error // WithOnClose
 }
 
 func defaultSettings() settings {
@@ -136,6 +138,16 @@ func (p Preset) defaultTTL() time.Duration {
 		return 3600 * time.Second
 	}
 	return 600 * time.Second
+}
+
+// defaultRetries is the preset's retry count when WithRetries is not given:
+// none for minimal (the protocol lets it run without a reliability stack),
+// two for the others.
+func (p Preset) defaultRetries() int {
+	if p == PresetMinimal {
+		return 0
+	}
+	return 2
 }
 
 func configErr(msg string) error { return &Error{Kind: KindConfig, Op: "new", Msg: msg} }
@@ -265,9 +277,9 @@ func WithFreshRatio(r float64) Option {
 // only, full jitter, BackoffCap). Without the stack it retries transient,
 // timeout and backpressure failures, with backoff base, 2×base, 4×base, …
 // each capped at 30 s (or at base, if larger), plus up to 50 % jitter.
-// Default: the stack's 2 retries where a preset turns it on (production,
-// secure, io given to WithPreset); 0 without the stack (minimal, or no
-// WithPreset). n above 10 or base above a minute is a KindConfig error.
+// Default: 0 for minimal, 2 for the other presets (and without
+// WithPreset, which behaves as production without the stack). n above 10
+// or base above a minute is a KindConfig error.
 func WithRetries(n int, base time.Duration) Option {
 	return func(s *settings) error {
 		if n < 0 || n > 10 || base < 0 || base > time.Minute {

@@ -18,6 +18,9 @@ func mustClassified(t *testing.T, err error) {
 	if err != nil && !errors.As(err, &ce) {
 		t.Fatalf("unclassified error %v", err)
 	}
+	if err != nil && core.KindOf(err) == core.KindUnknown {
+		t.Fatalf("error of KindUnknown: %v", err)
+	}
 }
 
 func FuzzOpenEnvelope(f *testing.F) {

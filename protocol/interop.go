@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,11 +84,15 @@ func ValidateSegment(what, s string) error {
 	return nil
 }
 
+// quoteSeg quotes a segment for an error message as a Go string literal,
+// so that control characters and invalid UTF-8 in the caller's input are
+// escaped (an error text never carries a raw newline into a log line);
+// segments over 80 bytes are cut, and the cut marked with "…".
 func quoteSeg(s string) string {
 	if len(s) > 80 {
-		s = s[:80] + "…"
+		return strconv.Quote(s[:80]) + "…"
 	}
-	return "\"" + strings.ToValidUTF8(s, "\uFFFD") + "\""
+	return strconv.Quote(s)
 }
 
 // CanonicalArgs returns the canonical MessagePack encoding of args as one

@@ -17,12 +17,14 @@
 #   TESTCONTAINERS_RYUK_DISABLED   true under podman (tests terminate containers)
 #   TESTCONTAINERS_HOST_OVERRIDE   127.0.0.1 under podman (keep traffic on loopback)
 #   CACHEKIT_REDIS_IMAGE           the Redis image the tests run
+#   CACHEKIT_MEMCACHED_IMAGE       the memcached image the tests run
 #
 # Engine choice: a working Docker engine (DOCKER_HOST, or /var/run/docker.sock,
 # answering /_ping) is used as it is, with stock images (CACHEKIT_REDIS_IMAGE,
-# default redis:7). Otherwise Debian's podman is installed and configured
-# (see shared/ARCHITECTURE.md: no Docker engine and no image registry here),
-# a Redis image is built from the host's redis-server with `podman import`,
+# default redis:7; CACHEKIT_MEMCACHED_IMAGE, default memcached:1.6). Otherwise
+# Debian's podman is installed and configured (see shared/ARCHITECTURE.md: no
+# Docker engine and no image registry here), Redis and memcached images are
+# built from the host's redis-server and memcached with `podman import`,
 # and `podman system service` serves the Docker API on .rig/podman.sock.
 # Every step is skipped when its result is already there, so a second run is
 # fast. Install steps need root and run non-interactively.
@@ -39,8 +41,9 @@ PIDFILE=$RIG/podman.pid
 ENVFILE=$RIG/env
 LOG=$RIG/podman.log
 REDIS_IMAGE_NAME=localhost/cachekit-redis
+MEMCACHED_IMAGE_NAME=localhost/cachekit-memcached
 APT_PACKAGES=(podman runc iptables netavark aardvark-dns uidmap slirp4netns
-	fuse-overlayfs busybox-static redis-server curl ca-certificates)
+	fuse-overlayfs busybox-static redis-server memcached curl ca-certificates)
 BUSYBOX_APPLETS=(sh cat awk grep nc sleep ls ps kill echo env true false)
 
 log() { printf 'rig: %s\n' "$*" >&2; }
@@ -233,6 +236,43 @@ ENTRY
 	rm -rf "$root"
 }
 
+memcached_image() {
+	local ver
+	ver=$(memcached -V | sed -n 's/^memcached \([0-9.]*\).*/\1/p')
+	[[ -n $ver ]] || die "cannot read memcached's version"
+	# The suffix is the revision of the image recipe (see redis_image).
+	echo "$MEMCACHED_IMAGE_NAME:$ver-r1"
+}
+
+build_memcached_image() {
+	local img=$1
+	if podman image exists "$img"; then
+		return 0
+	fi
+	log "building $img from the host's memcached"
+	local root
+	root=$(mktemp -d "${TMPDIR:-/tmp}/rig-rootfs.XXXXXX")
+	add_busybox "$root"
+	add_with_libs "$root" /usr/bin/memcached
+	echo 'memcache:x:11211:11211:memcache:/data:/bin/false' >>"$root/etc/passwd"
+	echo 'memcache:x:11211:' >>"$root/etc/group"
+	# Like the stock image's entrypoint: options as the arguments run
+	# memcached (as the memcache user), anything else is run as it is.
+	mkdir -p "$root/usr/local/bin"
+	cat >"$root/usr/local/bin/docker-entrypoint.sh" <<'ENTRY'
+#!/bin/sh
+case "$1" in
+memcached) shift ;;
+"" | -*) ;;
+*) exec "$@" ;;
+esac
+exec /usr/bin/memcached -u memcache "$@"
+ENTRY
+	chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
+	import_rootfs podman "$root" "$img" '["/usr/local/bin/docker-entrypoint.sh"]'
+	rm -rf "$root"
+}
+
 service_running() {
 	ping_engine "unix://$SOCK"
 }
@@ -267,19 +307,23 @@ cmd_up() {
 	local engine
 	if engine=$(docker_engine); then
 		log "using the Docker engine at $engine"
-		write_env "DOCKER_HOST=$engine" "CACHEKIT_REDIS_IMAGE=${CACHEKIT_REDIS_IMAGE:-redis:7}"
+		write_env "DOCKER_HOST=$engine" "CACHEKIT_REDIS_IMAGE=${CACHEKIT_REDIS_IMAGE:-redis:7}" \
+			"CACHEKIT_MEMCACHED_IMAGE=${CACHEKIT_MEMCACHED_IMAGE:-memcached:1.6}"
 		return 0
 	fi
 	install_packages
 	write_containers_conf
-	local img
+	local img mimg
 	img=$(redis_image)
 	build_redis_image "$img"
+	mimg=$(memcached_image)
+	build_memcached_image "$mimg"
 	start_service
 	write_env "DOCKER_HOST=unix://$SOCK" \
 		TESTCONTAINERS_RYUK_DISABLED=true \
 		TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 \
-		"CACHEKIT_REDIS_IMAGE=$img"
+		"CACHEKIT_REDIS_IMAGE=$img" \
+		"CACHEKIT_MEMCACHED_IMAGE=$mimg"
 }
 
 cmd_env() {
@@ -365,6 +409,6 @@ image)
 	shift
 	cmd_image "$@"
 	;;
--h | --help | help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help | help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command $1 (up|env|down|status|image)" ;;
 esac

@@ -68,13 +68,22 @@ func (m entryMeta) storageTTL(now time.Time) time.Duration {
 // encodeEntry returns header ‖ value in one new slice.
 func encodeEntry(m entryMeta, value []byte) []byte {
 	buf := make([]byte, entryHeaderSize+len(value))
+	copy(buf[entryHeaderSize:], value)
+	return putEntryHeader(m, buf)
+}
+
+// putEntryHeader writes m's header into the first entryHeaderSize bytes of
+// buf, which hold room for it before the value, and returns buf.
+func putEntryHeader(m entryMeta, buf []byte) []byte {
 	copy(buf, entryMagic)
+	buf[4] = 0
 	if m.bounded {
 		buf[4] = flagBounded
 		binary.BigEndian.PutUint64(buf[5:13], uint64(m.freshUntil))
 		binary.BigEndian.PutUint32(buf[13:17], uint32(m.staleTTL))
+	} else {
+		clear(buf[5:entryHeaderSize])
 	}
-	copy(buf[entryHeaderSize:], value)
 	return buf
 }
 

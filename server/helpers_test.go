@@ -88,7 +88,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
+	// Through WrapListener, as cachekit-server serves: every test then
+	// passes through it too.
+	ts := httptest.NewUnstartedServer(s)
+	ts.Listener = s.WrapListener(ts.Listener)
+	ts.Start()
 	t.Cleanup(ts.Close)
 	return &env{t: t, srv: ts, clock: clock, store: cfg.Storage}
 }

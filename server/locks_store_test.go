@@ -113,9 +113,13 @@ func TestStoreLeasesSwept(t *testing.T) {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}
-	s.locks.mu.Lock()
-	n := len(s.locks.m)
-	s.locks.mu.Unlock()
+	n := 0
+	for i := range s.locks.shards {
+		sh := &s.locks.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
 	if n > 1600 {
 		t.Fatalf("%d leases in the table after 3000 leases of 1 ms, want expired ones swept", n)
 	}

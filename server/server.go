@@ -100,6 +100,27 @@ type Config struct {
 	// absence through. This server's own stores signal; set it to model a
 	// pre-signal deployment, where it makes the tier fail closed.
 	EdgeStorePreSignal bool
+	// LockQuota is how many live lock leases one tenant may hold at once;
+	// a lock request beyond it is answered 429 with Retry-After. 0 means
+	// DefaultLockQuota; negative means no quota.
+	LockQuota int
+	// LockMemoryBytes bounds the estimated memory of all tenants' live
+	// lock leases (about 160 bytes plus the key each); a lock request
+	// beyond it is answered 503 with Retry-After. 0 means
+	// DefaultLockMemoryBytes; negative means no bound.
+	LockMemoryBytes int64
+	// MaxBodyBytesInFlight bounds the bytes of PUT bodies being received
+	// and stored at once, all tenants together: a PUT reserves its
+	// Content-Length (MaxValueBytes for a body of unknown length) before
+	// reading it, waits up to BodyWait for room, and is answered 503 with
+	// Retry-After if none comes. Bodies over 64 KiB leave 1 MiB of the
+	// bound to smaller ones, which may also pass them in the queue. 0 means
+	// DefaultMaxBodyBytesInFlight; a bound below MaxValueBytes + 1 MiB is
+	// raised to it; negative means no bound.
+	MaxBodyBytesInFlight int64
+	// BodyWait is how long a PUT waits for room under
+	// MaxBodyBytesInFlight; 0 means DefaultBodyWait.
+	BodyWait time.Duration
 }
 
 // Server is the reference CacheKit HTTP API server: an http.Handler for the
@@ -122,11 +143,15 @@ type Server struct {
 	cors       *corsPolicy
 	limiter    *rateLimiter
 	edge       *edgeTier
+	bodies     *byteSem // nil: no bound on bodies in flight
+	bodyWait   time.Duration
 	// writes orders the writes of a key (hashed) within this process:
 	// PATCH /ttl reads an entry and writes it back, and a PUT or DELETE
 	// landing in between would otherwise be undone.
 	writes    [256]sync.Mutex
 	writeSeed maphash.Seed
+	// conns holds the open connections WrapListener accepted, by connKey.
+	conns sync.Map
 }
 
 // writeLock returns the lock that orders the writes of skey.
@@ -160,7 +185,25 @@ func New(cfg Config) (*Server, error) {
 	if s.maxValue <= 0 {
 		s.maxValue = DefaultMaxValueBytes
 	}
-	s.locks = newLockTable(s.now)
+	quota, lockBytes := cfg.LockQuota, cfg.LockMemoryBytes
+	if quota == 0 {
+		quota = DefaultLockQuota
+	}
+	if lockBytes == 0 {
+		lockBytes = DefaultLockMemoryBytes
+	}
+	s.locks = newLockTable(s.now, quota, lockBytes)
+	if cfg.MaxBodyBytesInFlight >= 0 {
+		limit := cfg.MaxBodyBytesInFlight
+		if limit == 0 {
+			limit = DefaultMaxBodyBytesInFlight
+		}
+		s.bodies = &byteSem{limit: max(limit, s.maxValue+smallHeadroom)}
+	}
+	s.bodyWait = cfg.BodyWait
+	if s.bodyWait <= 0 {
+		s.bodyWait = DefaultBodyWait
+	}
 	if l, ok := cfg.Storage.(core.Locker); ok && !cfg.LocalLocks {
 		s.locker = l
 	}
@@ -202,6 +245,7 @@ type request struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	defer s.dispatch(sw, r)()
 	// API-2: on every response, whatever path it takes.
 	h := sw.Header()
 	h.Set("Cache-Control", "no-store")
@@ -563,7 +607,21 @@ func (s *Server) put(q *request) {
 		writeError(q.w, http.StatusRequestEntityTooLarge, "value too large")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(q.w, r.Body, s.maxValue))
+	// Reserve the body's bytes before reading it: many concurrent large
+	// uploads wait, then are turned away, instead of growing the process.
+	reserve := s.maxValue
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if s.bodies != nil {
+		if !s.bodies.acquire(r.Context(), reserve, s.bodyWait) {
+			q.w.Header().Set("Retry-After", "1")
+			writeError(q.w, http.StatusServiceUnavailable, "too many uploads in progress")
+			return
+		}
+		defer s.bodies.release(reserve)
+	}
+	stored, err := readBody(q.w, r, s.maxValue)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -581,7 +639,8 @@ func (s *Server) put(q *request) {
 	}
 	wl := s.writeLock(q.skey)
 	wl.Lock()
-	err = s.store.Set(r.Context(), q.skey, encodeEntry(m, body), m.storageTTL(now))
+	body := stored[entryHeaderSize:]
+	err = s.store.Set(r.Context(), q.skey, putEntryHeader(m, stored), m.storageTTL(now))
 	wl.Unlock()
 	if err != nil {
 		if s.edge != nil {
@@ -629,6 +688,26 @@ func (s *Server) getTTL(q *request) {
 	}
 	// evict_at − floor(now): rounded up, never 0 for a present key.
 	writeJSON(q.w, http.StatusOK, map[string]any{"ttl": m.evictAt() - q.now.Unix()})
+}
+
+// readBody reads a PUT body of at most limit bytes into a buffer with room
+// for the entry header in front (entryHeaderSize bytes, then the body): of
+// exactly that size when the body has a Content-Length (so that it takes
+// no more than the bytes reserved for it, and the stored entry needs no
+// copy), else through a MaxBytesReader.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength < 0 {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		if err != nil {
+			return nil, err
+		}
+		return encodeEntry(entryMeta{}, b), nil
+	}
+	b := make([]byte, entryHeaderSize+r.ContentLength)
+	if _, err := io.ReadFull(r.Body, b[entryHeaderSize:]); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // readJSON decodes a small JSON object body into v. An empty body leaves v
@@ -727,21 +806,35 @@ func (s *Server) lock(q *request) {
 		lease = time.Duration(ms) * time.Millisecond
 	}
 	var id string
-	var acquired bool
+	res := lockContended
 	if s.locker != nil {
-		var err error
-		id, acquired, err = s.locker.Lock(q.r.Context(), lockStoreKey(q.skey), lease)
-		if err != nil {
-			s.storeError(q, "lock", err)
-			return
-		}
-		if acquired {
-			s.locks.track(q.skey, id, lease)
+		if res = s.locks.admit(q.tenant, q.skey); res == admitted {
+			var acquired bool
+			var err error
+			id, acquired, err = s.locker.Lock(q.r.Context(), lockStoreKey(q.skey), lease)
+			if err != nil {
+				s.storeError(q, "lock", err)
+				return
+			}
+			if acquired {
+				s.locks.track(q.tenant, q.skey, id, lease)
+			} else {
+				res = lockContended
+			}
 		}
 	} else {
-		id, acquired = s.locks.acquire(q.skey, lease)
+		id, res = s.locks.acquire(q.tenant, q.skey, lease)
 	}
-	if !acquired {
+	switch res {
+	case overQuota:
+		q.w.Header().Set("Retry-After", "1")
+		writeError(q.w, http.StatusTooManyRequests, "lock quota exceeded: this tenant holds too many live locks")
+		return
+	case overMemory:
+		q.w.Header().Set("Retry-After", "1")
+		writeError(q.w, http.StatusServiceUnavailable, "lock table full")
+		return
+	case lockContended:
 		// Contention is 200 with a null lock_id, never another status.
 		writeJSON(q.w, http.StatusOK, map[string]any{"lock_id": nil})
 		return
@@ -767,9 +860,9 @@ func (s *Server) unlock(q *request) {
 			s.storeError(q, "unlock", err)
 			return
 		}
-		s.locks.release(q.skey, id)
+		s.locks.release(q.tenant, q.skey, id)
 	} else {
-		released = s.locks.release(q.skey, id)
+		released = s.locks.release(q.tenant, q.skey, id)
 	}
 	writeJSON(q.w, http.StatusOK, map[string]any{"success": true, "released": released})
 }
@@ -790,7 +883,7 @@ func (s *Server) health(q *request) {
 	writeJSON(q.w, http.StatusOK, map[string]any{
 		"status":        "ok",
 		"cache_entries": entries,
-		"active_locks":  s.locks.active("t:" + q.p.Tenant + ":"),
+		"active_locks":  s.locks.active(q.p.Tenant),
 	})
 }
 

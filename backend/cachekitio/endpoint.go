@@ -25,16 +25,47 @@ var allowedHosts = map[string]bool{"api.cachekit.io": true, "api.staging.cacheki
 // cgnat is 100.64.0.0/10 (RFC 6598), internal by design.
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
+// IPv6 prefixes that embed an IPv4 address the packets are delivered to.
+var (
+	// sixToFour is 2002::/16 (RFC 3056): the IPv4 address is bits 16–47.
+	sixToFour = netip.MustParsePrefix("2002::/16")
+	// teredo is 2001::/32 (RFC 4380): the client's IPv4 address is the
+	// last 32 bits, inverted.
+	teredo = netip.MustParsePrefix("2001::/32")
+	// nat64 is the well-known NAT64 prefix 64:ff9b::/96 (RFC 6052): the
+	// IPv4 address is the last 32 bits.
+	nat64 = netip.MustParsePrefix("64:ff9b::/96")
+	// nat64Local is 64:ff9b:1::/48 (RFC 8215), for NAT64 inside one
+	// network: internal by definition, whatever it embeds.
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+)
+
 // blockedAddr reports whether ip is an address the SDK must not send the
 // API key to: loopback, private, link-local, unspecified, multicast,
-// carrier-grade NAT, IPv4-mapped/-compatible IPv6, or anything else that is
-// not global unicast.
+// carrier-grade NAT, IPv4-mapped/-compatible IPv6 (::/8), local-use NAT64,
+// a 6to4, Teredo or NAT64 address embedding an IPv4 address blocked here,
+// or anything else that is not global unicast. A NAT64 address embedding a
+// public IPv4 address passes, as that address would.
 func blockedAddr(ip netip.Addr) bool {
 	if ip.Zone() != "" || ip.Is4In6() {
 		return true
 	}
-	if ip.Is6() && ip.As16()[0] == 0 { // ::/8: IPv4-compatible and other reserved forms
-		return true
+	if ip.Is6() {
+		b := ip.As16()
+		switch {
+		case nat64Local.Contains(ip):
+			return true
+		case nat64.Contains(ip):
+			// Before the ::/8 rule, which covers it: on an IPv6-only
+			// network with DNS64 the API host resolves here.
+			return blockedAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+		case b[0] == 0: // ::/8: IPv4-compatible and other reserved forms
+			return true
+		case sixToFour.Contains(ip):
+			return blockedAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
+		case teredo.Contains(ip):
+			return blockedAddr(netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]}))
+		}
 	}
 	return !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() ||
 		ip.IsLinkLocalUnicast() || ip.IsUnspecified() || cgnat.Contains(ip) ||

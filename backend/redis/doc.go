@@ -57,9 +57,31 @@
 // (WithInvalidationPing) and treats a lost one, or a FLUSHALL, as
 // "everything may have changed"; it reconnects with backoff. compose follows
 // the watch by default, which is what gives an L1 over Redis cross-process
-// invalidation. A Redis Cluster
-// reports changes per node and cannot be watched yet (KindNotSupported:
-// compositions over it bound their copies by PTTL as before).
+// invalidation.
+//
+// # Invalidations on a Redis Cluster
+//
+// Client tracking is per node: a master reports the changes to the keys it
+// holds, to connections on that master. On a cluster the watch therefore runs
+// one tracking connection (as above) per master, found from CLUSTER SLOTS
+// (the masters go-redis routes to) and, on Redis 7 or later, CLUSTER SHARDS
+// (masters that own no slot yet), asked again every second; a supervisor
+// merges their reports into the one watcher. The merged watch is live only
+// while every known master's connection is: a lost, frozen or flushed
+// master, or a new one (a failover, a master added), takes it to
+// Reset(false) until all are live again, which covers whatever changed on a
+// master while nobody watched it.
+//
+// This is what stays correct when keys move between nodes. A slot migration
+// moves a key with MIGRATE, which deletes it on the old master and writes it
+// with RESTORE on the new one; both are ordinary changes that the two
+// masters report, and later writes land on the new master, which is
+// watched. Sharded Pub/Sub (SSUBSCRIBE/SPUBLISH, Redis 7) was the other
+// candidate and is not used: it carries only messages that writers publish
+// themselves, so it misses expiries, evictions and every write made by a
+// client that does not publish (another SDK, redis-cli), and a sharded
+// channel lives in one slot, so its subscribers are dropped (SUNSUBSCRIBE)
+// whenever that slot migrates, losing messages until they resubscribe.
 //
 // # Errors
 //

@@ -54,10 +54,11 @@ var _ tier.Invalidator = (*Backend)(nil)
 // stop ends the watch with a last w.Reset(false) if it was live, and waits
 // for it: once stop has returned, w is not called again.
 //
-// Only single-server and Sentinel clients can be watched: a Redis Cluster
-// reports changes per node, and WatchInvalidations fails with
-// core.KindNotSupported for it. Each call opens its own connection; Close
-// stops every watch of the backend.
+// A Redis Cluster reports changes per node: the watch
+// runs one such connection per master and merges their reports, live only
+// while every master's connection is (see the package doc, "Invalidations
+// on a Redis Cluster"). Each call opens its own connections; Close stops
+// every watch of the backend.
 func (b *Backend) WatchInvalidations(w tier.InvalidationWatcher) (func(), error) {
 	if w == nil {
 		return nil, invalid("redis.watch", "", "nil watcher")
@@ -65,11 +66,15 @@ func (b *Backend) WatchInvalidations(w tier.InvalidationWatcher) (func(), error)
 	if b.closed.Load() {
 		return nil, b.classify(context.Background(), "redis.watch", "", errClosed)
 	}
-	cl, ok := b.c.(*goredis.Client)
-	if !ok {
-		return nil, &core.Error{Kind: core.KindNotSupported, Op: "redis.watch", Msg: "invalidations need a single-server or Sentinel client, not " + b.desc}
+	var wt *watch
+	switch cl := b.c.(type) {
+	case *goredis.Client:
+		wt = newWatch(cl.Options(), b.prefixes, b.ping, w)
+	case *goredis.ClusterClient:
+		wt = newClusterWatch(cl, b.prefixes, b.ping, w)
+	default:
+		return nil, &core.Error{Kind: core.KindNotSupported, Op: "redis.watch", Msg: "invalidations need a single-server, Sentinel or Cluster client, not " + b.desc}
 	}
-	wt := newWatch(cl.Options(), b.prefixes, b.ping, w)
 	b.watchMu.Lock()
 	if b.closed.Load() {
 		b.watchMu.Unlock()
@@ -114,6 +119,8 @@ type watch struct {
 	mu   sync.Mutex
 	ps   *goredis.PubSub // the current subscription, closed by stop
 	once sync.Once
+
+	cluster *clusterWatch // set for a Redis Cluster; c is nil then
 }
 
 // newWatch builds a watch whose client is a copy of opt: one connection,
@@ -166,7 +173,9 @@ func (wt *watch) stop() {
 		}
 		wt.mu.Unlock()
 		<-wt.done
-		_ = wt.c.Close()
+		if wt.c != nil {
+			_ = wt.c.Close()
+		}
 	})
 }
 
@@ -174,6 +183,10 @@ func (wt *watch) stop() {
 // tries again with backoff, until stop.
 func (wt *watch) run() {
 	defer close(wt.done)
+	if wt.cluster != nil {
+		wt.cluster.run(wt.ctx)
+		return
+	}
 	backoff := minWatchBackoff
 	for wt.ctx.Err() == nil {
 		live := wt.session()

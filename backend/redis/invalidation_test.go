@@ -254,17 +254,17 @@ func TestWatchInvalidationsNoServer(t *testing.T) {
 	}
 }
 
-// Clusters cannot be watched (yet), and a closed backend cannot start a
-// watch; neither needs a server.
+// A Ring cannot be watched, and a closed backend cannot start a watch;
+// neither needs a server.
 func TestWatchInvalidationsUnsupported(t *testing.T) {
-	cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
-	defer cc.Close()
-	wc, err := redis.Wrap(cc)
+	ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer ring.Close()
+	wr, err := redis.Wrap(ring)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wc.WatchInvalidations(newRecorder()); core.KindOf(err) != core.KindNotSupported {
-		t.Errorf("cluster: %v, want KindNotSupported", err)
+	if _, err := wr.WatchInvalidations(newRecorder()); core.KindOf(err) != core.KindNotSupported {
+		t.Errorf("ring: %v, want KindNotSupported", err)
 	}
 	b, err := redis.New(redis.Options{Addrs: []string{"127.0.0.1:1"}})
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package rig starts real Redis servers in containers for tests: a single
 // node, a three-master Redis Cluster and a Sentinel setup (one master, one
 // replica, one sentinel), with Stop/Start/Pause of any node for fault
-// injection.
+// injection; and a memcached server (StartMemcached).
 //
 // It is a module of its own so that importing the conformance suite never
 // pulls testcontainers, Docker clients or Redis clients into a build.
@@ -16,8 +16,9 @@
 //	eval "$(scripts/rig.sh up)"
 //
 // which sets DOCKER_HOST, TESTCONTAINERS_RYUK_DISABLED=true,
-// TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 and CACHEKIT_REDIS_IMAGE. The image
-// comes from CACHEKIT_REDIS_IMAGE (default "redis:7").
+// TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1, CACHEKIT_REDIS_IMAGE and
+// CACHEKIT_MEMCACHED_IMAGE. The images come from CACHEKIT_REDIS_IMAGE
+// (default "redis:7") and CACHEKIT_MEMCACHED_IMAGE (default "memcached:1.6").
 //
 // Ryuk, testcontainers' reaper, may be off: every container a helper starts
 // is terminated through t.Cleanup.

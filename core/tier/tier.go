@@ -84,7 +84,7 @@ type Clearer interface {
 //     ends the reporting (with a last Reset(false) if it was live), and
 //     once stop has returned w is not called again.
 //     A backend that cannot report in its current configuration (a Redis
-//     Cluster, say) fails with a *core.Error of KindNotSupported.
+//     Ring, say) fails with a *core.Error of KindNotSupported.
 //   - The backend calls w from one goroutine at a time, in the order it
 //     learns of the changes, and never while the caller holds a lock of its
 //     own.

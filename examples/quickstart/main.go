@@ -1,7 +1,9 @@
-// Command quickstart shows cachekit-go's embedded default: an in-process L1
-// cache (bigcache) with the CacheKit MessagePack codec, no server and no
-// configuration. It sets, reads, deletes and expires typed values and prints
-// what it did.
+// Command quickstart shows cachekit-go's one-call start: cachekit.FromEnv
+// builds the cache the environment describes — Redis when
+// CACHEKIT_REDIS_URL or REDIS_URL is set, cachekit.io when CACHEKIT_API_KEY
+// is — and, with neither, the embedded in-process default (the minimal
+// preset over a bigcache L1: no server, no configuration). It sets, reads,
+// deletes and expires typed values and prints what it did.
 //
 //	go run ./examples/quickstart
 package main
@@ -14,9 +16,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/cachekit-io/cachekit-go"
+	_ "github.com/cachekit-io/cachekit-go/backend/cachekitio" // FromEnv may choose cachekit.io
+	_ "github.com/cachekit-io/cachekit-go/backend/redis"      // or Redis
 	"github.com/cachekit-io/cachekit-go/core"
-	"github.com/cachekit-io/cachekit-go/l1/bigcache"
-	"github.com/cachekit-io/cachekit-go/protocol"
 )
 
 // User is the typed value the quickstart caches.
@@ -36,20 +39,15 @@ func main() {
 
 // run is the whole demo; expiry is how long it waits to show a TTL lapse.
 func run(ctx context.Context, out io.Writer, expiry time.Duration) error {
-	l1, err := bigcache.New(bigcache.WithMaxBytes(16 << 20))
-	if err != nil {
-		return err
-	}
-	defer l1.Close()
-
-	cache, err := core.New(l1,
-		core.WithPreset(core.PresetMinimal),
-		core.WithCodec(protocol.Msgpack()),
-		core.WithNamespace("users"))
+	cache, err := cachekit.FromEnv(ctx,
+		cachekit.WithInProcessDefault(), // no backend configured: an in-process cache
+		cachekit.WithL1MaxBytes(16<<20),
+		cachekit.WithNamespace("users"))
 	if err != nil {
 		return err
 	}
 	defer cache.Close()
+	fmt.Fprintf(out, "cache  %v\n", cache)
 
 	ada := User{ID: 42, Name: "Ada Lovelace", Email: "ada@example.com", Roles: []string{"admin"}}
 	if err := cache.Set(ctx, "42", ada); err != nil {

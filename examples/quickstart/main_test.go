@@ -9,11 +9,15 @@ import (
 )
 
 func TestQuickstart(t *testing.T) {
+	for _, k := range []string{"CACHEKIT_API_KEY", "CACHEKIT_REDIS_URL", "REDIS_URL"} {
+		t.Setenv(k, "") // the in-process default
+	}
 	var out bytes.Buffer
 	if err := run(context.Background(), &out, 1100*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
+		`preset=minimal`,
 		`stored as "ns:users:42"`,
 		`found=true {ID:42 Name:Ada Lovelace`,
 		`delete "42" -> found=false`,

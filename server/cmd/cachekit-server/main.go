@@ -8,7 +8,12 @@
 //	-keys      CACHEKIT_SERVER_KEYS_FILE  API keys → tenants file (JSON, see server.KeysFile)
 //	-storage   CACHEKIT_SERVER_STORAGE    storage: bigcache (default, in-process), memory, or redis
 //	-redis-url CACHEKIT_SERVER_REDIS_URL  Redis URL for -storage redis (redis://, rediss://)
-//	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  bigcache size bound in MiB (0: unbounded)
+//	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  memory bound in MiB of the data held (default 256; 0: unbounded):
+//	           bigcache's entries get seven eighths, lock leases one eighth; unless GOMEMLIMIT is
+//	           set, the Go runtime's soft memory limit is this + -max-inflight-mb + 64 MiB
+//	-max-inflight-mb CACHEKIT_SERVER_MAX_INFLIGHT_MB  bytes of PUT bodies received at once, in MiB (default 64);
+//	           a PUT finding no room within a second is answered 503 + Retry-After
+//	-lock-quota CACHEKIT_SERVER_LOCK_QUOTA  live lock leases per tenant (default 10000); beyond it 429 + Retry-After
 //	-max-value-bytes CACHEKIT_SERVER_MAX_VALUE_BYTES  largest value a PUT may store (default 25 MiB)
 //	-plain-http CACHEKIT_SERVER_PLAIN_HTTP serve HTTP without TLS (behind a TLS terminator only)
 //	-log-level CACHEKIT_SERVER_LOG_LEVEL  debug, info, warn or error
@@ -25,6 +30,10 @@
 // and prints them with the CA file's path. It shuts down gracefully on
 // SIGINT or SIGTERM.
 //
+// It serves HTTP/1.1 only, TLS included, through server.WrapListener, so
+// that requests net/http refuses to parse are answered like the API's
+// others (API-2's headers, authentication first).
+//
 // A Redis URL with a password belongs in CACHEKIT_SERVER_REDIS_URL rather
 // than -redis-url, which other users of the machine can read in the process
 // list. Neither the usage text nor an error shows the password.
@@ -33,6 +42,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +53,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -74,6 +85,8 @@ type config struct {
 	edgeCacheMB                                                    int64
 	edgeBudget                                                     time.Duration
 	edgeStoreSignals                                               bool
+	maxInflightMB                                                  int64
+	lockQuota                                                      int
 }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
@@ -93,8 +106,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	// No default from the environment: the usage text prints defaults, and
 	// the URL may hold a password. The environment is read after Parse.
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL for -storage redis (default $CACHEKIT_SERVER_REDIS_URL)")
-	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", "0"), 10, 64)
-	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "bigcache size bound in MiB (0: unbounded)")
+	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", strconv.Itoa(defaultMaxMemoryMB)), 10, 64)
+	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "memory bound in MiB of the data held: bigcache gets 7/8, lock leases 1/8 (0: unbounded)")
 	fs.StringVar(&c.logLevel, "log-level", env("CACHEKIT_SERVER_LOG_LEVEL", "info"), "log level")
 	maxValue, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_VALUE_BYTES", strconv.Itoa(server.DefaultMaxValueBytes)), 10, 64)
 	fs.Int64Var(&c.maxValueBytes, "max-value-bytes", maxValue, "largest value a PUT may store")
@@ -112,6 +125,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	envNum("CACHEKIT_SERVER_RATE_BURST", "0", func(v string) (err error) { c.rateBurst, err = strconv.Atoi(v); return })
 	envNum("CACHEKIT_SERVER_EDGE_CACHE_MB", "0", func(v string) (err error) { c.edgeCacheMB, err = strconv.ParseInt(v, 10, 64); return })
 	envNum("CACHEKIT_SERVER_EDGE_BUDGET", server.DefaultEdgeBudget.String(), func(v string) (err error) { c.edgeBudget, err = time.ParseDuration(v); return })
+	envNum("CACHEKIT_SERVER_MAX_INFLIGHT_MB", strconv.Itoa(server.DefaultMaxBodyBytesInFlight>>20), func(v string) (err error) { c.maxInflightMB, err = strconv.ParseInt(v, 10, 64); return })
+	envNum("CACHEKIT_SERVER_LOCK_QUOTA", strconv.Itoa(server.DefaultLockQuota), func(v string) (err error) { c.lockQuota, err = strconv.Atoi(v); return })
 	envNum("CACHEKIT_SERVER_EDGE_STORE_SIGNALS", "true", func(v string) (err error) { c.edgeStoreSignals, err = strconv.ParseBool(v); return })
 	if envErr != nil {
 		return c, envErr
@@ -120,6 +135,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.rateBurst, "rate-burst", c.rateBurst, "rate limiter burst (0: the rate, rounded up)")
 	fs.Int64Var(&c.edgeCacheMB, "edge-cache-mb", c.edgeCacheMB, "edge tier size in MiB (0: off)")
 	fs.DurationVar(&c.edgeBudget, "edge-budget", c.edgeBudget, "how long an edge copy may be served (at most 300s)")
+	fs.Int64Var(&c.maxInflightMB, "max-inflight-mb", c.maxInflightMB, "MiB of PUT bodies received at once; a PUT finding no room within a second gets 503 + Retry-After")
+	fs.IntVar(&c.lockQuota, "lock-quota", c.lockQuota, "live lock leases per tenant; beyond it 429 + Retry-After")
 	fs.BoolVar(&c.edgeStoreSignals, "edge-store-signals", c.edgeStoreSignals, "whether the store below the edge tier emits X-CacheKit-Fresh-For")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -132,18 +149,67 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("-tls-cert and -tls-key go together")
 	}
+	if c.maxMemoryMB < 0 || c.maxMemoryMB > math.MaxInt64>>20 {
+		return c, fmt.Errorf("-max-memory: %d MiB is not a size from 0 (unbounded) to %d", c.maxMemoryMB, int64(math.MaxInt64>>20))
+	}
+	if c.maxInflightMB <= 0 || c.maxInflightMB > math.MaxInt64>>20 {
+		return c, fmt.Errorf("-max-inflight-mb: %d is not a positive size in MiB", c.maxInflightMB)
+	}
+	if c.lockQuota <= 0 {
+		return c, fmt.Errorf("-lock-quota: %d is not a positive count", c.lockQuota)
+	}
 	return c, nil
+}
+
+// runtimeOverhead is what the process's soft memory limit allows beyond
+// -max-memory and -max-inflight-mb: stacks, buffers, the runtime.
+const runtimeOverhead = 64 << 20
+
+// defaultMaxMemoryMB is -max-memory's default.
+const defaultMaxMemoryMB = 256
+
+// memoryBudget splits -max-memory between the store (bigcache) and the
+// lock table: seven eighths and one eighth, in bytes. 0 means unbounded
+// for both (the lock table then keeps its own default bound).
+func memoryBudget(c config) (store, locks int64) {
+	total := c.maxMemoryMB << 20
+	return total - total/8, total / 8
+}
+
+// bigcacheLayout fits bigcache into a budget of storeBytes for values of
+// up to maxValue bytes (need bytes each, headers and key included). Each
+// shard keeps a buffer as large as the largest entry it stored, outside
+// the entries' bound; and a shard's queue, which grows by doubling up to
+// its share of the bound, fails an entry once its capacity plus the entry
+// reaches that share, so a share must be twice an entry for one always to
+// fit. It returns the entries' bound and the shard count (a power of two,
+// at most DefaultShards): shards × (2 × need + need) within storeBytes.
+func bigcacheLayout(storeBytes, maxValue int64) (entries int64, shards int, err error) {
+	need := maxValue + 1<<20 // the value, its headers and key, rounding
+	if storeBytes < 3*need {
+		return 0, 0, fmt.Errorf("-max-memory: %d MiB leaves the store too little room for values of -max-value-bytes %d", storeBytes>>20, maxValue)
+	}
+	shards = bigcache.DefaultShards
+	for shards > 1 && storeBytes < 3*int64(shards)*need {
+		shards /= 2
+	}
+	return storeBytes - int64(shards)*need, shards, nil
 }
 
 func newStorage(c config) (core.Backend, error) {
 	switch c.storage {
 	case "bigcache", "":
 		var opts []bigcache.Option
-		if c.maxMemoryMB < 0 || c.maxMemoryMB > math.MaxInt64>>20 {
-			return nil, fmt.Errorf("-max-memory: %d MiB is not a size from 0 (unbounded) to %d", c.maxMemoryMB, int64(math.MaxInt64>>20))
-		}
-		if c.maxMemoryMB > 0 {
-			opts = append(opts, bigcache.WithMaxBytes(c.maxMemoryMB<<20))
+		if storeBytes, _ := memoryBudget(c); storeBytes > 0 {
+			maxValue := c.maxValueBytes
+			if maxValue <= 0 {
+				maxValue = server.DefaultMaxValueBytes
+			}
+			entries, shards, err := bigcacheLayout(storeBytes, maxValue)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, bigcache.WithMaxBytes(entries), bigcache.WithShards(shards))
 		}
 		return bigcache.New(opts...)
 	case "memory":
@@ -172,6 +238,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	if c.maxMemoryMB > 0 && getenv("GOMEMLIMIT") == "" {
+		// The data held, the bodies in flight and the runtime's own: a soft
+		// limit that makes the GC keep garbage within the bound.
+		debug.SetMemoryLimit(c.maxMemoryMB<<20 + c.maxInflightMB<<20 + runtimeOverhead)
+	}
 	if err := store.Health(ctx); err != nil {
 		return fmt.Errorf("storage %s: %w", c.storage, err)
 	}
@@ -195,6 +266,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		log.Info("loaded API keys", "count", k.Len())
 		keys = k
 	}
+	_, lockBytes := memoryBudget(c)
+	if lockBytes == 0 {
+		lockBytes = -1 // -max-memory 0: unbounded
+	}
 	var origins []string
 	for _, o := range strings.Split(c.corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -205,6 +280,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Storage: store, Keys: keys, Logger: log, MaxValueBytes: c.maxValueBytes,
 		CORSOrigins: origins, RateLimit: c.rateLimit, RateBurst: c.rateBurst,
 		EdgeCacheBytes: c.edgeCacheMB << 20, EdgeBudget: c.edgeBudget, EdgeStorePreSignal: !c.edgeStoreSignals,
+		LockQuota: c.lockQuota, LockMemoryBytes: lockBytes, MaxBodyBytesInFlight: c.maxInflightMB << 20,
 	})
 	if err != nil {
 		return err
@@ -221,10 +297,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		WriteTimeout: 2 * time.Minute,
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// OPTIONS * is answered by the handler (204 with API-2's
+		// headers), not by net/http's default.
+		DisableGeneralOptionsHandler: true,
 	}
+	var tlsConfig *tls.Config
 	switch {
 	case c.plainHTTP:
 	case c.tlsCert != "":
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return err
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	case dev:
 		b, err := devcert.New("localhost", "127.0.0.1", "::1")
 		if err != nil {
@@ -241,7 +326,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return err
 		}
-		hs.TLSConfig = b.ServerTLSConfig()
+		tlsConfig = b.ServerTLSConfig()
 		fmt.Fprintf(out, "development CA certificate (trust it with cachekitio.WithRootCAs): %s\n", ca)
 	default:
 		return errors.New("TLS is required: give -tls-cert and -tls-key (or -plain-http behind a TLS terminator)")
@@ -251,17 +336,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	addr := ln.Addr().String()
+	if tlsConfig != nil {
+		// TLS below the server's listener wrapper, which must see the
+		// plain requests: HTTP/1.1 only (net/http's own HTTP/2 needs the
+		// *tls.Conn).
+		tlsConfig = tlsConfig.Clone()
+		tlsConfig.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	// The wrapper lets the server answer, with API-2's headers and the
+	// authentication outcome first, the malformed requests net/http
+	// refuses before any handler runs.
+	ln = srv.WrapListener(ln)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() {
-		if c.plainHTTP {
-			errc <- hs.Serve(ln)
-		} else {
-			errc <- hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
-		}
-	}()
-	log.Info("listening", "addr", ln.Addr().String(), "tls", !c.plainHTTP, "storage", c.storage, "dev", dev)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening", "addr", addr, "tls", !c.plainHTTP, "storage", c.storage, "dev", dev)
 	select {
 	case err := <-errc:
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -76,6 +77,20 @@ func TestRunDevMode(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || h["status"] != "ok" {
 		t.Errorf("health: %d %v", res.StatusCode, h)
+	}
+	// A target net/http cannot parse, over TLS without credentials: the
+	// server's 401 with API-2's headers, not net/http's plain-text 400.
+	if tc, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "localhost"}); err != nil {
+		t.Errorf("tls dial: %v", err)
+	} else {
+		_, _ = tc.Write([]byte("GET /v1/cache/bad%zzkey HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+		res, err := http.ReadResponse(bufio.NewReader(tc), nil)
+		if err != nil {
+			t.Errorf("raw request: %v", err)
+		} else if res.StatusCode != 401 || res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Vary") != "Authorization" {
+			t.Errorf("malformed target without credentials: %d %v", res.StatusCode, res.Header)
+		}
+		tc.Close()
 	}
 	cancel()
 	select {
