@@ -33,6 +33,10 @@
 // cases: open after 0.6 s, failing calls p99 128 µs, pause GetOrLoad p99
 // 2 ms, closed 0.8 s after a restart).
 //
+// TestFaultsCachekitio does the same in one process against the reference
+// server through backend/cachekitio: a 503 storm, a handler that holds
+// every request, and a server killed and restarted empty.
+//
 // What is promised during a fault, and what is not: while Redis is paused
 // the invalidation watch cannot deliver other processes' writes, so an L1
 // copy of a key another process overwrote can be served until the watch

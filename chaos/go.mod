@@ -3,6 +3,7 @@ module github.com/cachekit-io/cachekit-go/chaos
 go 1.26.0
 
 require (
+	github.com/cachekit-io/cachekit-go/backend/cachekitio v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/backend/redis v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance/rig v0.0.0-00010101000000-000000000000
@@ -10,6 +11,7 @@ require (
 	github.com/cachekit-io/cachekit-go/crypto v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/l1/bigcache v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/protocol v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/server v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.22.0
 	go.uber.org/goleak v1.3.0
 )
@@ -75,6 +77,7 @@ require (
 )
 
 replace (
+	github.com/cachekit-io/cachekit-go/backend/cachekitio => ../backend/cachekitio
 	github.com/cachekit-io/cachekit-go/backend/redis => ../backend/redis
 	github.com/cachekit-io/cachekit-go/compose => ../compose
 	github.com/cachekit-io/cachekit-go/conformance => ../conformance
@@ -83,4 +86,5 @@ replace (
 	github.com/cachekit-io/cachekit-go/crypto => ../crypto
 	github.com/cachekit-io/cachekit-go/l1/bigcache => ../l1/bigcache
 	github.com/cachekit-io/cachekit-go/protocol => ../protocol
+	github.com/cachekit-io/cachekit-go/server => ../server
 )
