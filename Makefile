@@ -6,6 +6,7 @@
 #                (the peer comparison alone: make bench BENCHMODULES=bench)
 #   make bench-profile   CPU/memory profiles of the L1-hit path into .bench/
 #   make fuzz    every Fuzz target for FUZZTIME (default 10s)
+#   make chaos   the long fault test of the reliability stack (chaos/, minutes)
 #   make fmt     gofmt -w
 #   make lint    staticcheck on every module
 #   make rig     set up the container engine only (scripts/rig.sh up)
@@ -29,7 +30,7 @@ RIG_ENV := .rig/env
 # Go's test cache must not hide a rig that went away: tests read env it sets.
 GOTESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: test unit check-fmt vet gotest tidy-check rig bench bench-profile fuzz fmt lint tools clean
+.PHONY: test unit check-fmt vet gotest tidy-check rig bench bench-profile fuzz fmt lint tools clean chaos
 
 test: rig workers check-fmt vet gotest tidy-check
 	@echo "make test: all modules passed"
@@ -162,6 +163,11 @@ fuzz:
 
 clean:
 	rm -rf .bench .tools
+
+# chaos: four worker processes over one Redis, three rounds of pause, kill
+# and DEBUG SLEEP, with the issue's bounds (make test runs the short variant).
+chaos: rig
+	@. ./$(RIG_ENV) && cd chaos && CHAOS_LONG=1 go test -count=1 -timeout 30m -run 'TestFaults' -v .
 
 # loadtest-server: server/loadtest_test.go's TestLoad at full length over
 # loopback; it prints the figures server/README.md reports.

@@ -66,15 +66,14 @@ var (
 //   - Get returns the error, unless the L1 holds a fresh copy, which it
 //     returns; Set and Delete return the error (Set drops the L1 copy,
 //     Delete removes it first);
-//   - GetOrLoad and Cached run the loader and return its value with a nil
-//     error (counted in Stats.Degraded; the failed write-back in
-//     Stats.Errors); a non-retryable failure (auth, permanent) is returned
-//     and the loader does not run.
+//   - GetOrLoad and Cached return the first error too (the minimal preset
+//     has no reliability stack and does not degrade); the loader does not
+//     run.
 //
 // A stored value that cannot be read (it does not decode, or does not
-// authenticate under encryption) is an error from Get, GetOrLoad and Cached
-// (KindSerialization, KindEncryption); the loader does not run. There is
-// no circuit breaker yet (issue 23).
+// authenticate under encryption) is an error from Get (KindSerialization,
+// KindEncryption); GetOrLoad and Cached treat it as a miss: the loader's
+// value is returned and replaces it (Stats.SelfHealed).
 func Minimal(backend core.Backend, opts ...Option) (*core.Client, error) {
 	return withBackend("Minimal", core.PresetMinimal, backend, opts)
 }
@@ -98,10 +97,16 @@ func Minimal(backend core.Backend, opts ...Option) (*core.Client, error) {
 //     Stats.Errors); a non-retryable failure (auth, permanent) is returned
 //     and the loader does not run.
 //
+// The reliability stack is on (core.DefaultReliability): after 5
+// consecutive transient failures the circuit breaker opens, and calls that
+// would reach backend fail at once with KindCircuitOpen (GetOrLoad and
+// Cached still answer from the loader) until a background health check
+// finds it back.
+//
 // A stored value that cannot be read (it does not decode, or does not
-// authenticate under encryption) is an error from Get, GetOrLoad and Cached
-// (KindSerialization, KindEncryption); the loader does not run. There is
-// no circuit breaker yet: it arrives with the reliability stack (issue 23).
+// authenticate under encryption) is an error from Get (KindSerialization,
+// KindEncryption); GetOrLoad and Cached treat it as a miss: the loader's
+// value is returned and replaces it (Stats.SelfHealed).
 func Production(backend core.Backend, opts ...Option) (*core.Client, error) {
 	return withBackend("Production", core.PresetProduction, backend, opts)
 }
@@ -128,10 +133,14 @@ func Production(backend core.Backend, opts ...Option) (*core.Client, error) {
 //     Stats.Errors); a non-retryable failure (auth, permanent) is returned
 //     and the loader does not run.
 //
+// The reliability stack is on, as for Production (KindCircuitOpen while
+// the breaker is open).
+//
 // A stored value that cannot be read — tampered, written under another
 // key, or not decodable — is a KindEncryption (or KindSerialization) error
-// from Get, GetOrLoad and Cached: reads fail closed and the loader does not
-// run. There is no circuit breaker yet (issue 23).
+// from Get: reads fail closed, no byte of it is returned. GetOrLoad and
+// Cached treat it as a miss: the loader's value is returned and replaces
+// it (Stats.SelfHealed).
 func Secure(backend core.Backend, masterKeyHex string, opts ...Option) (*core.Client, error) {
 	const ctor = "Secure"
 	cfg := collect(opts)
@@ -195,9 +204,12 @@ func SecureFromEnv(backend core.Backend, opts ...Option) (*core.Client, error) {
 //     Stats.Errors); a non-retryable failure (a rejected API key: auth) is
 //     returned and the loader does not run.
 //
-// A stored value that cannot be read is an error from Get, GetOrLoad and
-// Cached (KindSerialization, KindEncryption); the loader does not run.
-// There is no circuit breaker yet (issue 23).
+// The reliability stack is on, as for Production (KindCircuitOpen while
+// the breaker is open).
+//
+// A stored value that cannot be read is an error from Get
+// (KindSerialization, KindEncryption); GetOrLoad and Cached treat it as a
+// miss: the loader's value is returned and replaces it (Stats.SelfHealed).
 func IO(apiKey string, opts ...Option) (*core.Client, error) {
 	const ctor = "IO"
 	if apiKey == "" {

@@ -33,11 +33,13 @@
 // value cannot be read, is stated in each constructor's documentation and
 // in the README. In short: Get, Set and Delete return the backend's error
 // (after the preset's retries; a fresh L1 copy still answers Get);
-// GetOrLoad and Cached answer a retryable failure with the loader's value
-// and a nil error; a value that does not decode or authenticate is an
-// error everywhere, never a silent reload. There is no circuit breaker
-// yet: it arrives with the reliability stack (issue 23), which the
-// production, secure and io presets will turn on.
+// GetOrLoad and Cached answer a retryable failure or an open circuit
+// breaker with the loader's value and a nil error, except under minimal,
+// which returns the first error; a value that does not decode or
+// authenticate is an error from Get and a miss for GetOrLoad and Cached,
+// whose loader's value replaces it. Production, secure and io turn on
+// core's reliability stack (core.DefaultReliability: retries, circuit
+// breaker, backpressure, per-operation deadline).
 //
 // # Protocol notes
 //

@@ -3,6 +3,7 @@ package cachekit_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cachekit-io/cachekit-go"
 	"github.com/cachekit-io/cachekit-go/core"
@@ -35,6 +36,31 @@ func forEachPreset(t *testing.T, f func(t *testing.T, name string, c *core.Clien
 	}
 }
 
+// unreachable checks that err is what an unreachable backend gives: the
+// transient error, or, with the reliability stack (every preset but
+// minimal), KindCircuitOpen once the breaker opened.
+func unreachable(t *testing.T, name, what string, err error) {
+	t.Helper()
+	k := core.KindOf(err)
+	if k == core.KindTransient || (name != "minimal" && k == core.KindCircuitOpen) {
+		return
+	}
+	t.Fatalf("%s: %v, want the transient error (or an open circuit)", what, err)
+}
+
+// recovered waits until c reaches its backend again (the breaker, if any,
+// closes once its background health check passes).
+func recovered(t *testing.T, c *core.Client) {
+	t.Helper()
+	for i := 0; c.Stats().Breaker == core.BreakerOpen || c.Stats().Breaker == core.BreakerHalfOpen; i++ {
+		if i > 1000 {
+			t.Fatalf("the breaker stays %v", c.Stats().Breaker)
+		}
+		_, _ = c.Exists(context.Background(), "probe") // starts the prober once the breaker's open time passed
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestPRE14_UnreachableGetSetDelete(t *testing.T) {
 	forEachPreset(t, func(t *testing.T, name string, c *core.Client, b *mem) {
 		ctx := context.Background()
@@ -46,29 +72,24 @@ func TestPRE14_UnreachableGetSetDelete(t *testing.T) {
 		}
 		b.failWith(core.KindTransient)
 		// Get: the error, unless the L1 holds a fresh copy.
-		if _, _, err := core.Get[string](ctx, c, "missing"); core.KindOf(err) != core.KindTransient {
-			t.Fatalf("Get of an uncached key: %v, want the backend's transient error", err)
-		}
+		_, _, err := core.Get[string](ctx, c, "missing")
+		unreachable(t, name, "Get of an uncached key", err)
 		if v, found, err := core.Get[string](ctx, c, "cached"); err != nil || !found || v != "v" {
 			t.Fatalf("Get of an L1-cached key: %q %v %v, want the copy", v, found, err)
 		}
 		// Set: the error, and the L1 copy is dropped.
-		if err := c.Set(ctx, "cached", "w"); core.KindOf(err) != core.KindTransient {
-			t.Fatalf("Set: %v, want the transient error", err)
-		}
-		if _, _, err := core.Get[string](ctx, c, "cached"); core.KindOf(err) != core.KindTransient {
-			t.Fatalf("Get after a failed Set: %v, want the error (no L1 copy left)", err)
-		}
+		unreachable(t, name, "Set", c.Set(ctx, "cached", "w"))
+		_, _, err = core.Get[string](ctx, c, "cached")
+		unreachable(t, name, "Get after a failed Set (no L1 copy left)", err)
 		// Delete: the error, and the L1 copy is gone first.
 		b.fail.Store(nil)
+		recovered(t, c)
 		if err := c.Set(ctx, "d", "v"); err != nil {
 			t.Fatal(err)
 		}
 		_, _, _ = core.Get[string](ctx, c, "d")
 		b.failWith(core.KindTransient)
-		if err := c.Delete(ctx, "d"); core.KindOf(err) != core.KindTransient {
-			t.Fatalf("Delete: %v, want the transient error", err)
-		}
+		unreachable(t, name, "Delete", c.Delete(ctx, "d"))
 		if _, found, err := core.Get[string](ctx, c, "d"); found || err == nil {
 			t.Fatalf("Get after a failed Delete: found=%v err=%v, want the error (the L1 copy removed)", found, err)
 		}
@@ -81,6 +102,13 @@ func TestPRE14_UnreachableGetOrLoadAndCachedRunTheLoader(t *testing.T) {
 		b.failWith(core.KindTimeout)
 		loads := 0
 		v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { loads++; return "loaded", nil })
+		if name == "minimal" {
+			// Minimal propagates the first error (PRE-14): no degradation.
+			if core.KindOf(err) != core.KindTimeout || loads != 0 {
+				t.Fatalf("GetOrLoad: %q %v (loads %d), want the timeout and no load", v, err, loads)
+			}
+			return
+		}
 		if err != nil || v != "loaded" || loads != 1 {
 			t.Fatalf("GetOrLoad: %q %v (loads %d), want the loader's value and nil", v, err, loads)
 		}
@@ -115,7 +143,9 @@ func TestPRE14_RefusedGetOrLoadReturnsTheError(t *testing.T) {
 	})
 }
 
-func TestPRE14_UnreadableValueIsAnError(t *testing.T) {
+// A value that cannot be read is an error for Get and a miss for GetOrLoad
+// and Cached, whose loader's value replaces it (self-healing reads).
+func TestPRE14_UnreadableValueIsAnErrorForGetAndAMissForGetOrLoad(t *testing.T) {
 	forEachPreset(t, func(t *testing.T, name string, c *core.Client, b *mem) {
 		ctx := context.Background()
 		want := core.KindSerialization
@@ -128,12 +158,18 @@ func TestPRE14_UnreadableValueIsAnError(t *testing.T) {
 			t.Fatalf("Get: %v, want %v", err, want)
 		}
 		loads := 0
-		if _, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { loads++; return "x", nil }); core.KindOf(err) != want || loads != 0 {
-			t.Fatalf("GetOrLoad: %v (loads %d), want %v and no load", err, loads, want)
+		if v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { loads++; return "x", nil }); err != nil || v != "x" || loads != 1 {
+			t.Fatalf("GetOrLoad: %q %v (loads %d), want the loader's value", v, err, loads)
 		}
-		f := core.Cached(c, "f", func(context.Context, int) (string, error) { loads++; return "x", nil })
-		if _, err := f(ctx, 1); core.KindOf(err) != want || loads != 0 {
-			t.Fatalf("Cached: %v (loads %d), want %v and no load", err, loads, want)
+		f := core.Cached(c, "f", func(context.Context, int) (string, error) { loads++; return "y", nil })
+		if v, err := f(ctx, 1); err != nil || v != "y" || loads != 2 {
+			t.Fatalf("Cached: %q %v (loads %d), want the loader's value", v, err, loads)
+		}
+		if n := c.Stats().SelfHealed; n != 2 {
+			t.Fatalf("Stats.SelfHealed = %d, want 2", n)
+		}
+		if v, found, err := core.Get[string](ctx, c, "k"); err != nil || !found || v != "x" {
+			t.Fatalf("Get after healing: %q %v %v, want the loader's value", v, found, err)
 		}
 	})
 }

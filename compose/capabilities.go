@@ -78,6 +78,34 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 	return found, nil
 }
 
+// SetIfAbsent implements core.ConditionalSetter by delegating to the lower
+// (authoritative) tier, then deleting the upper copy whatever the outcome,
+// so that the upper tier never holds a value the lower tier refused; the
+// next read backfills it. It fails with core.KindNotSupported when the
+// lower tier cannot (the client then writes back with Set).
+func (b *Backend) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	cs, ok := b.lower.(core.ConditionalSetter)
+	if !ok {
+		return false, notSupported("compose.setifabsent")
+	}
+	if err := ctx.Err(); err != nil {
+		return false, done(err, "compose.setifabsent")
+	}
+	b.gens.begin(key)
+	defer b.gens.end(key)
+	stored, err := cs.SetIfAbsent(ctx, key, value, ttl)
+	if err != nil {
+		b.st[lowerTier].errors.Add(1)
+		b.invalidateUpper(ctx, key)
+		return false, core.Wrap(err, core.KindUnknown, "compose.setifabsent")
+	}
+	if derr := b.upper.Delete(ctx, key); derr != nil {
+		b.st[upperTier].errors.Add(1)
+		return stored, core.Wrap(derr, core.KindUnknown, "compose.setifabsent")
+	}
+	return stored, nil
+}
+
 // Lock implements core.Locker with the lower (authoritative) tier's locks.
 // It fails with core.KindNotSupported when the lower tier has none.
 func (b *Backend) Lock(ctx context.Context, key string, lease time.Duration) (string, bool, error) {

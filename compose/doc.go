@@ -117,10 +117,10 @@
 // # Capabilities and stats
 //
 // Backend implements core's TTLInspector, TTLRefresher, Locker,
-// BatchGetter, BatchSetter, StatsReporter and io.Closer, and core/tier's
+// ConditionalSetter, BatchGetter, BatchSetter, StatsReporter and io.Closer, and core/tier's
 // LocalGetter, InMemory and Invalidator; not ValueGetter (a copy is bounded
 // by the freshness a read reports), CopySetter or Clearer. Lock,
-// Unlock, TTL and Expire go to the lower tier and fail with
+// Unlock, TTL, Expire and SetIfAbsent go to the lower tier and fail with
 // core.KindNotSupported when it lacks them, and so does WatchInvalidations,
 // which passes the lower tier's reports on to a composition stacked above;
 // GetMany and SetMany use each tier's batch calls where it has them. Stats reports one core.TierStats per tier with dotted names

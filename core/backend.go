@@ -164,6 +164,24 @@ type Locker interface {
 	Unlock(ctx context.Context, key, token string) (bool, error)
 }
 
+// ConditionalSetter is an optional Backend capability: a write that never
+// replaces a live value. The client writes back a value it loaded after a
+// miss (GetOrLoad, Cached) with it, so that a load that began before
+// another process's Set cannot land over that Set: the other process's
+// value stays, and this client's load is counted in Stats.WritesDropped.
+// backend/redis implements it with SET NX. With a backend that lacks it,
+// the write-back is a plain Set, and a load can overwrite a write another
+// process made while it ran, until the value's TTL ends or the key is
+// written again; refreshes of stale values and replacements of unreadable
+// ones are plain Sets on every backend. A wrapper that implements it by
+// delegating returns KindNotSupported when what it wraps lacks it; the
+// client then falls back to Set.
+type ConditionalSetter interface {
+	// SetIfAbsent stores value under key for ttl (NoExpiry: no expiry)
+	// only if key holds no live value; stored reports whether it did.
+	SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (stored bool, err error)
+}
+
 // BatchGetter is an optional Backend capability: reading many keys in one
 // round trip.
 type BatchGetter interface {

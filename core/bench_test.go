@@ -94,3 +94,32 @@ func BenchmarkObjectCacheHit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGetHitStack is BenchmarkGetHit with the reliability stack off
+// and on: what the stack adds to a hit answered in process (an L1 or a
+// map backend), which must stay within 25 ns and allocate nothing.
+func BenchmarkGetHitStack(b *testing.B) {
+	ctx := context.Background()
+	for _, on := range []bool{false, true} {
+		name := "stack=off"
+		opt := core.WithoutReliability()
+		if on {
+			name, opt = "stack=on", core.WithReliability(core.DefaultReliability())
+		}
+		b.Run(name, func(b *testing.B) {
+			c, err := core.New(newMem(), core.WithCodec(jsonCodec{}), core.WithNamespace("bench"), opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.Set(ctx, "k", 42, core.TTL(time.Hour))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -26,12 +26,12 @@ const MaxLockLease = time.Hour
 // (compose) returns when what it wraps lacks it. absent reports that; err is
 // then the client's own KindNotSupported *Error for op, naming the
 // capability. Otherwise err is f's last error, unwrapped.
-func useCapability[I any](ctx context.Context, c *Client, op, name string, f func(I) error) (absent bool, err error) {
+func useCapability[I any](ctx context.Context, c *Client, op, name string, f func(context.Context, I) error) (absent bool, err error) {
 	impl, ok := c.backend.(I)
 	if !ok {
 		return true, notSupportedErr(op, name, nil)
 	}
-	err = c.withRetry(ctx, func() error { return f(impl) })
+	err = c.withRetry(ctx, func(ctx context.Context) error { return f(ctx, impl) })
 	if err != nil && KindOf(err) == KindNotSupported {
 		return true, notSupportedErr(op, name, err)
 	}
@@ -51,7 +51,7 @@ func (c *Client) TTL(ctx context.Context, key string) (ttl time.Duration, found 
 	if err != nil {
 		return 0, false, err
 	}
-	absent, err := useCapability(ctx, c, "ttl", "TTLInspector", func(ti TTLInspector) (err error) {
+	absent, err := useCapability(ctx, c, "ttl", "TTLInspector", func(ctx context.Context, ti TTLInspector) (err error) {
 		ttl, found, err = ti.TTL(ctx, sk)
 		return err
 	})
@@ -83,7 +83,7 @@ func (c *Client) Expire(ctx context.Context, key string, ttl time.Duration) (fou
 	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return false, Wrap(err, KindCanceled, "expire")
 	}
-	absent, err := useCapability(ctx, c, "expire", "TTLRefresher", func(tr TTLRefresher) (err error) {
+	absent, err := useCapability(ctx, c, "expire", "TTLRefresher", func(ctx context.Context, tr TTLRefresher) (err error) {
 		found, err = tr.Expire(ctx, sk, ttl)
 		return err
 	})
@@ -138,7 +138,7 @@ func (c *Client) Lock(ctx context.Context, key string, lease time.Duration) (loc
 		locker Locker
 		token  string
 	)
-	absent, err := useCapability(ctx, c, "lock", "Locker", func(l Locker) (err error) {
+	absent, err := useCapability(ctx, c, "lock", "Locker", func(ctx context.Context, l Locker) (err error) {
 		locker = l
 		token, acquired, err = l.Lock(ctx, sk, lease)
 		return err
@@ -170,7 +170,7 @@ func (l *Lock) Unlock(ctx context.Context) (released bool, err error) {
 	if l == nil || l.locker == nil {
 		return false, &Error{Kind: KindInvalidInput, Op: "unlock", Msg: "nil or zero Lock"}
 	}
-	err = l.c.withRetry(ctx, func() (err error) {
+	err = l.c.withRetry(ctx, func(ctx context.Context) (err error) {
 		released, err = l.locker.Unlock(ctx, l.sk, l.token)
 		return err
 	})
@@ -262,7 +262,7 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 // whether the values are this call's alone (they may be decrypted in
 // place).
 func (c *Client) readMany(ctx context.Context, sks []string, fresh bool) (res []BatchResult, owned bool, err error) {
-	absent, err := useCapability(ctx, c, "getmany", "BatchGetter", func(bg BatchGetter) (err error) {
+	absent, err := useCapability(ctx, c, "getmany", "BatchGetter", func(ctx context.Context, bg BatchGetter) (err error) {
 		res, err = bg.GetMany(ctx, sks)
 		return err
 	})
@@ -339,7 +339,7 @@ func (c *Client) SetMany(ctx context.Context, items map[string]any, opts ...Call
 		return Wrap(err, KindCanceled, "setmany")
 	}
 	defer c.endWrites(sks)
-	absent, err := useCapability(ctx, c, "setmany", "BatchSetter", func(bs BatchSetter) error {
+	absent, err := useCapability(ctx, c, "setmany", "BatchSetter", func(ctx context.Context, bs BatchSetter) error {
 		return bs.SetMany(ctx, batch)
 	})
 	if absent {
@@ -381,12 +381,12 @@ func (c *Client) DeleteMany(ctx context.Context, keys []string) error {
 		return Wrap(err, KindCanceled, "deletemany")
 	}
 	defer c.endWrites(sks)
-	absent, err := useCapability(ctx, c, "deletemany", "BatchDeleter", func(bd BatchDeleter) error {
+	absent, err := useCapability(ctx, c, "deletemany", "BatchDeleter", func(ctx context.Context, bd BatchDeleter) error {
 		return bd.DeleteMany(ctx, sks)
 	})
 	if absent {
 		for _, sk := range sks {
-			if err := c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) }); err != nil {
+			if err := c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Delete(ctx, sk) }); err != nil {
 				c.sh.counters.errors.Add(1)
 				return Wrap(err, KindUnknown, "deletemany")
 			}

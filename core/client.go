@@ -58,6 +58,8 @@ type shared struct {
 	closed    atomic.Bool
 	counters  counters
 	objects   *objectCache // nil unless WithObjectCache
+	st        *stack       // the reliability stack, or nil
+	warn      *warnings    // rate-limited warnings
 }
 
 // EncryptionOverhead is what sealing adds to a value: a 12-byte nonce and a
@@ -95,6 +97,13 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	}
 	if !s.retriesSet {
 		s.retries = s.preset.defaultRetries()
+	}
+	if !s.relSet && s.presetSet && s.preset != PresetMinimal {
+		s.rel = DefaultReliability()
+	}
+	if s.rel.on && s.retriesSet {
+		s.rel.Retries, s.rel.BackoffBase = s.retries, s.retryBackoff
+		s.rel.BackoffCap = max(s.rel.BackoffCap, s.retryBackoff)
 	}
 	codec := s.codec
 	if ms, ok := codec.(MaxSizer); ok {
@@ -136,6 +145,14 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		c.sh.objects = newObjectCache(s.objectEntries, s.objectMaxAge)
 	}
 	c.sh.versions = newVersions(c.sh.objects)
+	clk := s.clk
+	if clk == nil {
+		clk = realClock{epoch: time.Now()}
+	}
+	if s.rel.on {
+		c.sh.st = newStack(s.rel, clk, &c.sh.counters, backend.Health)
+	}
+	c.sh.warn = newWarnings(c.logger, clk)
 	c.setNamespace(s.namespace)
 	return c, nil
 }
@@ -222,6 +239,11 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	}
 	// Only the object cache looks at a hit's freshness here.
 	e, found, err := c.read(ctx, sk, c.sh.objects != nil)
+	if err != nil && c.sh.st != nil && c.sh.st.cfg.GetFailOpen && unreachable(KindOf(err)) {
+		c.sh.counters.degraded.Add(1)
+		c.sh.warn.warn("cachekit: Get answered a miss: the backend is unavailable (GetFailOpen)", KindOf(err))
+		return value, false, nil
+	}
 	if err != nil || !found {
 		return value, false, err
 	}
@@ -275,7 +297,7 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return Wrap(err, KindCanceled, "delete")
 	}
-	err = c.withRetry(ctx, func() error { return c.backend.Delete(ctx, sk) })
+	err = c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Delete(ctx, sk) })
 	c.sh.versions.endWrite(sk)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
@@ -292,7 +314,7 @@ func (c *Client) Exists(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var ok bool
-	err = c.withRetry(ctx, func() (err error) {
+	err = c.withRetry(ctx, func(ctx context.Context) (err error) {
 		ok, err = c.backend.Exists(ctx, sk)
 		return err
 	})
@@ -319,7 +341,7 @@ func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, 
 		err   error
 	)
 	plain := c.values != nil && !fresh
-	err = c.withRetry(ctx, func() (err error) {
+	err = c.withRetry(ctx, func(ctx context.Context) (err error) {
 		if plain {
 			e.Value, found, err = c.values.GetValue(ctx, sk)
 			return err
@@ -344,9 +366,13 @@ func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, 
 	return e, true, nil
 }
 
+// unreachable reports whether a failure of kind k says the backend could not
+// be reached (or was not called): the kinds GetOrLoad degrades on.
+func unreachable(k Kind) bool { return k.Retryable() || k == KindCircuitOpen }
+
 // write is a backend Set with retries.
 func (c *Client) write(ctx context.Context, sk string, data []byte, ttl time.Duration) error {
-	err := c.withRetry(ctx, func() error { return c.backend.Set(ctx, sk, data, ttl) })
+	err := c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Set(ctx, sk, data, ttl) })
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "set")
@@ -354,12 +380,17 @@ func (c *Client) write(ctx context.Context, sk string, data []byte, ttl time.Dur
 	return nil
 }
 
-// withRetry calls attempt until it succeeds, fails with a kind that is not
-// retryable, or the retries run out; it returns the last error. attempt does
-// not escape, so the closures callers pass cost no allocation.
-func (c *Client) withRetry(ctx context.Context, attempt func() error) error {
+// withRetry makes one backend call: through the reliability stack when the
+// client has it (see Reliability), otherwise by calling attempt until it
+// succeeds, fails with a kind that is not retryable, or the retries of
+// WithRetries run out. It returns the last error. attempt receives the
+// context to call the backend with.
+func (c *Client) withRetry(ctx context.Context, attempt func(context.Context) error) error {
+	if st := c.sh.st; st != nil {
+		return st.do(ctx, attempt)
+	}
 	for n := 0; ; n++ {
-		err := attempt()
+		err := attempt(ctx)
 		if !c.retry(ctx, err, n) {
 			return err
 		}
@@ -477,6 +508,9 @@ func (c *Client) Wait(ctx context.Context) error {
 // unless a WithOnClose hook (which Close then runs) closed what they use.
 func (c *Client) Close() error {
 	c.sh.closed.Store(true)
+	if c.sh.st != nil {
+		c.sh.st.close()
+	}
 	c.sh.bg.Wait()
 	if c.sh.objects != nil {
 		c.sh.objects.purge()

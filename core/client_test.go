@@ -235,9 +235,16 @@ func TestUndecodableAndOversizedReads(t *testing.T) {
 	_ = m.Set(ctx, "huge", []byte(`"`+strings.Repeat("x", 100)+`"`), 0)
 	_, _, err = core.Get[string](ctx, c, "huge")
 	wantKind(t, err, core.KindPayloadTooLarge)
-	// GetOrLoad does not paper over a corrupt entry with a reload.
-	_, err = core.GetOrLoad(ctx, c, "junk", func(context.Context) (user, error) { return user{}, nil })
-	wantKind(t, err, core.KindSerialization)
+	// GetOrLoad and Cached treat them as misses: the loader's value
+	// replaces them (see selfheal_test.go).
+	u, err := core.GetOrLoad(ctx, c, "junk", func(context.Context) (user, error) { return user{ID: 1}, nil })
+	if err != nil || u.ID != 1 {
+		t.Fatalf("GetOrLoad over a corrupt entry = %v, %v; want the loader's value", u, err)
+	}
+	s, err := core.GetOrLoad(ctx, c, "huge", func(context.Context) (string, error) { return "ok", nil })
+	if err != nil || s != "ok" {
+		t.Fatalf("GetOrLoad over an oversized entry = %q, %v; want the loader's value", s, err)
+	}
 }
 
 func TestRetriesOnRetryableKindsOnly(t *testing.T) {

@@ -59,6 +59,20 @@
 //	Set:  value ─Codec.Marshal─► bytes ─Encryptor.Encrypt─► Backend.Set
 //	Get:  Backend.Get ─Encryptor.Decrypt─► bytes ─Codec.Unmarshal─► T
 //
+// # Reliability
+//
+// With the production, secure or io preset (WithPreset), or WithReliability,
+// every backend call passes through one stack, the same for every backend:
+// backpressure (a bound on concurrent calls with a short queue, then
+// KindBackpressure), a circuit breaker (KindCircuitOpen in microseconds
+// while the backend is down; state in Stats.Breaker and a callback),
+// retries of transient kinds with capped, fully jittered backoff, and a
+// per-operation deadline when the caller's context has none.
+// DefaultReliability states the defaults; Preset states what each call does
+// when the backend is unreachable (PRE-14). Background warnings are
+// rate-limited: per message, the first, then one line per 10 s with the
+// count of those suppressed.
+//
 // # Object cache
 //
 // WithObjectCache puts an in-process cache of decoded values in front of the

@@ -1,5 +1,11 @@
 package core
 
+import (
+	"context"
+	"sync"
+	"time"
+)
+
 // ObjectCacheLen reports how many entries c's object cache holds (tests only).
 func ObjectCacheLen(c *Client) int {
 	if c.sh.objects == nil {
@@ -21,4 +27,52 @@ func FlightCallers(c *Client, sk string) int {
 		return call.callers
 	}
 	return 0
+}
+
+// FakeClock is a clock for the reliability stack's tests: time moves only
+// by Advance and by the stack's sleeps (which return at once), and jitter
+// returns the largest value of its range (n-1), so delays are exact.
+type FakeClock struct {
+	mu     sync.Mutex
+	t      int64
+	sleeps []time.Duration
+}
+
+func (f *FakeClock) now() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *FakeClock) jitter(n time.Duration) time.Duration { return n - 1 }
+
+func (f *FakeClock) sleep(ctx context.Context, d time.Duration) bool {
+	f.mu.Lock()
+	f.sleeps = append(f.sleeps, d)
+	f.t += int64(d)
+	f.mu.Unlock()
+	return ctx.Err() == nil
+}
+
+// Advance moves the clock forward by d.
+func (f *FakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	f.t += int64(d)
+	f.mu.Unlock()
+}
+
+// Sleeps returns the backoffs the stack slept, in order.
+func (f *FakeClock) Sleeps() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.sleeps...)
+}
+
+// WithClock makes the client's reliability stack and rate-limited
+// warnings read time from f (tests only).
+func WithClock(f *FakeClock) Option {
+	return func(s *settings) error {
+		s.clk = f
+		return nil
+	}
 }

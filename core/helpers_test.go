@@ -40,6 +40,11 @@ type memBackend struct {
 	gets    atomic.Int64
 	failGet atomic.Pointer[error]
 	failSet atomic.Pointer[error]
+	// failHealth, when set, is Health's error; blockHealth, when set, makes
+	// Health wait for its context.
+	failHealth  atomic.Pointer[error]
+	blockHealth atomic.Bool
+	healths     atomic.Int64
 }
 
 type memItem struct {
@@ -119,7 +124,17 @@ func (m *memBackend) Exists(ctx context.Context, key string) (bool, error) {
 	return ok, err
 }
 
-func (m *memBackend) Health(context.Context) error { return nil }
+func (m *memBackend) Health(ctx context.Context) error {
+	m.healths.Add(1)
+	if m.blockHealth.Load() {
+		<-ctx.Done()
+		return core.Wrap(ctx.Err(), core.ContextKind(ctx.Err()), "mem.health")
+	}
+	if p := m.failHealth.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 func (m *memBackend) Stats() []core.TierStats {
 	return []core.TierStats{{Name: "mem", Entries: int64(len(m.items))}}

@@ -38,11 +38,22 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     caller waits for the load.
 //   - A read that fails with a retryable kind (transient, timeout,
 //     backpressure) or an open circuit is answered by the loader (counted in
-//     Stats.Degraded); decode and decryption failures are returned — never
-//     turned into a silent reload.
+//     Stats.Degraded), except with the minimal preset, which returns the
+//     error.
+//   - Self-healing: a stored value that cannot be read — it does not decode
+//     (truncated, foreign, another type), does not decrypt or authenticate,
+//     or is over the size limit — is a miss: the loader runs (once per
+//     flight), its value overwrites the bad one (unless this client wrote
+//     the key meanwhile), and the event is counted in Stats.SelfHealed and
+//     logged, rate-limited, without key or value. Get still returns the
+//     typed error.
 //   - A loader error is returned as is and nothing is cached.
 //   - If storing the loaded value fails, the value is still returned with a
-//     nil error; the failure is counted in Stats.Errors.
+//     nil error; the failure is counted in Stats.Errors and logged
+//     (rate-limited).
+//   - A value loaded after a miss is written back with the backend's
+//     SetIfAbsent when it is a ConditionalSetter (backend/redis): a Set of
+//     another process that landed while the load ran is not overwritten.
 //   - While a loaded value is being written back, a Set or Delete of its
 //     key by this client waits for that write (or for its own context), so
 //     that it lands after it; writes of other keys never wait.
@@ -86,7 +97,11 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
-			return serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
+			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
+			if err != nil && unreadable(err) {
+				return heal(ctx, c, sk, gen, ls.ttl, loadAny, load, err)
+			}
+			return v, err
 		}
 	}
 
@@ -127,12 +142,61 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if shared {
 			data = bytes.Clone(data)
 		}
-		return serveRead[T](c, sk, r, data, true, loadAny, ls.ttl)
+		t, err := serveRead[T](c, sk, r, data, true, loadAny, ls.ttl)
+		if err != nil && unreadable(err) {
+			return heal(ctx, c, sk, r.gen, ls.ttl, loadAny, load, err)
+		}
+		return t, err
 	}
 	t, ok := v.(T)
 	if !ok && v != nil {
 		// Another call loaded this key as a different type at the same time:
 		// load our own (rare; the keys of two types should differ).
+		return callLoader(ctx, c, load)
+	}
+	return t, nil
+}
+
+// unreadable reports whether err says a stored value cannot be read: it
+// does not decode (a truncated or foreign frame, another type), does not
+// decrypt or authenticate (a flipped byte, another tenant's key), or is over
+// the size limit. GetOrLoad and Cached treat such a value as a miss.
+func unreadable(err error) bool {
+	switch KindOf(err) {
+	case KindSerialization, KindEncryption, KindPayloadTooLarge:
+		return true
+	}
+	return false
+}
+
+// heal answers a GetOrLoad whose stored value could not be read (cause):
+// it counts and logs (rate-limited) the event, then runs the loader in a
+// flight of the key and overwrites the bad value with the loaded one,
+// unless a write of this client since gen, taken before the read, overtook
+// it. Callers of the key asking meanwhile share the load.
+func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time.Duration, loadAny func(context.Context) (any, error), load Loader[T], cause error) (T, error) {
+	var zero T
+	c.sh.counters.selfHealed.Add(1)
+	c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(cause))
+	v, _, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
+		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, finish)
+	})
+	if err != nil {
+		return zero, err
+	}
+	switch r := v.(type) {
+	case *flightLoad:
+		v = r.v
+	case *flightRead:
+		// Joined a flight that read the key afresh: decode what it read.
+		t, err := decodeValue[T](c, bytes.Clone(r.entry.Value), true, sk)
+		if err == nil {
+			return t, nil
+		}
+		return callLoader(ctx, c, load)
+	}
+	t, ok := v.(T)
+	if !ok && v != nil {
 		return callLoader(ctx, c, load)
 	}
 	return t, nil
@@ -185,7 +249,7 @@ func serveRead[T any](c *Client, sk string, r *flightRead, data []byte, owned bo
 // get the value.
 func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, load func(context.Context) (any, error), finish func(any, error)) {
 	gen := c.sh.versions.current(sk) // before the read: a Set meanwhile wins over the load
-	rctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
+	rctx, cancel := withOwnTimeout(ctx, c.readTimeout())
 	// Freshness matters to stale-while-revalidate and the object cache only.
 	e, found, err := c.read(rctx, sk, ls.swr || c.sh.objects != nil)
 	cancel()
@@ -196,17 +260,36 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 			return
 		}
 		k := KindOf(err)
-		if !k.Retryable() && k != KindCircuitOpen {
+		if unreadable(err) {
+			break
+		}
+		if !unreachable(k) || c.preset == PresetMinimal {
 			finish(nil, err)
 			return
 		}
 		c.sh.counters.degraded.Add(1)
+		c.sh.warn.warn("cachekit: the backend is unavailable; GetOrLoad answered from the loader", k)
 	case found:
 		finish(&flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, nil)
 		return
 	}
+	if err != nil && unreadable(err) {
+		// Over the size limit: a miss that the load overwrites.
+		c.sh.counters.selfHealed.Add(1)
+		c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(err))
+		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, finish)
+		return
+	}
+	c.runLoad(ctx, sk, gen, ls.ttl, load, afterMiss, finish)
+}
+
+// runLoad loads sk and writes it back (see loadAndStore), then ends the
+// flight with finish: on the calling goroutine when ctx can never end;
+// otherwise on a goroutine of its own, detached from ctx, so that the
+// leader can give up while the others (and the cache) still get the value.
+func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, finish func(any, error)) {
 	run := func() {
-		v, at, err := c.loadAndStore(sk, gen, ls.ttl, load)
+		v, at, err := c.loadAndStore(sk, gen, ttl, load, mode)
 		if err != nil {
 			finish(nil, err)
 			return
@@ -218,6 +301,15 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 		return
 	}
 	c.spawn(run)
+}
+
+// readTimeout bounds the backend read of a GetOrLoad flight: WithLoadTimeout,
+// and the stack's OpTimeout when it is shorter.
+func (c *Client) readTimeout() time.Duration {
+	if c.sh.st != nil {
+		return min(c.loadTimeout, c.sh.st.cfg.OpTimeout)
+	}
+	return c.loadTimeout
 }
 
 // stale reports whether a value read with freshness f, stored with ttl, is
@@ -252,12 +344,27 @@ type flightLoad struct {
 	gen uint64
 }
 
+// storeMode says how loadAndStore writes a loaded value back.
+type storeMode uint8
+
+const (
+	// afterMiss: the value was loaded after a read that missed (or could
+	// not reach the backend). It is written only where the key is still
+	// absent when the backend is a ConditionalSetter, so that it never
+	// overwrites a value another process wrote meanwhile.
+	afterMiss storeMode = iota
+	// overwrite: the value replaces what is stored (a refresh of a stale
+	// value, or a value that could not be read).
+	overwrite
+)
+
 // loadAndStore calls load with a detached, bounded context and writes the
-// result back unless the key was written or deleted since gen, the stripe
-// generation taken before the read that missed. at is the generation at
-// which v is current: after the write-back (tried: a failed write-back is
-// only logged), or gen when v was not written back.
-func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error)) (v any, at uint64, err error) {
+// result back (as mode says) unless the key was written or deleted by this
+// client since gen, the stripe generation taken before the read that
+// missed. at is the generation at which v is current: after the write-back
+// (tried: a failed write-back is only logged, rate-limited), or gen when v
+// was not written back.
+func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode) (v any, at uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
@@ -283,13 +390,43 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 		c.sh.counters.writesDropped.Add(1)
 		return v, gen, nil
 	default:
-		werr := c.write(ctx, sk, data, ttl)
+		wctx, wcancel := withOwnTimeout(ctx, c.readTimeout())
+		werr := c.writeBack(wctx, sk, data, ttl, mode)
+		wcancel()
 		at = c.sh.versions.endStore(sk, done)
 		if werr != nil {
-			c.logger.Warn("cachekit: storing a loaded value failed", "kind", KindOf(werr).String())
+			c.sh.warn.warn("cachekit: storing a loaded value failed", KindOf(werr))
 		}
 		return v, at, nil
 	}
+}
+
+// writeBack stores a loaded value as mode says: after a miss, with the
+// backend's SetIfAbsent when it is a ConditionalSetter (a value found
+// present is not overwritten, and counts in Stats.WritesDropped); otherwise
+// with Set.
+func (c *Client) writeBack(ctx context.Context, sk string, data []byte, ttl time.Duration, mode storeMode) error {
+	if mode == afterMiss {
+		if cs, ok := c.backend.(ConditionalSetter); ok {
+			var stored bool
+			err := c.withRetry(ctx, func(ctx context.Context) (err error) {
+				stored, err = cs.SetIfAbsent(ctx, sk, data, ttl)
+				return err
+			})
+			if err == nil || KindOf(err) != KindNotSupported {
+				if err != nil {
+					c.sh.counters.errors.Add(1)
+					return Wrap(err, KindUnknown, "set")
+				}
+				if !stored {
+					c.sh.counters.writesDropped.Add(1)
+				}
+				return nil
+			}
+			// A wrapper whose lower tier lacks it: a plain Set.
+		}
+	}
+	return c.write(ctx, sk, data, ttl)
 }
 
 // recoverLoader turns a panicking loader into an error, so that a loader bug
@@ -326,10 +463,10 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
-		v, _, err := c.loadAndStore(sk, gen, ttl, load)
+		v, _, err := c.loadAndStore(sk, gen, ttl, load, overwrite)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
-			c.logger.Warn("cachekit: background refresh failed", "kind", KindOf(err).String())
+			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err))
 		}
 		return v, err
 	})

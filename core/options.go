@@ -7,13 +7,39 @@ import (
 )
 
 // Preset is one of the protocol's intent presets. A preset sets the client's
-// defaults; explicit options given after it override them.
+// defaults; explicit options override them.
 //
-//	preset      default TTL  SWR  retries  cross-process invalidation  encryption
-//	minimal     300 s        off  0        off (see below)             off
-//	production  600 s        on   2        on where the stack has it   off
-//	secure      600 s        on   2        on where the stack has it   required (New fails without WithEncryptor)
-//	io          3600 s       on   2        on where the stack has it   off unless WithEncryptor
+//	preset      default TTL  SWR  retries  cross-process invalidation  encryption                                    reliability
+//	minimal     300 s        off  0        off (see below)             off                                           off
+//	production  600 s        on   2        on where the stack has it   off                                           DefaultReliability
+//	secure      600 s        on   2        on where the stack has it   required (New fails without WithEncryptor)    DefaultReliability
+//	io          3600 s       on   2        on where the stack has it   off unless WithEncryptor                      DefaultReliability
+//
+// The reliability stack (retry, circuit breaker, backpressure, per-operation
+// deadline; see Reliability) is turned on by giving WithPreset a preset
+// other than minimal, or by WithReliability; WithoutReliability turns it
+// off. A client built without WithPreset keeps the stack off, as before it
+// existed (the preset constructors of package cachekit always name their
+// preset).
+//
+// When the backend is unreachable or the breaker is open (PRE-14), in
+// production, secure and io: GetOrLoad and Cached run the loader and return
+// its value (counted in Stats.Degraded); Get returns the error (a miss
+// would lie) unless Reliability.GetFailOpen; Set and Delete return the
+// error. In minimal, GetOrLoad and Cached return the first error too. A
+// stored value that cannot be decoded, decrypted or authenticated is a miss
+// for GetOrLoad and Cached in every preset (the loader's value replaces it;
+// Stats.SelfHealed) and an error for Get.
+//
+// Stale-if-error: with stale-while-revalidate on, a value past its fresh
+// window but not expired is served at once and refreshed in the
+// background; a refresh that fails leaves it served until it expires. An
+// in-process tier (L1) keeps answering fresh local hits without the
+// backend while the breaker is open, until the stack's invalidation watch
+// declares the connection lost (compose over backend/redis: about 2 s)
+// and clears the L1: a copy another process overwrote meanwhile lives no
+// longer than that, and never longer than the L1's copy cap. After that,
+// GetOrLoad answers from the loader until the backend is back.
 //
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
 // compose the backend you want and pass it to New, or let the root
@@ -86,6 +112,10 @@ type settings struct {
 	logger        *slog.Logger
 	objectEntries int
 	objectMaxAge  time.Duration
+	presetSet     bool
+	rel           Reliability
+	relSet        bool
+	clk           clock          // nil: the real clock (tests inject one)
 	onClose       []func() error // WithOnClose
 }
 
@@ -138,7 +168,7 @@ func WithPreset(p Preset) Option {
 		if p < PresetMinimal || p > PresetIO {
 			return configErr("unknown preset " + p.String())
 		}
-		s.preset = p
+		s.preset, s.presetSet = p, true
 		return nil
 	}
 }
@@ -241,10 +271,15 @@ func WithFreshRatio(r float64) Option {
 }
 
 // WithRetries retries backend operations that fail with a retryable kind
-// (transient, timeout, backpressure) up to n more times, with exponential
-// backoff from base plus jitter: base, 2×base, 4×base, … each capped at
-// 30 s (or at base, if larger). Default: 0 retries for minimal, 2 for the
-// other presets. n above 10 or base above a minute is a KindConfig error.
+// up to n more times, with exponential backoff from base plus jitter.
+// With the reliability stack on (see WithReliability) it sets the stack's
+// Retries and BackoffBase, and the stack's rules apply (transient kinds
+// only, full jitter, BackoffCap). Without the stack it retries transient,
+// timeout and backpressure failures, with backoff base, 2×base, 4×base, …
+// each capped at 30 s (or at base, if larger), plus up to 50 % jitter.
+// Default: 0 for minimal, 2 for the other presets (and without
+// WithPreset, which behaves as production without the stack). n above 10
+// or base above a minute is a KindConfig error.
 func WithRetries(n int, base time.Duration) Option {
 	return func(s *settings) error {
 		if n < 0 || n > 10 || base < 0 || base > time.Minute {

@@ -7,6 +7,7 @@ type counters struct {
 	loads, loadErrors, staleServed, degraded                atomic.Uint64
 	refreshes, refreshErrors, refreshSkipped, writesDropped atomic.Uint64
 	expires, locks, locksBusy                               atomic.Uint64
+	breakerOpens, breakerRejects, shed, selfHealed          atomic.Uint64
 }
 
 // Stats are a client's counters, shared by all its namespace views, and the
@@ -37,16 +38,32 @@ type Stats struct {
 	// StaleServed counts stale values returned at once by
 	// stale-while-revalidate.
 	StaleServed uint64
-	// Degraded counts GetOrLoad reads that failed with a retryable kind and
-	// were answered by the loader instead.
+	// Degraded counts GetOrLoad reads that failed with a retryable kind or
+	// an open circuit and were answered by the loader instead, and Get
+	// calls answered "not found" by Reliability.GetFailOpen.
 	Degraded uint64
 	// Refreshes counts background refreshes started; RefreshErrors the ones
 	// that failed (absorbed, logged); RefreshSkipped those not started
 	// because the refresh bound was reached or the client was closed.
 	Refreshes, RefreshErrors, RefreshSkipped uint64
 	// WritesDropped counts loaded values not written back because a Set or
-	// Delete of the key happened while they loaded.
+	// Delete of the key by this client happened while they loaded, or
+	// because a conditional write-back (ConditionalSetter) found the key
+	// written meanwhile.
 	WritesDropped uint64
+	// Breaker is the state of the client's circuit breaker (BreakerOff
+	// without the reliability stack). BreakerOpens counts its openings;
+	// BreakerRejected the calls it failed with KindCircuitOpen without
+	// calling the backend.
+	Breaker                       BreakerState
+	BreakerOpens, BreakerRejected uint64
+	// Shed counts calls failed with KindBackpressure by the stack's bound
+	// on concurrent backend calls.
+	Shed uint64
+	// SelfHealed counts stored values GetOrLoad or Cached could not
+	// decode, decrypt or authenticate, treated as a miss and replaced by
+	// the loader's value.
+	SelfHealed uint64
 	// Tiers are the backend's own counters, if it is a StatsReporter.
 	Tiers []TierStats
 }
@@ -62,6 +79,11 @@ func (c *Client) Stats() Stats {
 		Refreshes: k.refreshes.Load(), RefreshErrors: k.refreshErrors.Load(),
 		RefreshSkipped: k.refreshSkipped.Load(), WritesDropped: k.writesDropped.Load(),
 		Expires: k.expires.Load(), Locks: k.locks.Load(), LocksBusy: k.locksBusy.Load(),
+		BreakerOpens: k.breakerOpens.Load(), BreakerRejected: k.breakerRejects.Load(),
+		Shed: k.shed.Load(), SelfHealed: k.selfHealed.Load(),
+	}
+	if c.sh.st != nil {
+		s.Breaker = BreakerState(c.sh.st.brk.state.Load())
 	}
 	if c.sh.objects != nil {
 		s.ObjectHits = c.sh.objects.hitCount()

@@ -17,7 +17,8 @@ const versionStripes = 256
 //
 // Every stripe (keys are hashed onto stripes) has a generation that each Set,
 // Delete, Expire and batch write of a key of the stripe advances when it
-// begins (and, with an object cache, again when it ends). Work that read the
+// begins and again when it ends: a read that began while the write was
+// under way may have seen the value from before it. Work that read the
 // backend before a write began carries the generation it saw before the
 // read, and is judged against the current one:
 //
@@ -112,13 +113,13 @@ func (v *versions) beginWrite(ctx context.Context, sk string) error {
 	return nil
 }
 
-// endWrite marks a write of sk as finished. With an object cache it advances
-// the generation again and drops the entry, so that a read that began
-// during the write (and may have seen the old value) does not cache it.
+// endWrite marks a write of sk as finished. It advances the generation
+// again (and drops the object-cache entry), so that work whose backend read
+// began during the write, and may have seen the value from before it, is
+// judged as older than the write: it is not written back, not cached, and
+// a GetOrLoad that begins after the write returned does not take its
+// result.
 func (v *versions) endWrite(sk string) {
-	if v.objects == nil {
-		return
-	}
 	st := v.stripe(sk)
 	st.mu.Lock()
 	v.advanceLocked(st, sk)

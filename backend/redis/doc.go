@@ -31,6 +31,9 @@
 //   - tier.Invalidator: see below.
 //   - Delete: DEL. Exists: EXISTS. Health: PING (every master of a cluster).
 //   - core.TTLInspector: PTTL. core.TTLRefresher: PEXPIRE.
+//   - core.ConditionalSetter: SET NX [PX]. The client writes back values it
+//     loaded after a miss with it, so a load never overwrites a Set another
+//     process made while it ran.
 //   - core.Locker: compatible with the other CacheKit SDKs: the lock of key
 //     lives under "<key>:lock", is taken with SET NX PX and a random token,
 //     and released by a compare-and-delete Lua script, so only the holder

@@ -41,13 +41,14 @@ type Backend struct {
 
 // Interface checks.
 var (
-	_ core.Backend       = (*Backend)(nil)
-	_ core.TTLInspector  = (*Backend)(nil)
-	_ core.TTLRefresher  = (*Backend)(nil)
-	_ core.Locker        = (*Backend)(nil)
-	_ core.BatchGetter   = (*Backend)(nil)
-	_ core.BatchSetter   = (*Backend)(nil)
-	_ core.StatsReporter = (*Backend)(nil)
+	_ core.Backend           = (*Backend)(nil)
+	_ core.TTLInspector      = (*Backend)(nil)
+	_ core.TTLRefresher      = (*Backend)(nil)
+	_ core.Locker            = (*Backend)(nil)
+	_ core.BatchGetter       = (*Backend)(nil)
+	_ core.BatchSetter       = (*Backend)(nil)
+	_ core.StatsReporter     = (*Backend)(nil)
+	_ core.ConditionalSetter = (*Backend)(nil)
 )
 
 // New connects a Backend as conn says, configured by opts. It does not
@@ -165,6 +166,36 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 		return b.classify(ctx, op, key, err)
 	}
 	return nil
+}
+
+// SetIfAbsent stores value under key only if key holds no live value:
+// SET key value NX [PX ms]. It implements core.ConditionalSetter, with
+// which the client writes back values it loaded after a miss, so that a
+// load cannot overwrite another process's Set that landed while it ran.
+func (b *Backend) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	const op = "redis.setnx"
+	if ttl < 0 {
+		return false, invalid(op, key, "negative TTL")
+	}
+	if err := b.start(ctx, op, key); err != nil {
+		return false, err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	args := []any{"set", key, value, "nx"}
+	if ttl != core.NoExpiry {
+		args = append(args, "px", millis(ttl))
+	}
+	cmd := goredis.NewStatusCmd(ctx, args...)
+	err := b.c.Process(ctx, cmd)
+	if errors.Is(err, goredis.Nil) {
+		return false, nil // present: not stored
+	}
+	if err != nil {
+		return false, b.classify(ctx, op, key, err)
+	}
+	return true, nil
 }
 
 func setCmd(ctx context.Context, key string, value []byte, ttl time.Duration) *goredis.StatusCmd {
