@@ -43,8 +43,9 @@ import (
 //
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
 // compose the backend you want and pass it to New, or let the root
-// package cachekit build the whole stack of a preset in one call. With no preset the client
-// behaves as PresetProduction. Cross-process invalidation belongs to the
+// package cachekit build the whole stack of a preset in one call. With no
+// preset the client takes production's TTL, stale-while-revalidate and
+// retries, but not its reliability stack (see above). Cross-process invalidation belongs to the
 // stack, and is chosen where the stack is built: compose over backend/redis
 // follows Redis's reports by default, and compose.WithInvalidation(false)
 // builds a stack without them, as the protocol asks of the minimal preset.
