@@ -6,12 +6,14 @@ replace (
 	github.com/cachekit-io/cachekit-go/conformance => ../../conformance
 	github.com/cachekit-io/cachekit-go/core => ../../core
 	github.com/cachekit-io/cachekit-go/l1/bigcache => ../../l1/bigcache
+	github.com/cachekit-io/cachekit-go/l1/otter => ../../l1/otter
 	github.com/cachekit-io/cachekit-go/protocol => ../../protocol
 )
 
 require (
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/l1/bigcache v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/l1/otter v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/protocol v0.0.0-00010101000000-000000000000
 	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/go-redis/cache/v9 v9.0.0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/core"
 	"github.com/cachekit-io/cachekit-go/l1/bigcache"
+	l1otter "github.com/cachekit-io/cachekit-go/l1/otter"
 	"github.com/cachekit-io/cachekit-go/protocol"
 )
 
@@ -41,6 +42,7 @@ const life = time.Hour
 var policies = []policy{
 	{"cachekit-l1", "l1/bigcache as the presets build it (WithMaxBytes): bigcache's per-shard FIFO ring, bound in bytes, sized to hold the capacity", newBigcacheBytes, false},
 	{"cachekit-l1-entries", "l1/bigcache with WithMaxEntries(capacity): evicts 1/16 of the bound at a time, in bigcache's iteration order", newBigcacheEntries, true},
+	{"cachekit-l1-otter", "l1/otter WithMaxEntries(capacity) (otter v2 behind cachekit's L1 adapter)", newL1Otter, true},
 	{"cachekit-objects", "core's object cache (WithObjectCache(capacity, 24h)) in front of a backend that holds every key", newObjects, true},
 	{"goredis-tinylfu", "go-redis/cache v9 NewTinyLFU(capacity, 1h) (vmihailenco/go-tinylfu: LFU admission, LRU)", newTinyLFU, false},
 	{"otter", "otter v2 MaximumSize(capacity) (adaptive W-TinyLFU)", newOtter, true},
@@ -88,6 +90,27 @@ func (c *bigcacheL1) get(key string) bool {
 
 func (c *bigcacheL1) set(key string) { _ = c.b.Set(context.Background(), key, c.value, life) }
 func (c *bigcacheL1) close()         { _ = c.b.Close() }
+
+type otterL1 struct {
+	b     *l1otter.Backend
+	value []byte
+}
+
+func newL1Otter(capacity int) (cache, error) {
+	b, err := l1otter.New(l1otter.WithMaxEntries(capacity))
+	if err != nil {
+		return nil, err
+	}
+	return &otterL1{b: b, value: make([]byte, 16)}, nil
+}
+
+func (c *otterL1) get(key string) bool {
+	_, ok, err := c.b.GetLocal(context.Background(), key)
+	return ok && err == nil
+}
+
+func (c *otterL1) set(key string) { _ = c.b.Set(context.Background(), key, c.value, life) }
+func (c *otterL1) close()         { _ = c.b.Close() }
 
 // objects drives core's object cache through a client: a read the object
 // cache does not answer reaches the backend, which holds every key.
