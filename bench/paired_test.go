@@ -155,7 +155,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 }
 
 // l1PairedLibs are L1HitPaired's libraries: hitLibs but raw.
-var l1PairedLibs = []string{libCachekit, libObjects, libEncrypted, libGocache, libRedisCache}
+var l1PairedLibs = []string{libCachekit, libOtter, libObjects, libEncrypted, libGocache, libRedisCache}
 
 // l1Batch is how many L1 hits one side of L1HitPaired makes in a row, timed
 // together: a hit takes from 0.2 µs, close to the cost of reading the clock
