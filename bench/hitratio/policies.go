@@ -42,7 +42,7 @@ const life = time.Hour
 var policies = []policy{
 	{"cachekit-l1", "l1/bigcache as the presets build it (WithMaxBytes): bigcache's per-shard FIFO ring, bound in bytes, sized to hold the capacity", newBigcacheBytes, false},
 	{"cachekit-l1-entries", "l1/bigcache with WithMaxEntries(capacity): evicts 1/16 of the bound at a time, in bigcache's iteration order", newBigcacheEntries, true},
-	{"cachekit-l1-otter", "l1/otter WithMaxEntries(capacity) (otter v2 behind cachekit's L1 adapter)", newL1Otter, true},
+	{"cachekit-l1-otter", "l1/otter as the presets build it (WithMaxBytes), sized to hold the capacity", newL1Otter, true},
 	{"cachekit-objects", "core's object cache (WithObjectCache(capacity, 24h)) in front of a backend that holds every key", newObjects, true},
 	{"goredis-tinylfu", "go-redis/cache v9 NewTinyLFU(capacity, 1h) (vmihailenco/go-tinylfu: LFU admission, LRU)", newTinyLFU, false},
 	{"otter", "otter v2 MaximumSize(capacity) (adaptive W-TinyLFU)", newOtter, true},
@@ -97,7 +97,9 @@ type otterL1 struct {
 }
 
 func newL1Otter(capacity int) (cache, error) {
-	b, err := l1otter.New(l1otter.WithMaxEntries(capacity))
+	// Bounded in bytes as the presets build it: otter weighs an entry at
+	// its key, its value and a fixed overhead of 96 bytes.
+	b, err := l1otter.New(l1otter.WithMaxBytes(int64(capacity * (keyLen + 16 + 96))))
 	if err != nil {
 		return nil, err
 	}
