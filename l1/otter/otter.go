@@ -63,7 +63,9 @@ type item struct {
 // operations fail with a *core.Error of KindConfig.
 type Backend struct {
 	c         *ot.Cache[string, *item]
-	clock     func() time.Time // nil: time.Now
+	clock     func() time.Time // nil: the process clock from base
+	base      time.Time        // New's time.Now, with its monotonic reading
+	baseUnix  int64            // base in Unix nanoseconds
 	closed    atomic.Bool
 	closeOnce sync.Once
 	hits      atomic.Uint64
@@ -112,7 +114,8 @@ func New(opts ...Option) (*Backend, error) {
 	case cfg.maxBytes > 0 && cfg.maxEntries > 0:
 		return nil, core.NewError(core.KindConfig, "otter.new", "WithMaxBytes and WithMaxEntries cannot be combined", nil)
 	}
-	b := &Backend{clock: cfg.clock}
+	base := time.Now()
+	b := &Backend{clock: cfg.clock, base: base, baseUnix: base.UnixNano()}
 	o := &ot.Options[string, *item]{
 		ExpiryCalculator: ot.ExpiryWritingFunc(func(e ot.Entry[string, *item]) time.Duration {
 			if e.Value.exp == 0 {
@@ -143,9 +146,13 @@ func New(opts ...Option) (*Backend, error) {
 	return b, nil
 }
 
+// now returns the current time in Unix nanoseconds. Without WithClock it
+// is New's wall time advanced by the monotonic clock (time.Since reads only
+// that one, where time.Now reads two), so a step of the wall clock does not
+// shorten or stretch the TTLs of entries in memory.
 func (b *Backend) now() int64 {
 	if b.clock == nil {
-		return time.Now().UnixNano()
+		return b.baseUnix + int64(time.Since(b.base))
 	}
 	return b.clock().UnixNano()
 }

@@ -41,3 +41,33 @@ func TestNewRejectsBadBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestClockDrivesExpiry: with WithClock, entries expire by that clock, and
+// a copy reports its value's freshness, aged.
+func TestClockDrivesExpiry(t *testing.T) {
+	ctx := t.Context()
+	now := time.Unix(1_000_000, 0)
+	b := newBackend(t, otter.WithClock(func() time.Time { return now }))
+	if err := b.Set(ctx, "k", []byte("v"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetCopy(ctx, "c", []byte("w"), time.Second, core.Freshness{Known: true, FreshFor: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if d, ok, err := b.TTL(ctx, "k"); err != nil || !ok || d != 500*time.Millisecond {
+		t.Fatalf("TTL = %v %v %v, want 500ms", d, ok, err)
+	}
+	if e, ok, err := b.Get(ctx, "c"); err != nil || !ok || e.Freshness.FreshFor != time.Minute-500*time.Millisecond {
+		t.Fatalf("copy: %+v %v %v, want fresh for 59.5s", e, ok, err)
+	}
+	now = now.Add(time.Second)
+	for _, k := range []string{"k", "c"} {
+		if _, ok, err := b.Get(ctx, k); err != nil || ok {
+			t.Fatalf("%s after its TTL: found %v, err %v", k, ok, err)
+		}
+	}
+	if s := b.Stats()[0]; s.Hits != 1 || s.Misses != 2 {
+		t.Fatalf("stats %+v, want 1 hit and 2 misses", s)
+	}
+}
