@@ -117,6 +117,11 @@ func New(opts ...Option) (*Backend, error) {
 	base := time.Now()
 	b := &Backend{clock: cfg.clock, base: base, baseUnix: base.UnixNano()}
 	o := &ot.Options[string, *item]{
+		// Maintenance (draining otter's read and write buffers, eviction)
+		// runs on the goroutine that triggered it, instead of a goroutine
+		// started for it: no scheduler hand-off per drain, and its cost
+		// lands on the call that caused it.
+		Executor: func(fn func()) { fn() },
 		ExpiryCalculator: ot.ExpiryWritingFunc(func(e ot.Entry[string, *item]) time.Duration {
 			if e.Value.exp == 0 {
 				return noExpiry
