@@ -8,7 +8,7 @@ import (
 )
 
 // TestPresetL1IsOtter: the presets put l1/otter (W-TinyLFU) in front of the
-// backend, not l1/bigcache, whose FIFO eviction holds 8 to 25 points fewer
+// backend, not l1/bigcache, whose FIFO eviction holds 5 to 27 points fewer
 // hits at the same size on skewed, scanning and looping loads (issue 27;
 // make hitratio, bench/README.md).
 func TestPresetL1IsOtter(t *testing.T) {
