@@ -426,4 +426,28 @@ func TestObjectCacheStaysBounded(t *testing.T) {
 	if n := core.ObjectCacheLen(c); n > 640 || n == 0 {
 		t.Fatalf("object cache holds %d entries, bound 640", n)
 	}
+	// Sets and Deletes leave dead slots in the eviction queues; they are
+	// compacted away rather than piling up.
+	if slots, entries := core.ObjectQueueSlots(c); slots > 2*entries+2*64*64 {
+		t.Fatalf("eviction queues hold %d slots for %d entries", slots, entries)
+	}
+}
+
+// TestObjectCacheQueuesStayBoundedUnderChurn: a key written and read over
+// and over in a cache that never fills leaves no trail of dead queue
+// slots (each Set drops the entry, each read inserts it again).
+func TestObjectCacheQueuesStayBoundedUnderChurn(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, newMem(), core.WithObjectCache(64000, time.Hour))
+	for i := range 50000 {
+		if err := c.Set(ctx, "k", i); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if slots, entries := core.ObjectQueueSlots(c); entries != 1 || slots > 2*64+2 {
+		t.Fatalf("after 50000 Set+Get of one key: %d queue slots, %d entries", slots, entries)
+	}
 }
