@@ -118,7 +118,7 @@ lint: $(TOOLS)/staticcheck
 #   BENCHCOUNT, BENCHTIME as usual (6 runs of 1s)
 BENCHMODULES ?= $(MODULES)
 BENCHFILTER ?= .
-BENCHLIBS := cachekit cachekit-otter cachekit-objects cachekit-enc cachekit-bounded cachekit-nofresh gocache gocache-aside goredis-cache raw
+BENCHLIBS := cachekit cachekit-otter cachekit-objects cachekit-enc cachekit-bounded cachekit-nofresh cachekit-script gocache gocache-aside goredis-cache raw
 
 bench: $(TOOLS)/benchstat
 	@scripts/rig.sh up >/dev/null || echo "bench: no container rig: the Redis rows of bench/ are skipped (CI=true: they fail)"; \

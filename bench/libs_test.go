@@ -88,6 +88,7 @@ const (
 	libEncrypted    = "cachekit-enc"     // the same with a crypto encryptor (secure preset)
 	libBounded      = "cachekit-bounded" // the same with compose.WithInvalidation(false): L1 copies bounded by the PTTL (paired rows only)
 	libOtter        = "cachekit-otter"   // the same as cachekit with l1/otter as the L1 (L1HitPaired)
+	libScript       = "cachekit-script"  // the same as cachekit over backend/redis.WithGetScript: GET and, after a hit only, PTTL in one EVALSHA (L2HitPaired, MissLoadPaired)
 	libNoFresh      = "cachekit-nofresh" // the same as cachekit over backend/redis.WithoutFreshness: bare GET, L1 copies bounded by the compose cap (L2HitPaired only)
 	libGocache      = "gocache"          // eko/gocache chain(bigcache → redis) + marshaler; loadable for GetOrLoad
 	libGocacheAside = "gocache-aside"    // the same, GetOrLoad as cache-aside (Get, load, Set)
@@ -126,6 +127,8 @@ func newLib(tb testing.TB, name string, srv *server, o libOptions) lib {
 		l = newCachekit(tb, srv, cachekitConfig{bounded: true, redisOnly: o.redisOnly}, o.load)
 	case libNoFresh:
 		l = newCachekit(tb, srv, cachekitConfig{noFreshness: true, redisOnly: o.redisOnly}, o.load)
+	case libScript:
+		l = newCachekit(tb, srv, cachekitConfig{getScript: true, redisOnly: o.redisOnly}, o.load)
 	case libOtter:
 		l = newCachekit(tb, srv, cachekitConfig{otter: true, redisOnly: o.redisOnly}, o.load)
 	case libGocache, libGocacheAside:
@@ -191,6 +194,10 @@ type cachekitConfig struct {
 	// redisOnly puts the client straight over backend/redis: no L1, no
 	// composition.
 	redisOnly bool
+	// getScript wraps Redis with backend/redis.WithGetScript: a read is one
+	// EVALSHA that runs GET and, only after a hit, PTTL — so a miss sends
+	// the server no PTTL — at the price of a script on every read.
+	getScript bool
 	// otter makes the L1 l1/otter (W-TinyLFU) instead of l1/bigcache, with
 	// the same byte bound.
 	otter bool
@@ -241,6 +248,9 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 	}
 	l := &cachekitLib{opts: opts, enc: enc, load: load, fresh: cfg.objects}
 	var wrap []redisbackend.Option
+	if cfg.getScript {
+		wrap = append(wrap, redisbackend.WithGetScript())
+	}
 	if cfg.noFreshness {
 		wrap = append(wrap, redisbackend.WithoutFreshness())
 	}
