@@ -5,6 +5,8 @@
 #   make bench   every benchmark, 6 runs each, summarised by benchstat
 #                (the peer comparison alone: make bench BENCHMODULES=bench)
 #   make bench-profile   CPU/memory profiles of the L1-hit path into .bench/
+#   make hitratio  hit ratio of each in-process cache on seeded traces: a
+#                table (also into bench/README.md) and bench/hitratio.svg
 #   make fuzz    every Fuzz target for FUZZTIME (default 10s)
 #   make chaos   the long fault test of the reliability stack (chaos/, minutes)
 #   make fmt     gofmt -w
@@ -116,7 +118,7 @@ lint: $(TOOLS)/staticcheck
 #   BENCHCOUNT, BENCHTIME as usual (6 runs of 1s)
 BENCHMODULES ?= $(MODULES)
 BENCHFILTER ?= .
-BENCHLIBS := cachekit cachekit-objects cachekit-enc cachekit-bounded cachekit-nofresh gocache gocache-aside goredis-cache raw
+BENCHLIBS := cachekit cachekit-otter cachekit-objects cachekit-enc cachekit-bounded cachekit-nofresh cachekit-script gocache gocache-aside goredis-cache raw
 
 bench: $(TOOLS)/benchstat
 	@scripts/rig.sh up >/dev/null || echo "bench: no container rig: the Redis rows of bench/ are skipped (CI=true: they fail)"; \
@@ -150,6 +152,13 @@ bench-profile:
 	echo "== CPU ($$p.cpu.prof)"; go tool pprof -top -cum -nodecount=40 $$p.test $$p.cpu.prof 2>/dev/null | sed -n '1,50p'; \
 	echo "== allocations ($$p.mem.prof)"; go tool pprof -sample_index=alloc_space -top -nodecount=15 $$p.test $$p.mem.prof 2>/dev/null; \
 	echo "go tool pprof -http=: $$p.test $$p.cpu.prof   # to explore"
+
+# hitratio: bench/hitratio replays seeded traces through every L1 and the
+# object cache (issue 27), prints the table, rewrites it in bench/README.md
+# and redraws bench/hitratio.svg. Deterministic; about a minute.
+.PHONY: hitratio
+hitratio:
+	cd bench/hitratio && go run . -svg ../hitratio.svg -readme ../README.md
 
 # fuzz: every func FuzzXxx in every package, for FUZZTIME each.
 fuzz:

@@ -55,7 +55,7 @@ var (
 )
 
 // Minimal returns a client of the minimal preset over backend: the
-// cheapest correct cache. Default TTL 300 s; a bigcache L1 in front of
+// cheapest correct cache. Default TTL 300 s; an otter L1 (l1/otter) in front of
 // backend; no stale-while-revalidate, no cross-process invalidation (L1
 // copies live at most 30 s and never past the value's remaining TTL), no
 // retries; the ByteStorage envelope codec; no encryption unless
@@ -79,7 +79,7 @@ func Minimal(backend core.Backend, opts ...Option) (*core.Client, error) {
 }
 
 // Production returns a client of the production preset over backend: the
-// default for services. Default TTL 600 s; a bigcache L1 in front of
+// default for services. Default TTL 600 s; an otter L1 (l1/otter) in front of
 // backend, kept in step with other processes' writes where backend reports
 // invalidations (backend/redis on a single server or Sentinel);
 // stale-while-revalidate; two retries with backoff on retryable failures;
@@ -181,7 +181,7 @@ func SecureFromEnv(backend core.Backend, opts ...Option) (*core.Client, error) {
 }
 
 // IO returns a client of the io preset over cachekit.io with the API key
-// apiKey: default TTL 3600 s, a bigcache L1 in front, stale-while-revalidate,
+// apiKey: default TTL 3600 s, an otter L1 (l1/otter) in front, stale-while-revalidate,
 // two client retries (the cachekitio backend retries idempotent requests
 // too), the envelope codec, no encryption unless WithEncryption asks for it
 // (CACHEKIT_MASTER_KEY alone never turns it on). The backend is opened by

@@ -7,6 +7,7 @@ require (
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/crypto v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/l1/bigcache v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/l1/otter v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/protocol v0.0.0-00010101000000-000000000000
 )
 
@@ -14,6 +15,7 @@ require (
 	github.com/allegro/bigcache/v3 v3.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/shamaton/msgpack/v2 v2.4.0 // indirect
 	github.com/zeebo/xxh3 v1.1.0 // indirect
@@ -27,5 +29,6 @@ replace (
 	github.com/cachekit-io/cachekit-go/core => ./core
 	github.com/cachekit-io/cachekit-go/crypto => ./crypto
 	github.com/cachekit-io/cachekit-go/l1/bigcache => ./l1/bigcache
+	github.com/cachekit-io/cachekit-go/l1/otter => ./l1/otter
 	github.com/cachekit-io/cachekit-go/protocol => ./protocol
 )

@@ -5,14 +5,14 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/core"
-	"github.com/cachekit-io/cachekit-go/l1/bigcache"
+	"github.com/cachekit-io/cachekit-go/l1/otter"
 )
 
 // stackOptions are the options Stack takes: the ones that shape the tiers.
 var stackOptions = []string{"WithL1MaxBytes", "WithoutL1", "WithInvalidation"}
 
-// Stack builds the tiers preset p puts in front of backend — a bigcache
-// L1 composed over it (compose.TiersWith), following backend's
+// Stack builds the tiers preset p puts in front of backend — an l1/otter
+// L1 (W-TinyLFU eviction, bounded in bytes) composed over it (compose.TiersWith), following backend's
 // invalidations unless p is minimal — and returns the stack and the
 // function that releases what Stack built. It is what the constructors
 // use below the client (codec, encryption, TTL and retries are the
@@ -55,7 +55,7 @@ func buildStack(p core.Preset, backend core.Backend, owned bool, cfg *config) (c
 		}
 		return backend, release, nil
 	}
-	l1, err := bigcache.New(bigcache.WithMaxBytes(cfg.l1MaxBytes))
+	l1, err := otter.New(otter.WithMaxBytes(cfg.l1MaxBytes))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,7 +81,7 @@ func inProcess(cfg *config) (core.Backend, func() error, error) {
 	if cfg.l1MaxBytes < 0 {
 		return nil, nil, configErr("cachekit.l1", "WithL1MaxBytes: negative bound "+strconv.FormatInt(cfg.l1MaxBytes, 10)+" (0: unbounded)")
 	}
-	l1, err := bigcache.New(bigcache.WithMaxBytes(cfg.l1MaxBytes))
+	l1, err := otter.New(otter.WithMaxBytes(cfg.l1MaxBytes))
 	if err != nil {
 		return nil, nil, err
 	}

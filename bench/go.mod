@@ -11,6 +11,7 @@ require (
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/crypto v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/l1/bigcache v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/l1/otter v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/protocol v0.0.0-00010101000000-000000000000
 	github.com/eko/gocache/lib/v4 v4.2.4
 	github.com/eko/gocache/store/bigcache/v4 v4.2.4
@@ -47,6 +48,7 @@ require (
 	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
 	github.com/lufia/plan9stats v0.0.0-20260330125221-c963978e514e // indirect
 	github.com/magiconair/properties v1.8.10 // indirect
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
 	github.com/mdelapenya/tlscert v0.2.0 // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
 	github.com/moby/go-archive v0.2.0 // indirect
@@ -101,5 +103,6 @@ replace (
 	github.com/cachekit-io/cachekit-go/core => ../core
 	github.com/cachekit-io/cachekit-go/crypto => ../crypto
 	github.com/cachekit-io/cachekit-go/l1/bigcache => ../l1/bigcache
+	github.com/cachekit-io/cachekit-go/l1/otter => ../l1/otter
 	github.com/cachekit-io/cachekit-go/protocol => ../protocol
 )

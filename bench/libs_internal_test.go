@@ -14,7 +14,7 @@ import (
 // allLibs is every library the benchmarks run.
 func allLibs() []string {
 	var names []string
-	for _, n := range slices.Concat(hitLibs, stampedeLibs, l2PairedLibs) {
+	for _, n := range slices.Concat(hitLibs, stampedeLibs, l2PairedLibs, l1PairedLibs) {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 	"github.com/cachekit-io/cachekit-go/crypto"
 	"github.com/cachekit-io/cachekit-go/l1/bigcache"
+	l1otter "github.com/cachekit-io/cachekit-go/l1/otter"
 	"github.com/cachekit-io/cachekit-go/protocol"
 )
 
@@ -86,6 +87,8 @@ const (
 	libObjects      = "cachekit-objects" // the same with core.WithObjectCache
 	libEncrypted    = "cachekit-enc"     // the same with a crypto encryptor (secure preset)
 	libBounded      = "cachekit-bounded" // the same with compose.WithInvalidation(false): L1 copies bounded by the PTTL (paired rows only)
+	libOtter        = "cachekit-otter"   // the same as cachekit with l1/otter as the L1 (L1HitPaired)
+	libScript       = "cachekit-script"  // the same as cachekit over backend/redis.WithGetScript: GET and, after a hit only, PTTL in one EVALSHA (L2HitPaired, MissLoadPaired)
 	libNoFresh      = "cachekit-nofresh" // the same as cachekit over backend/redis.WithoutFreshness: bare GET, L1 copies bounded by the compose cap (L2HitPaired only)
 	libGocache      = "gocache"          // eko/gocache chain(bigcache → redis) + marshaler; loadable for GetOrLoad
 	libGocacheAside = "gocache-aside"    // the same, GetOrLoad as cache-aside (Get, load, Set)
@@ -124,6 +127,10 @@ func newLib(tb testing.TB, name string, srv *server, o libOptions) lib {
 		l = newCachekit(tb, srv, cachekitConfig{bounded: true, redisOnly: o.redisOnly}, o.load)
 	case libNoFresh:
 		l = newCachekit(tb, srv, cachekitConfig{noFreshness: true, redisOnly: o.redisOnly}, o.load)
+	case libScript:
+		l = newCachekit(tb, srv, cachekitConfig{getScript: true, redisOnly: o.redisOnly}, o.load)
+	case libOtter:
+		l = newCachekit(tb, srv, cachekitConfig{otter: true, redisOnly: o.redisOnly}, o.load)
 	case libGocache, libGocacheAside:
 		l = newGocache(tb, srv.rdb, name == libGocacheAside, o.redisOnly, o.load)
 	case libRedisCache:
@@ -187,6 +194,13 @@ type cachekitConfig struct {
 	// redisOnly puts the client straight over backend/redis: no L1, no
 	// composition.
 	redisOnly bool
+	// getScript wraps Redis with backend/redis.WithGetScript: a read is one
+	// EVALSHA that runs GET and, only after a hit, PTTL — so a miss sends
+	// the server no PTTL — at the price of a script on every read.
+	getScript bool
+	// otter makes the L1 l1/otter (W-TinyLFU) instead of l1/bigcache, with
+	// the same byte bound.
+	otter bool
 }
 
 // clientOptions are the core options of a configuration. The encryptor, if
@@ -211,9 +225,9 @@ func (cfg cachekitConfig) clientOptions() ([]core.Option, *crypto.Encryptor, err
 // with compose's defaults: sequential read, write-through (Redis first),
 // freshness-bounded backfill of Redis hits into the L1, written inline.
 type cachekitLib struct {
-	l1    *bigcache.Backend // nil: redisOnly
-	stack *compose.Backend  // nil: redisOnly
-	be    core.Backend      // the client's backend: stack, or backend/redis
+	l1    core.Backend     // l1/bigcache or l1/otter; nil: redisOnly
+	stack *compose.Backend // nil: redisOnly
+	be    core.Backend     // the client's backend: stack, or backend/redis
 	opts  []core.Option
 	enc   *crypto.Encryptor
 	c     *core.Client
@@ -234,6 +248,9 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 	}
 	l := &cachekitLib{opts: opts, enc: enc, load: load, fresh: cfg.objects}
 	var wrap []redisbackend.Option
+	if cfg.getScript {
+		wrap = append(wrap, redisbackend.WithGetScript())
+	}
 	if cfg.noFreshness {
 		wrap = append(wrap, redisbackend.WithoutFreshness())
 	}
@@ -243,7 +260,12 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 	}
 	var be core.Backend = rb
 	if !cfg.redisOnly {
-		if l.l1, err = bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards)); err != nil {
+		if cfg.otter {
+			l.l1, err = l1otter.New(l1otter.WithMaxBytes(l1MaxBytes))
+		} else {
+			l.l1, err = bigcache.New(bigcache.WithMaxBytes(l1MaxBytes), bigcache.WithShards(l1Shards))
+		}
+		if err != nil {
 			tb.Fatal(err)
 		}
 		invalidation := !cfg.bounded && srv.mini == nil
@@ -313,8 +335,11 @@ func (l *cachekitLib) Drop(keys []string) {
 
 func (l *cachekitLib) Resume() {}
 
+// Warm fills bigcache to its bound (its shard queues grow by copying); an
+// otter L1 has no such queues and is not filled, like go-redis/cache's
+// TinyLFU, since fillers would change what its admission policy lets in.
 func (l *cachekitLib) Warm() {
-	if l.l1 != nil {
+	if _, ok := l.l1.(*bigcache.Backend); ok {
 		fill(func(k string, v []byte) { _ = l.l1.Set(context.Background(), k, v, ttl) })
 	}
 }

@@ -12,10 +12,15 @@ import (
 // pairedLibs are the libraries the paired rows pair with raw.
 var pairedLibs = []string{libCachekit, libEncrypted, libBounded, libGocache, libRedisCache}
 
-// l2PairedLibs are L2HitPaired's libraries: pairedLibs and cachekit-nofresh,
-// cachekit with go-redis/cache's bound on the L1 copy (its own lifetime, not
-// the key's TTL). Its sets are cachekit's.
-var l2PairedLibs = append(slices.Clone(pairedLibs), libNoFresh)
+// l2PairedLibs are L2HitPaired's libraries: pairedLibs, cachekit-nofresh
+// (cachekit with go-redis/cache's bound on the L1 copy: its own lifetime,
+// not the key's TTL) and cachekit-script (exact expiry read by one script).
+// Their sets are cachekit's.
+var l2PairedLibs = append(slices.Clone(pairedLibs), libNoFresh, libScript)
+
+// missPairedLibs are MissLoadPaired's libraries: pairedLibs and
+// cachekit-script, whose miss sends the server no PTTL.
+var missPairedLibs = append(slices.Clone(pairedLibs), libScript)
 
 // The paired rows (L1HitPaired, L2HitPaired, RedisHitPaired, SetPaired,
 // MissLoadPaired) measure one library and raw in the same loop: the two
@@ -155,7 +160,7 @@ func runPaired(b *testing.B, s valueSize, name string, row pairedRow) {
 }
 
 // l1PairedLibs are L1HitPaired's libraries: hitLibs but raw.
-var l1PairedLibs = []string{libCachekit, libObjects, libEncrypted, libGocache, libRedisCache}
+var l1PairedLibs = []string{libCachekit, libOtter, libObjects, libEncrypted, libGocache, libRedisCache}
 
 // l1Batch is how many L1 hits one side of L1HitPaired makes in a row, timed
 // together: a hit takes from 0.2 µs, close to the cost of reading the clock
@@ -228,7 +233,7 @@ func BenchmarkRedisHitPaired(b *testing.B) {
 // so the row prices the library's miss path itself.
 func BenchmarkMissLoadPaired(b *testing.B) {
 	ctx := context.Background()
-	each(b, pairedLibs, func(b *testing.B, s valueSize, name string) {
+	each(b, missPairedLibs, func(b *testing.B, s valueSize, name string) {
 		runPaired(b, s, name, pairedRow{
 			rawL1:   true,
 			miss:    true,

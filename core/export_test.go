@@ -76,3 +76,17 @@ func WithClock(f *FakeClock) Option {
 		return nil
 	}
 }
+
+// ObjectQueueSlots reports how many queue slots (live or dead) c's object
+// cache holds over all shards, and how many entries (tests only).
+func ObjectQueueSlots(c *Client) (slots, entries int) {
+	o := c.sh.objects
+	for i := range o.shards {
+		sh := &o.shards[i]
+		sh.mu.RLock()
+		slots += len(sh.small.buf) - sh.small.head + len(sh.main.buf) - sh.main.head
+		entries += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return slots, entries
+}

@@ -21,6 +21,7 @@ require (
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/allegro/bigcache/v3 v3.1.0 // indirect
 	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000 // indirect
+	github.com/cachekit-io/cachekit-go/l1/otter v0.0.0-00010101000000-000000000000 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/containerd/errdefs v1.0.0 // indirect
@@ -41,6 +42,7 @@ require (
 	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
 	github.com/lufia/plan9stats v0.0.0-20260330125221-c963978e514e // indirect
 	github.com/magiconair/properties v1.8.10 // indirect
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
 	github.com/mdelapenya/tlscert v0.2.0 // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
 	github.com/moby/go-archive v0.2.0 // indirect
@@ -87,6 +89,7 @@ replace (
 	github.com/cachekit-io/cachekit-go/core => ../core
 	github.com/cachekit-io/cachekit-go/crypto => ../crypto
 	github.com/cachekit-io/cachekit-go/l1/bigcache => ../l1/bigcache
+	github.com/cachekit-io/cachekit-go/l1/otter => ../l1/otter
 	github.com/cachekit-io/cachekit-go/protocol => ../protocol
 	github.com/cachekit-io/cachekit-go/server => ../server
 )

@@ -63,7 +63,7 @@ func main() {
 }
 
 // libOrder is the column order; libraries not listed follow, sorted.
-var libOrder = []string{"cachekit", "cachekit-objects", "cachekit-enc", "cachekit-bounded", "cachekit-nofresh", "gocache", "gocache-aside", "goredis-cache", "raw"}
+var libOrder = []string{"cachekit", "cachekit-otter", "cachekit-objects", "cachekit-enc", "cachekit-bounded", "cachekit-nofresh", "cachekit-script", "gocache", "gocache-aside", "goredis-cache", "raw"}
 
 // peers are the libraries cachekit must beat.
 var peers = []string{"gocache", "goredis-cache"}
@@ -323,7 +323,7 @@ func (r *results) faster(ck, row, unit, label string) (v verdict, ok bool) {
 // that has results (the encrypted one against the peers' plaintext rows).
 func (r *results) targets() []verdict {
 	var out []verdict
-	for _, ck := range []string{"cachekit", "cachekit-objects", "cachekit-enc", "cachekit-bounded", "cachekit-nofresh"} {
+	for _, ck := range []string{"cachekit", "cachekit-otter", "cachekit-objects", "cachekit-enc", "cachekit-bounded", "cachekit-nofresh", "cachekit-script"} {
 		if !r.libs[ck] {
 			continue
 		}
