@@ -94,8 +94,10 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if c.sh.objects != nil || ls.swr {
 			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
 		}
+		t := c.opStart()
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
+			c.opDone(ctx, OpGet, ResultHit, nil, len(e.Value), t)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
 			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
 			if err != nil && unreadable(err) {
@@ -328,7 +330,9 @@ func (c *Client) stale(f Freshness, ttl time.Duration, ratio float64) bool {
 func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err error) {
 	defer recoverLoader(&err)
 	c.sh.counters.loads.Add(1)
+	t := c.opStart()
 	v, err = load(ctx)
+	c.opDone(ctx, OpLoad, ResultOK, err, 0, t)
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
 	}
@@ -368,10 +372,12 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
+	t := c.opStart()
 	v, err = func() (v any, err error) {
 		defer recoverLoader(&err)
 		return load(ctx)
 	}()
+	c.opDone(ctx, OpLoad, ResultOK, err, 0, t)
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
 		return nil, gen, err

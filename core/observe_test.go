@@ -1,0 +1,249 @@
+package core_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// recorder is an Observer that keeps every event.
+type recorder struct {
+	mu      sync.Mutex
+	ops     []core.OpEvent
+	retries []core.RetryEvent
+}
+
+func (r *recorder) observer(timing bool) *core.Observer {
+	return &core.Observer{
+		Timing: timing,
+		OnOp: func(_ context.Context, e core.OpEvent) {
+			r.mu.Lock()
+			r.ops = append(r.ops, e)
+			r.mu.Unlock()
+		},
+		OnRetry: func(_ context.Context, e core.RetryEvent) {
+			r.mu.Lock()
+			r.retries = append(r.retries, e)
+			r.mu.Unlock()
+		},
+	}
+}
+
+func (r *recorder) take() []core.OpEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ops := r.ops
+	r.ops = nil
+	for i := range ops {
+		ops[i].Duration = 0 // compared apart
+	}
+	return ops
+}
+
+func wantOps(t *testing.T, got []core.OpEvent, want ...core.OpEvent) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("events %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("event %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestObserverSeesEachOperation(t *testing.T) {
+	ctx := context.Background()
+	var r recorder
+	c := newClient(t, newMem(), core.WithObserver(r.observer(false)), core.WithNamespace("ns"))
+
+	if err := c.Set(ctx, "k", 42); err != nil { // jsonCodec: "42"
+		t.Fatal(err)
+	}
+	wantOps(t, r.take(), core.OpEvent{Op: core.OpSet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultOK, Bytes: 2})
+
+	if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := core.Get[int](ctx, c, "absent"); err != nil {
+		t.Fatal(err)
+	}
+	wantOps(t, r.take(),
+		core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultHit, Bytes: 2},
+		core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultMiss})
+
+	if _, err := c.Exists(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	wantOps(t, r.take(),
+		core.OpEvent{Op: core.OpExists, Tier: core.TierClient, Namespace: "ns", Result: core.ResultOK},
+		core.OpEvent{Op: core.OpDelete, Tier: core.TierClient, Namespace: "ns", Result: core.ResultOK})
+
+	// A miss, the load, its write-back.
+	v, err := core.GetOrLoad(ctx, c, "cold", func(context.Context) (int, error) { return 7, nil })
+	if err != nil || v != 7 {
+		t.Fatal(v, err)
+	}
+	wantOps(t, r.take(),
+		core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultMiss},
+		core.OpEvent{Op: core.OpLoad, Tier: core.TierClient, Namespace: "ns", Result: core.ResultOK},
+		core.OpEvent{Op: core.OpSet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultOK, Bytes: 1})
+
+	// A failing loader is an error event of the loader's kind.
+	_, err = core.GetOrLoad(ctx, c, "bad", func(context.Context) (int, error) {
+		return 0, &core.Error{Kind: core.KindInvalidInput, Msg: "no"}
+	})
+	wantKind(t, err, core.KindInvalidInput)
+	wantOps(t, r.take(),
+		core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultMiss},
+		core.OpEvent{Op: core.OpLoad, Tier: core.TierClient, Namespace: "ns", Result: core.ResultError, Kind: core.KindInvalidInput})
+}
+
+func TestObserverSeesLocalHitsErrorsAndRetries(t *testing.T) {
+	ctx := context.Background()
+	var r recorder
+	l := &localBackend{memBackend: newMem(), local: map[string]bool{"near": true}}
+	c := newClient(t, l, core.WithObserver(r.observer(true)), core.WithRetries(2, 0))
+	if err := c.Set(ctx, "near", "v"); err != nil {
+		t.Fatal(err)
+	}
+	r.take()
+	never := func(context.Context) (string, error) { t.Fatal("loader called"); return "", nil }
+	if _, err := core.GetOrLoad(ctx, c, "near", never); err != nil {
+		t.Fatal(err)
+	}
+	wantOps(t, r.take(), core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultHit, Bytes: 3})
+
+	l.failGet.Store(&errTransient)
+	_, _, err := core.Get[string](ctx, c, "far")
+	wantKind(t, err, core.KindTransient)
+	wantOps(t, r.take(), core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultError, Kind: core.KindTransient})
+	r.mu.Lock()
+	retries := r.retries
+	r.mu.Unlock()
+	if len(retries) != 2 || retries[0].Attempt != 1 || retries[1].Attempt != 2 || retries[1].Kind != core.KindTransient {
+		t.Fatalf("retries %+v", retries)
+	}
+}
+
+func TestObserverTimingSetsDurations(t *testing.T) {
+	ctx := context.Background()
+	for _, timing := range []bool{false, true} {
+		var r recorder
+		c := newClient(t, newMem(), core.WithObserver(r.observer(timing)))
+		_, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (int, error) {
+			time.Sleep(2 * time.Millisecond)
+			return 1, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		ops := r.ops
+		r.mu.Unlock()
+		if len(ops) != 3 || ops[1].Op != core.OpLoad {
+			t.Fatalf("events %+v", ops)
+		}
+		if got := ops[1].Duration; timing && got < 2*time.Millisecond || !timing && got != 0 {
+			t.Fatalf("timing=%v: load duration %v", timing, got)
+		}
+	}
+}
+
+func TestJoinCallsEveryObserver(t *testing.T) {
+	var a, b recorder
+	j := core.Join(nil, a.observer(false), b.observer(true))
+	if !j.Timing || j.OnBreaker != nil {
+		t.Fatalf("joined %+v", j)
+	}
+	j.OnOp(context.Background(), core.OpEvent{Op: core.OpGet})
+	if len(a.take()) != 1 || len(b.take()) != 1 {
+		t.Fatal("an observer was skipped")
+	}
+	if o := a.observer(false); core.Join(o, nil) != o {
+		t.Fatal("joining one observer should return it")
+	}
+}
+
+func TestObserverNamesAreStable(t *testing.T) {
+	for v, want := range map[interface{ String() string }]string{
+		core.OpGet: "get", core.OpSet: "set", core.OpDelete: "delete", core.OpExists: "exists", core.OpLoad: "load",
+		core.ResultOK: "ok", core.ResultHit: "hit", core.ResultMiss: "miss", core.ResultStale: "stale", core.ResultError: "error",
+		core.BreakerClosed: "closed", core.BreakerOpen: "open", core.BreakerHalfOpen: "half-open",
+		core.BreakerOff: "off", core.Op(99): "op(99)", core.Result(99): "result(99)", core.BreakerState(9): "BreakerState(9)",
+	} {
+		if got := v.String(); got != want {
+			t.Errorf("%v: %q, want %q", v, got, want)
+		}
+	}
+}
+
+// BenchmarkObservedHit is BenchmarkGetHit (a hit over a map backend) and
+// the local-tier hit of GetOrLoad, with no observer, a no-op observer and
+// a no-op observer that times operations.
+func BenchmarkObservedHit(b *testing.B) {
+	ctx := context.Background()
+	nop := func(context.Context, core.OpEvent) {}
+	for _, o := range []struct {
+		name string
+		obs  *core.Observer
+	}{
+		{"none", nil},
+		{"nop", &core.Observer{OnOp: nop}},
+		{"nop-timed", &core.Observer{OnOp: nop, Timing: true}},
+	} {
+		l := &localBackend{memBackend: newMem(), local: map[string]bool{"k": true}}
+		c, err := core.New(l, core.WithCodec(jsonCodec{}), core.WithObserver(o.obs))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = c.Set(ctx, "k", 42, core.TTL(time.Hour))
+		b.Run("op=get/observer="+o.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := core.Get[int](ctx, c, "k"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		load := func(context.Context) (int, error) { return 0, nil }
+		b.Run("op=local/observer="+o.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := core.GetOrLoad(ctx, c, "k", load); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		_ = c.Close()
+	}
+}
+
+func TestObserverBreakerAndSelfHealEvents(t *testing.T) {
+	var (
+		breaker []core.BreakerEvent
+		heals   []core.SelfHealEvent
+	)
+	c := newClient(t, newMem(), core.WithNamespace("ns"), core.WithObserver(&core.Observer{
+		OnBreaker:  func(e core.BreakerEvent) { breaker = append(breaker, e) },
+		OnSelfHeal: func(_ context.Context, e core.SelfHealEvent) { heals = append(heals, e) },
+	}))
+	core.ObserveBreaker(c, core.BreakerClosed, core.BreakerOpen, errTransient)
+	core.ObserveBreaker(c, core.BreakerOpen, core.BreakerHalfOpen, nil)
+	core.ObserveSelfHeal(c, &core.Error{Kind: core.KindEncryption})
+	want := []core.BreakerEvent{{From: core.BreakerClosed, To: core.BreakerOpen, Kind: core.KindTransient}, {From: core.BreakerOpen, To: core.BreakerHalfOpen}}
+	if len(breaker) != 2 || breaker[0] != want[0] || breaker[1] != want[1] {
+		t.Fatalf("breaker events %+v", breaker)
+	}
+	if len(heals) != 1 || heals[0] != (core.SelfHealEvent{Namespace: "ns", Kind: core.KindEncryption}) {
+		t.Fatalf("self-heal events %+v", heals)
+	}
+	// Without an observer nothing is called and nothing fails.
+	core.ObserveBreaker(newClient(t, newMem()), core.BreakerClosed, core.BreakerOpen, nil)
+}
