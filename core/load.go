@@ -401,7 +401,7 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 		wcancel()
 		at = c.sh.versions.endStore(sk, done)
 		if werr != nil {
-			c.sh.warn.warn("cachekit: storing a loaded value failed", KindOf(werr))
+			c.sh.warn.warn("cachekit: storing a loaded value failed", KindOf(werr), LogKeyOp, "set", LogKeyNamespace, c.namespace, LogKeyHash, KeyHash(sk))
 		}
 		return v, at, nil
 	}
@@ -472,7 +472,7 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 		v, _, err := c.loadAndStore(sk, gen, ttl, load, overwrite)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
-			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err))
+			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err), LogKeyOp, "refresh", LogKeyNamespace, c.namespace, LogKeyHash, KeyHash(sk))
 		}
 		return v, err
 	})

@@ -1,7 +1,11 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,4 +250,41 @@ func TestObserverBreakerAndSelfHealEvents(t *testing.T) {
 	}
 	// Without an observer nothing is called and nothing fails.
 	core.ObserveBreaker(newClient(t, newMem()), core.BreakerClosed, core.BreakerOpen, nil)
+}
+
+func TestKeyHashHidesTheKey(t *testing.T) {
+	h := core.KeyHash("ns:users:alice@example.com")
+	// The first 8 bytes of sha256("ns:users:alice@example.com").
+	if len(h) != 16 || h == core.KeyHash("ns:users:bob@example.com") || h != core.KeyHash("ns:users:alice@example.com") {
+		t.Fatalf("KeyHash %q", h)
+	}
+	if want := "82e12cfee7a949ec"; h != want {
+		t.Fatal(h)
+	}
+}
+
+func TestLogsCarryStableKeysAndNoKey(t *testing.T) {
+	ctx := context.Background()
+	var buf bytes.Buffer
+	m := newMem()
+	c := newClient(t, m, core.WithRetries(0, 0), core.WithNamespace("people"),
+		core.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	m.failSet.Store(&errTransient)
+	if v, err := core.GetOrLoad(ctx, c, "alice@example.com", func(context.Context) (int, error) { return 1, nil }); err != nil || v != 1 {
+		t.Fatal(v, err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("%v: %s", err, buf.Bytes())
+	}
+	want := map[string]any{core.LogKeyKind: "transient", core.LogKeyOp: "set", core.LogKeyNamespace: "people",
+		core.LogKeyHash: core.KeyHash("ns:people:alice@example.com")}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("%s = %v, want %v (record %s)", k, rec[k], v, buf.Bytes())
+		}
+	}
+	if strings.Contains(buf.String(), "alice") {
+		t.Fatalf("the log shows the key: %s", buf.Bytes())
+	}
 }
