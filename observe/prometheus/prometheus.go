@@ -159,35 +159,56 @@ func (c *Collector) op(_ context.Context, e core.OpEvent) {
 		return // an operation or result this version does not know
 	}
 	t := c.tier(e.Tier)
+	name := e.Op.String()
 	if r := t.requests[op][res]; r != nil {
 		r.Inc()
+	} else {
+		c.requests.WithLabelValues(e.Tier, name, e.Result.String()).Inc()
 	}
 	if e.Result == core.ResultError {
-		c.errors.WithLabelValues(e.Tier, e.Op.String(), e.Kind.String()).Inc()
+		c.errors.WithLabelValues(e.Tier, name, e.Kind.String()).Inc()
 	}
 	if e.Bytes > 0 {
-		t.bytes[op].Add(float64(e.Bytes))
+		if b := t.bytes[op]; b != nil {
+			b.Add(float64(e.Bytes))
+		} else {
+			c.bytes.WithLabelValues(e.Tier, name).Add(float64(e.Bytes))
+		}
 	}
 	if e.Duration > 0 {
-		t.duration[op].Observe(e.Duration.Seconds())
+		if d := t.duration[op]; d != nil {
+			d.Observe(e.Duration.Seconds())
+		} else {
+			c.duration.WithLabelValues(e.Tier, name).Observe(e.Duration.Seconds())
+		}
 	}
 }
 
-// tier returns the series of tier name, resolving them on first use: a
-// get is a hit, miss, stale or error; the other operations ok or error.
+// tier returns the series of tier name, creating them on first use, at
+// zero, so that rates start from the first scrape: for the client every
+// operation, for a composition's tiers get, set and delete (the calls they
+// report). A get is a hit, miss, stale or error, the other operations ok
+// or error; bytes are counted for gets and sets. An event outside these is
+// still counted, through a label lookup.
 func (c *Collector) tier(name string) *tierSeries {
 	if t, ok := c.tiers.Load(name); ok {
 		return t.(*tierSeries)
 	}
 	t := &tierSeries{}
-	for op := core.OpGet; int(op) < nOps; op++ {
+	ops := []core.Op{core.OpGet, core.OpSet, core.OpDelete}
+	if name == core.TierClient {
+		ops = append(ops, core.OpExists, core.OpLoad)
+	}
+	for _, op := range ops {
 		for r := core.ResultOK; int(r) < nResults; r++ {
 			if r == core.ResultError || (op == core.OpGet) != (r == core.ResultOK) {
 				t.requests[op][r] = c.requests.WithLabelValues(name, op.String(), r.String())
 			}
 		}
 		t.duration[op] = c.duration.WithLabelValues(name, op.String())
-		t.bytes[op] = c.bytes.WithLabelValues(name, op.String())
+		if op == core.OpGet || op == core.OpSet {
+			t.bytes[op] = c.bytes.WithLabelValues(name, op.String())
+		}
 	}
 	got, _ := c.tiers.LoadOrStore(name, t)
 	return got.(*tierSeries)

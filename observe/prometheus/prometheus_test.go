@@ -198,3 +198,30 @@ func TestWithoutDurationsReadsNoClock(t *testing.T) {
 		t.Fatalf("histogram has %d samples without durations", h.GetSampleCount())
 	}
 }
+
+// An event a tier's prebuilt series do not cover is still counted.
+func TestUnusualEventsAreCounted(t *testing.T) {
+	col := ckprom.New()
+	reg := prom.NewRegistry()
+	reg.MustRegister(col)
+	obs := col.Observer()
+	obs.OnOp(context.Background(), core.OpEvent{Op: core.OpLoad, Tier: "l1", Result: core.ResultOK, Bytes: 3, Duration: time.Millisecond})
+	obs.OnOp(context.Background(), core.OpEvent{Op: core.OpLoad, Tier: "l1", Result: core.ResultHit})
+	obs.OnOp(context.Background(), core.OpEvent{Op: core.Op(200), Tier: "l1", Result: core.ResultOK}) // unknown: dropped
+	fams := scrape(t, reg)
+	if got := counter(t, fams, "cachekit_requests_total", map[string]string{"tier": "l1", "op": "load", "result": "ok"}); got != 1 {
+		t.Errorf("load ok = %v", got)
+	}
+	if got := counter(t, fams, "cachekit_requests_total", map[string]string{"tier": "l1", "op": "load", "result": "hit"}); got != 1 {
+		t.Errorf("load hit = %v", got)
+	}
+	if got := counter(t, fams, "cachekit_bytes_total", map[string]string{"tier": "l1", "op": "load"}); got != 3 {
+		t.Errorf("bytes = %v", got)
+	}
+	if h := find(t, fams, "cachekit_request_duration_seconds", map[string]string{"tier": "l1", "op": "load"}).GetHistogram(); h.GetSampleCount() != 1 {
+		t.Errorf("histogram count %d", h.GetSampleCount())
+	}
+	if n := len(fams["cachekit_requests_total"].GetMetric()); n != 8+2 {
+		t.Errorf("%d request series, want 8 prebuilt for l1 (get: hit, miss, stale, error; set and delete: ok, error) plus 2", n)
+	}
+}
