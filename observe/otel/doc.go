@@ -36,7 +36,8 @@
 //
 // # Traces
 //
-// Each operation becomes a span of kind client named "cachekit {op}"
+// Each operation of the client (tier "client"; each tier call too with
+// WithTierSpans) becomes a span of kind client named "cachekit {op}"
 // ("cachekit get"), a child of the span in the caller's context, with the
 // attributes above, cachekit.namespace, cachekit.bytes, and an error
 // status on failure. The observer learns of an operation when it ends, so

@@ -41,9 +41,10 @@ var DefaultBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 type Option func(*config)
 
 type config struct {
-	mp      metric.MeterProvider
-	tp      trace.TracerProvider
-	noSpans bool
+	mp        metric.MeterProvider
+	tp        trace.TracerProvider
+	noSpans   bool
+	tierSpans bool
 }
 
 // WithMeterProvider sets the meter provider (default: the global one).
@@ -55,9 +56,15 @@ func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config)
 // WithoutSpans records metrics only.
 func WithoutSpans() Option { return func(c *config) { c.noSpans = true } }
 
+// WithTierSpans adds a span for each tier call of a composition (tiers
+// other than "client"), children of the caller's span like the client's
+// own. Off by default: an L1 hit would then cost two spans.
+func WithTierSpans() Option { return func(c *config) { c.tierSpans = true } }
+
 // observer holds the instruments.
 type observer struct {
 	tracer      trace.Tracer
+	tierSpans   bool
 	duration    metric.Float64Histogram
 	requests    metric.Int64Counter
 	bytes       metric.Int64Counter
@@ -79,10 +86,12 @@ type setKey struct {
 }
 
 // attrs are one (tier, op, result, kind) combination's measurement
-// options and span attributes.
+// options and span attributes, held in slices so that recording passes
+// them on without allocating.
 type attrs struct {
-	dur, req, bytes metric.MeasurementOption
-	span            []attribute.KeyValue
+	dur        []metric.RecordOption
+	req, bytes []metric.AddOption
+	span       []attribute.KeyValue
 }
 
 // New returns a core.Observer that records metrics and spans. It times
@@ -129,6 +138,7 @@ func New(opts ...Option) (*core.Observer, error) {
 	}
 	if !cfg.noSpans {
 		o.tracer = cfg.tp.Tracer(ScopeName)
+		o.tierSpans = cfg.tierSpans
 	}
 	return &core.Observer{
 		Timing: true,
@@ -170,9 +180,9 @@ func (o *observer) attrsOf(e core.OpEvent) *attrs {
 		dur = append(dur, AttrErrorType.String(e.Kind.String()))
 	}
 	a := &attrs{
-		dur:   metric.WithAttributeSet(attribute.NewSet(dur...)),
-		req:   metric.WithAttributeSet(attribute.NewSet(op, tier, res)),
-		bytes: metric.WithAttributeSet(attribute.NewSet(op, tier)),
+		dur:   []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(dur...))},
+		req:   []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(op, tier, res))},
+		bytes: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(op, tier))},
 		span:  dur,
 	}
 	got, _ := o.sets.LoadOrStore(k, a)
@@ -183,12 +193,12 @@ func (o *observer) attrsOf(e core.OpEvent) *attrs {
 // span under the caller's.
 func (o *observer) op(ctx context.Context, e core.OpEvent) {
 	a := o.attrsOf(e)
-	o.requests.Add(ctx, 1, a.req)
+	o.requests.Add(ctx, 1, a.req...)
 	if e.Bytes > 0 {
-		o.bytes.Add(ctx, int64(e.Bytes), a.bytes)
+		o.bytes.Add(ctx, int64(e.Bytes), a.bytes...)
 	}
-	o.duration.Record(ctx, e.Duration.Seconds(), a.dur)
-	if o.tracer == nil {
+	o.duration.Record(ctx, e.Duration.Seconds(), a.dur...)
+	if o.tracer == nil || e.Tier != core.TierClient && !o.tierSpans {
 		return
 	}
 	end := time.Now()

@@ -237,3 +237,36 @@ func TestErrorSpansAndWithoutSpans(t *testing.T) {
 		t.Fatalf("requests %d", got)
 	}
 }
+
+func TestTierSpansOnlyWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	for _, tierSpans := range []bool{false, true} {
+		var opts []ckotel.Option
+		if tierSpans {
+			opts = append(opts, ckotel.WithTierSpans())
+		}
+		r := newRig(t, opts...)
+		r.obs.OnOp(ctx, core.OpEvent{Op: core.OpGet, Tier: "l1", Result: core.ResultHit})
+		r.obs.OnOp(ctx, core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultHit})
+		want := 1
+		if tierSpans {
+			want = 2
+		}
+		if n := len(r.spans.Ended()); n != want {
+			t.Fatalf("WithTierSpans=%v: %d spans, want %d", tierSpans, n, want)
+		}
+		if got := sum(t, r.collect(t), "cachekit.client.requests", map[attribute.Key]string{ckotel.AttrTier: "l1"}); got != 1 {
+			t.Fatalf("the l1 event was not counted: %d", got)
+		}
+	}
+}
+
+func TestMetricsAllocateNothingPerEvent(t *testing.T) {
+	r := newRig(t, ckotel.WithoutSpans())
+	ctx := context.Background()
+	e := core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultHit, Bytes: 10, Duration: time.Microsecond}
+	r.obs.OnOp(ctx, e) // resolves the attribute sets
+	if n := testing.AllocsPerRun(100, func() { r.obs.OnOp(ctx, e) }); n != 0 {
+		t.Fatalf("%v allocations per event", n)
+	}
+}
