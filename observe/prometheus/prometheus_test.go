@@ -225,3 +225,13 @@ func TestUnusualEventsAreCounted(t *testing.T) {
 		t.Errorf("%d request series, want 8 prebuilt for l1 (get: hit, miss, stale, error; set and delete: ok, error) plus 2", n)
 	}
 }
+
+func TestEventsAllocateNothing(t *testing.T) {
+	obs := ckprom.New().Observer()
+	ctx := context.Background()
+	e := core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultHit, Bytes: 10, Duration: time.Microsecond}
+	obs.OnOp(ctx, e) // builds the tier's series
+	if n := testing.AllocsPerRun(100, func() { obs.OnOp(ctx, e) }); n != 0 {
+		t.Fatalf("%v allocations per event", n)
+	}
+}
