@@ -288,3 +288,102 @@ func TestLogsCarryStableKeysAndNoKey(t *testing.T) {
 		t.Fatalf("the log shows the key: %s", buf.Bytes())
 	}
 }
+
+// constBackend answers every read with one stored value, locally too, and
+// allocates nothing: the observer's cost is not lost in a backend's.
+type constBackend struct{}
+
+var constValue = []byte{42}
+
+func (constBackend) Get(context.Context, string) (core.Entry, bool, error) {
+	return core.Entry{Value: constValue}, true, nil
+}
+func (constBackend) GetLocal(context.Context, string) (core.Entry, bool, error) {
+	return core.Entry{Value: constValue}, true, nil
+}
+func (constBackend) Set(context.Context, string, []byte, time.Duration) error { return nil }
+func (constBackend) Delete(context.Context, string) error                     { return nil }
+func (constBackend) Exists(context.Context, string) (bool, error)             { return true, nil }
+func (constBackend) Health(context.Context) error                             { return nil }
+
+// constCodec decodes any bytes into the int they start with, without
+// allocating.
+type constCodec struct{}
+
+func (constCodec) Format() string              { return "msgpack" }
+func (constCodec) Compressed() bool            { return false }
+func (constCodec) Marshal(any) ([]byte, error) { return constValue, nil }
+func (constCodec) Unmarshal(b []byte, v any) error {
+	if p, ok := v.(*int); ok && len(b) > 0 {
+		*p = int(b[0])
+	}
+	return nil
+}
+
+// BenchmarkObserverPaired measures what an observer adds to a hit (Get, and
+// GetOrLoad's local-tier hit, over a backend and codec that cost almost
+// nothing and allocate nothing), paired: clients without
+// and with the observer take turns in batches of 512 calls (who goes first
+// alternating), each side timed on its own, so that load on a shared
+// machine falls on both alike. It
+// reports each side's ns/op and their difference (delta-ns/op).
+func BenchmarkObserverPaired(b *testing.B) {
+	ctx := context.Background()
+	nop := func(context.Context, core.OpEvent) {}
+	for _, o := range []struct {
+		name string
+		obs  *core.Observer
+	}{
+		{"nop", &core.Observer{OnOp: nop}},
+		{"nop-timed", &core.Observer{OnOp: nop, Timing: true}},
+	} {
+		for _, op := range []string{"get", "local"} {
+			b.Run("op="+op+"/observer="+o.name, func(b *testing.B) {
+				var clients [2]*core.Client
+				for i, obs := range []*core.Observer{nil, o.obs} {
+					c, err := core.New(constBackend{}, core.WithCodec(constCodec{}), core.WithObserver(obs))
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer c.Close()
+					clients[i] = c
+				}
+				load := func(context.Context) (int, error) { return 0, nil }
+				call := func(c *core.Client) {
+					var err error
+					if op == "get" {
+						_, _, err = core.Get[int](ctx, c, "k")
+					} else {
+						_, err = core.GetOrLoad(ctx, c, "k", load)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				const batch = 512
+				var spent [2]time.Duration
+				var calls [2]int
+				b.ReportAllocs()
+				b.ResetTimer()
+				for round, done := 0, 0; done < b.N; round++ {
+					for k := range 2 {
+						side := (k + round) % 2 // who goes first alternates
+						n := min(batch, b.N-done)
+						start := time.Now()
+						for range n {
+							call(clients[side])
+						}
+						spent[side] += time.Since(start)
+						calls[side] += n
+					}
+					done += min(batch, b.N-done)
+				}
+				none := float64(spent[0].Nanoseconds()) / float64(max(calls[0], 1))
+				with := float64(spent[1].Nanoseconds()) / float64(max(calls[1], 1))
+				b.ReportMetric(none, "none-ns/op")
+				b.ReportMetric(with, o.name+"-ns/op")
+				b.ReportMetric(with-none, "delta-ns/op")
+			})
+		}
+	}
+}
