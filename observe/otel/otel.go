@@ -148,7 +148,7 @@ func New(opts ...Option) (*core.Observer, error) {
 		},
 		OnBreaker: func(e core.BreakerEvent) {
 			ctx := context.Background()
-			o.breaker.Record(ctx, int64(e.To))
+			o.breaker.Record(ctx, breakerValue(e.To))
 			o.transitions.Add(ctx, 1, metric.WithAttributes(AttrBreaker.String(e.To.String())))
 		},
 		OnSelfHeal: func(ctx context.Context, e core.SelfHealEvent) {
@@ -216,4 +216,16 @@ func (o *observer) op(ctx context.Context, e core.OpEvent) {
 		span.SetStatus(codes.Error, e.Kind.String())
 	}
 	span.End(trace.WithTimestamp(end))
+}
+
+// breakerValue is the gauge value of a breaker state: 0 closed (or no
+// breaker), 1 open, 2 half-open.
+func breakerValue(s core.BreakerState) int64 {
+	switch s {
+	case core.BreakerOpen:
+		return 1
+	case core.BreakerHalfOpen:
+		return 2
+	}
+	return 0
 }

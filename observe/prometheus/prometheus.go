@@ -133,7 +133,7 @@ func (c *Collector) Observer() *core.Observer {
 			c.retries.WithLabelValues(e.Kind.String()).Inc()
 		},
 		OnBreaker: func(e core.BreakerEvent) {
-			c.breaker.Set(float64(e.To))
+			c.breaker.Set(breakerValue(e.To))
 			c.transitions.WithLabelValues(e.To.String()).Inc()
 		},
 		OnSelfHeal: func(_ context.Context, e core.SelfHealEvent) {
@@ -212,4 +212,16 @@ func (c *Collector) tier(name string) *tierSeries {
 	}
 	got, _ := c.tiers.LoadOrStore(name, t)
 	return got.(*tierSeries)
+}
+
+// breakerValue is the gauge value of a breaker state: 0 closed (or no
+// breaker), 1 open, 2 half-open.
+func breakerValue(s core.BreakerState) float64 {
+	switch s {
+	case core.BreakerOpen:
+		return 1
+	case core.BreakerHalfOpen:
+		return 2
+	}
+	return 0
 }
