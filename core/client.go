@@ -153,6 +153,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	}
 	if s.rel.on {
 		c.sh.st = newStack(s.rel, clk, &c.sh.counters, backend.Health)
+		c.sh.st.obs, c.sh.st.brk.obs = s.observer, s.observer
 	}
 	c.sh.warn = newWarnings(c.logger, clk)
 	c.setNamespace(s.namespace)
@@ -440,7 +441,7 @@ func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
 	if d > 0 {
 		d += rand.N(d/2 + 1)
 	}
-	c.observeRetry(ctx, attempt+1, err, d)
+	observeRetry(ctx, c.obs, attempt+1, err, d)
 	if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()

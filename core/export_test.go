@@ -90,10 +90,3 @@ func ObjectQueueSlots(c *Client) (slots, entries int) {
 	}
 	return slots, entries
 }
-
-// ObserveBreaker reports a breaker change through c's observer, as the
-// reliability stack does.
-func ObserveBreaker(c *Client, from, to BreakerState, err error) { c.observeBreaker(from, to, err) }
-
-// ObserveSelfHeal reports a healed read through c's observer.
-func ObserveSelfHeal(c *Client, err error) { c.observeSelfHeal(context.Background(), err) }

@@ -179,6 +179,7 @@ func unreadable(err error) bool {
 func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time.Duration, loadAny func(context.Context) (any, error), load Loader[T], cause error) (T, error) {
 	var zero T
 	c.sh.counters.selfHealed.Add(1)
+	c.observeSelfHeal(ctx, cause)
 	c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(cause))
 	v, _, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
 		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, finish)
@@ -278,6 +279,7 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 	if err != nil && unreadable(err) {
 		// Over the size limit: a miss that the load overwrites.
 		c.sh.counters.selfHealed.Add(1)
+		c.observeSelfHeal(ctx, err)
 		c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(err))
 		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, finish)
 		return

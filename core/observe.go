@@ -162,9 +162,6 @@ type RetryEvent struct {
 type BreakerEvent struct {
 	// From and To are the states before and after.
 	From, To BreakerState
-	// Kind is the kind of the failure that opened the breaker (To ==
-	// BreakerOpen), else KindUnknown.
-	Kind Kind
 }
 
 // SelfHealEvent is a stored value that could not be read and was treated
@@ -299,9 +296,10 @@ func (c *Client) emitOp(ctx context.Context, op Op, r Result, err error, n int, 
 	o.OnOp(ctx, e)
 }
 
-// observeRetry reports a retry to the observer, if any.
-func (c *Client) observeRetry(ctx context.Context, attempt int, err error, delay time.Duration) {
-	if o := c.obs; o != nil && o.OnRetry != nil {
+// observeRetry reports a retry to o, if any (the client's retries, and
+// the reliability stack's).
+func observeRetry(ctx context.Context, o *Observer, attempt int, err error, delay time.Duration) {
+	if o != nil && o.OnRetry != nil {
 		o.OnRetry(ctx, RetryEvent{Attempt: attempt, Kind: KindOf(err), Delay: delay})
 	}
 }
@@ -313,15 +311,10 @@ func (c *Client) observeSelfHeal(ctx context.Context, err error) {
 	}
 }
 
-// observeBreaker reports a breaker's change of state to the observer, if
-// any.
-func (c *Client) observeBreaker(from, to BreakerState, err error) {
-	if o := c.obs; o != nil && o.OnBreaker != nil {
-		e := BreakerEvent{From: from, To: to}
-		if to == BreakerOpen && err != nil {
-			e.Kind = KindOf(err)
-		}
-		o.OnBreaker(e)
+// observeBreaker reports a breaker's change of state to o, if any.
+func observeBreaker(o *Observer, from, to BreakerState) {
+	if o != nil && o.OnBreaker != nil {
+		o.OnBreaker(BreakerEvent{From: from, To: to})
 	}
 }
 

@@ -229,27 +229,68 @@ func BenchmarkObservedHit(b *testing.B) {
 	}
 }
 
-func TestObserverBreakerAndSelfHealEvents(t *testing.T) {
+// The reliability stack reports its retries and each breaker change; a
+// healed read is reported once.
+func TestObserverSeesStackRetriesBreakerAndHeals(t *testing.T) {
+	ctx := context.Background()
 	var (
+		mu      sync.Mutex
 		breaker []core.BreakerEvent
+		retries []core.RetryEvent
 		heals   []core.SelfHealEvent
 	)
-	c := newClient(t, newMem(), core.WithNamespace("ns"), core.WithObserver(&core.Observer{
-		OnBreaker:  func(e core.BreakerEvent) { breaker = append(breaker, e) },
-		OnSelfHeal: func(_ context.Context, e core.SelfHealEvent) { heals = append(heals, e) },
-	}))
-	core.ObserveBreaker(c, core.BreakerClosed, core.BreakerOpen, errTransient)
-	core.ObserveBreaker(c, core.BreakerOpen, core.BreakerHalfOpen, nil)
-	core.ObserveSelfHeal(c, &core.Error{Kind: core.KindEncryption})
-	want := []core.BreakerEvent{{From: core.BreakerClosed, To: core.BreakerOpen, Kind: core.KindTransient}, {From: core.BreakerOpen, To: core.BreakerHalfOpen}}
-	if len(breaker) != 2 || breaker[0] != want[0] || breaker[1] != want[1] {
+	obs := &core.Observer{
+		OnBreaker: func(e core.BreakerEvent) { mu.Lock(); breaker = append(breaker, e); mu.Unlock() },
+		OnRetry:   func(_ context.Context, e core.RetryEvent) { mu.Lock(); retries = append(retries, e); mu.Unlock() },
+		OnSelfHeal: func(_ context.Context, e core.SelfHealEvent) {
+			mu.Lock()
+			heals = append(heals, e)
+			mu.Unlock()
+		},
+	}
+	m := newMem()
+	c, clk := relClient(t, m, func(r *core.Reliability) {
+		r.Retries, r.BackoffBase, r.BackoffCap = 1, time.Second, time.Second
+		r.BreakerFailures = 4
+	}, core.WithObserver(obs), core.WithNamespace("ns"), core.WithStaleWhileRevalidate(false))
+
+	m.failGet.Store(&errTransient)
+	for range 2 { // 2 calls × 2 attempts: the 4th failure opens the breaker
+		_, _, err := core.Get[int](ctx, c, "k")
+		wantKind(t, err, core.KindTransient)
+	}
+	mu.Lock()
+	if len(retries) != 2 || retries[0] != (core.RetryEvent{Attempt: 1, Kind: core.KindTransient, Delay: time.Second - 1}) {
+		t.Fatalf("retries %+v", retries)
+	}
+	if len(breaker) != 1 || breaker[0] != (core.BreakerEvent{From: core.BreakerClosed, To: core.BreakerOpen}) {
 		t.Fatalf("breaker events %+v", breaker)
 	}
-	if len(heals) != 1 || heals[0] != (core.SelfHealEvent{Namespace: "ns", Kind: core.KindEncryption}) {
+	mu.Unlock()
+	m.failGet.Store(nil)
+	clk.Advance(5 * time.Second)
+	_, _, _ = core.Get[int](ctx, c, "k") // starts the prober
+	waitBreaker(t, c, core.BreakerClosed)
+	mu.Lock()
+	want := []core.BreakerEvent{
+		{From: core.BreakerClosed, To: core.BreakerOpen},
+		{From: core.BreakerOpen, To: core.BreakerHalfOpen},
+		{From: core.BreakerHalfOpen, To: core.BreakerClosed},
+	}
+	if len(breaker) != 3 || breaker[1] != want[1] || breaker[2] != want[2] {
+		t.Fatalf("breaker events %+v, want %+v", breaker, want)
+	}
+	mu.Unlock()
+
+	_ = m.Set(ctx, "ns:ns:bad", []byte("{not json"), time.Hour)
+	if v, err := core.GetOrLoad(ctx, c, "bad", func(context.Context) (int, error) { return 3, nil }); err != nil || v != 3 {
+		t.Fatal(v, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heals) != 1 || heals[0] != (core.SelfHealEvent{Namespace: "ns", Kind: core.KindSerialization}) {
 		t.Fatalf("self-heal events %+v", heals)
 	}
-	// Without an observer nothing is called and nothing fails.
-	core.ObserveBreaker(newClient(t, newMem()), core.BreakerClosed, core.BreakerOpen, nil)
 }
 
 func TestKeyHashHidesTheKey(t *testing.T) {

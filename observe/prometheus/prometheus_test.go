@@ -104,7 +104,7 @@ func TestCollectorScrapedOverHTTP(t *testing.T) {
 		t.Fatalf("want a transient error, got %v", err)
 	}
 	obs := col.Observer()
-	obs.OnBreaker(core.BreakerEvent{From: core.BreakerClosed, To: core.BreakerOpen, Kind: core.KindTransient})
+	obs.OnBreaker(core.BreakerEvent{From: core.BreakerClosed, To: core.BreakerOpen})
 	obs.OnSelfHeal(ctx, core.SelfHealEvent{Kind: core.KindEncryption})
 	obs.OnInvalidation(core.InvalidationEvent{Tier: "l1", Keys: 3})
 	obs.OnInvalidation(core.InvalidationEvent{Tier: "l1", All: true})
