@@ -28,7 +28,8 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     with a KindCanceled/KindTimeout error and the others still get the
 //     value: a read the first caller gives up is made again by one of the
 //     others, and a load runs detached from any one caller's context, to
-//     its end (bounded by WithLoadTimeout).
+//     its end (bounded by WithLoadTimeout); its context keeps the first
+//     caller's values (a trace span, say) but not its cancellation.
 //   - Stale-while-revalidate (on by default except for the minimal preset):
 //     a value past its fresh window (DefaultFreshRatio of its TTL, ±10 %
 //     jitter, or a backend's server-side stale flag) but not yet expired is
@@ -293,7 +294,7 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 // leader can give up while the others (and the cache) still get the value.
 func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, finish func(any, error)) {
 	run := func() {
-		v, at, err := c.loadAndStore(sk, gen, ttl, load, mode)
+		v, at, err := c.loadAndStore(ctx, sk, gen, ttl, load, mode)
 		if err != nil {
 			finish(nil, err)
 			return
@@ -364,14 +365,15 @@ const (
 	overwrite
 )
 
-// loadAndStore calls load with a detached, bounded context and writes the
+// loadAndStore calls load with a context detached from parent's end (it
+// keeps parent's values) and bounded by WithLoadTimeout, and writes the
 // result back (as mode says) unless the key was written or deleted by this
 // client since gen, the stripe generation taken before the read that
 // missed. at is the generation at which v is current: after the write-back
 // (tried: a failed write-back is only logged, rate-limited), or gen when v
 // was not written back.
-func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode) (v any, at uint64, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
+func (c *Client) loadAndStore(parent context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode) (v any, at uint64, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.loadTimeout) // the leader's values (its trace span), not its end
 	defer cancel()
 	c.sh.counters.loads.Add(1)
 	t := c.opStart()
@@ -471,7 +473,7 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
-		v, _, err := c.loadAndStore(sk, gen, ttl, load, overwrite)
+		v, _, err := c.loadAndStore(context.Background(), sk, gen, ttl, load, overwrite)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
 			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err), LogKeyOp, "refresh", LogKeyNamespace, c.namespace, LogKeyHash, KeyHash(sk))

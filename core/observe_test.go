@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -426,5 +427,29 @@ func BenchmarkObserverPaired(b *testing.B) {
 				b.ReportMetric(with-none, "delta-ns/op")
 			})
 		}
+	}
+}
+
+type obsCtxKey struct{}
+
+// A load's context carries the values of the caller that led the flight
+// (a trace span, say), so that OnOp of the load and the loader see them.
+func TestLoadContextKeepsTheCallersValues(t *testing.T) {
+	var seen []any
+	c := newClient(t, newMem(), core.WithObserver(&core.Observer{OnOp: func(ctx context.Context, e core.OpEvent) {
+		if e.Op == core.OpLoad {
+			seen = append(seen, ctx.Value(obsCtxKey{}))
+		}
+	}}))
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), obsCtxKey{}, "span"))
+	defer cancel() // a context that can end: the load runs detached from it
+	v, err := core.GetOrLoad(ctx, c, "k", func(ctx context.Context) (string, error) {
+		return fmt.Sprint(ctx.Value(obsCtxKey{})), nil
+	})
+	if err != nil || v != "span" {
+		t.Fatalf("the loader saw %q, %v", v, err)
+	}
+	if len(seen) != 1 || seen[0] != "span" {
+		t.Fatalf("OnOp of the load saw %v", seen)
 	}
 }
