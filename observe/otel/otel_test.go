@@ -57,7 +57,7 @@ func (r *rig) collect(t *testing.T) map[string]metricdata.Metrics {
 func has(set attribute.Set, want map[attribute.Key]string) bool {
 	for k, v := range want {
 		got, ok := set.Value(k)
-		if !ok || got.Emit() != v {
+		if !ok || got.String() != v {
 			return false
 		}
 	}
