@@ -31,7 +31,9 @@ type Observer struct {
 	Timing bool
 	// OnOp is called when an operation of a tier ends: the client's own
 	// view of a Get, Set, Delete, Exists or load (Tier "client"), or, in a
-	// composition built with an observer, one tier's part of it.
+	// composition built with an observer, one tier's part of it. The batch
+	// calls (GetMany, SetMany, DeleteMany), TTL, Expire and Lock are not
+	// reported yet.
 	OnOp func(ctx context.Context, e OpEvent)
 	// OnRetry is called before a failed backend call is tried again.
 	OnRetry func(ctx context.Context, e RetryEvent)
