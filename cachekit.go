@@ -47,7 +47,7 @@ var knownDrivers = []struct {
 
 // Options every constructor takes; each constructor adds its own below.
 var commonOptions = []string{"WithDefaultTTL", "WithNamespace", "WithL1MaxBytes", "WithoutL1",
-	"WithInvalidation", "WithStaleWhileRevalidate", "WithCodec", "WithLogger", "WithClientOptions"}
+	"WithInvalidation", "WithStaleWhileRevalidate", "WithCodec", "WithLogger", "WithObserver", "WithClientOptions"}
 
 var (
 	encryptionOptions = []string{"WithEncryption", "WithEncryptionFromEnv", "WithoutEncryption", "WithPreviousMasterKeys"}
@@ -399,6 +399,9 @@ func client(ctor string, p core.Preset, stack core.Backend, release func() error
 	}
 	if cfg.has("WithLogger") {
 		opts = append(opts, core.WithLogger(cfg.logger))
+	}
+	if cfg.observer != nil {
+		opts = append(opts, core.WithObserver(cfg.observer))
 	}
 	opts = append(opts, cfg.clientOpts...)
 	c, err := core.New(stack, opts...)

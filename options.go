@@ -34,6 +34,7 @@ type config struct {
 	previousHex   []string
 	codec         core.Codec
 	logger        *slog.Logger
+	observer      *core.Observer
 	clientOpts    []core.Option
 	backendOpts   []any
 	inProcessDflt bool
@@ -143,6 +144,14 @@ func WithCodec(codec core.Codec) Option {
 // slog.Default()).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.given = append(c.given, "WithLogger"); c.logger = l }
+}
+
+// WithObserver sets the observer (observe/otel, observe/prometheus, or
+// hooks of your own) that receives the client's events
+// (core.WithObserver) and, per tier, the L1 composition's
+// (compose.WithObserver): one Observer sees the stack whole.
+func WithObserver(o *core.Observer) Option {
+	return func(c *config) { c.given = append(c.given, "WithObserver"); c.observer = o }
 }
 
 // WithClientOptions passes options to core.New after the preset's own, so

@@ -9,7 +9,7 @@ import (
 )
 
 // stackOptions are the options Stack takes: the ones that shape the tiers.
-var stackOptions = []string{"WithL1MaxBytes", "WithoutL1", "WithInvalidation"}
+var stackOptions = []string{"WithL1MaxBytes", "WithoutL1", "WithInvalidation", "WithObserver"}
 
 // Stack builds the tiers preset p puts in front of backend — an l1/otter
 // L1 (W-TinyLFU eviction, bounded in bytes) composed over it (compose.TiersWith), following backend's
@@ -18,7 +18,8 @@ var stackOptions = []string{"WithL1MaxBytes", "WithoutL1", "WithInvalidation"}
 // use below the client (codec, encryption, TTL and retries are the
 // client's, so an encrypting client keeps only ciphertext in the L1 too);
 // it is exported for tests and for callers who wrap the stack further.
-// Only WithL1MaxBytes, WithoutL1 and WithInvalidation apply; any other
+// Only WithL1MaxBytes, WithoutL1, WithInvalidation and WithObserver
+// (the composition's per-tier events) apply; any other
 // option is a core.KindConfig error.
 //
 // The release function does not close backend, which the caller owns: it
@@ -64,6 +65,9 @@ func buildStack(p core.Preset, backend core.Backend, owned bool, cfg *config) (c
 		inv = *cfg.invalidation
 	}
 	copts := []compose.Option{compose.WithNames("l1"), compose.WithInvalidation(inv)}
+	if cfg.observer != nil {
+		copts = append(copts, compose.WithObserver(cfg.observer))
+	}
 	if !owned {
 		// The caller's backend stays open when the stack is released.
 		copts = append(copts, compose.WithBorrowedBottom())

@@ -21,6 +21,8 @@ require (
 	github.com/shamaton/msgpack/v2 v2.4.0
 	github.com/testcontainers/testcontainers-go v0.44.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
+	go.opentelemetry.io/otel/sdk v1.44.0
+	go.opentelemetry.io/otel/sdk/metric v1.44.0
 )
 
 require (
@@ -28,6 +30,8 @@ require (
 	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cachekit-io/cachekit-go/observe/otel v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/observe/prometheus v0.0.0-00010101000000-000000000000
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/containerd/errdefs v1.0.0 // indirect
@@ -64,7 +68,7 @@ require (
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/power-devops/perfstat v0.0.0-20240221224432-82ca36839d55 // indirect
-	github.com/prometheus/client_golang v1.23.2 // indirect
+	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.67.4 // indirect
 	github.com/prometheus/procfs v0.19.2 // indirect
@@ -106,3 +110,7 @@ replace (
 	github.com/cachekit-io/cachekit-go/l1/otter => ../l1/otter
 	github.com/cachekit-io/cachekit-go/protocol => ../protocol
 )
+
+replace github.com/cachekit-io/cachekit-go/observe/prometheus => ../observe/prometheus
+
+replace github.com/cachekit-io/cachekit-go/observe/otel => ../observe/otel

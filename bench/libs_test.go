@@ -201,6 +201,9 @@ type cachekitConfig struct {
 	// otter makes the L1 l1/otter (W-TinyLFU) instead of l1/bigcache, with
 	// the same byte bound.
 	otter bool
+	// observer, if set, observes the client and the composition
+	// (BenchmarkObservedL1Hit, BenchmarkObservedL2Hit).
+	observer *core.Observer
 }
 
 // clientOptions are the core options of a configuration. The encryptor, if
@@ -217,6 +220,9 @@ func (cfg cachekitConfig) clientOptions() ([]core.Option, *crypto.Encryptor, err
 	}
 	if cfg.objects {
 		opts = append(opts, core.WithObjectCache(localEntries, objectMaxAge))
+	}
+	if cfg.observer != nil {
+		opts = append(opts, core.WithObserver(cfg.observer))
 	}
 	return opts, enc, nil
 }
@@ -269,7 +275,7 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 			tb.Fatal(err)
 		}
 		invalidation := !cfg.bounded && srv.mini == nil
-		if l.stack, err = compose.New(l.l1, be, compose.WithInvalidation(invalidation)); err != nil {
+		if l.stack, err = compose.New(l.l1, be, compose.WithInvalidation(invalidation), compose.WithObserver(cfg.observer)); err != nil {
 			tb.Fatal(err)
 		}
 		if invalidation {

@@ -28,11 +28,13 @@ func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, e
 	if !ok || b.read != ReadSequential {
 		return core.Entry{}, false, nil
 	}
+	t := b.obsStart()
 	e, found, err := lg.GetLocal(ctx, key)
 	if err != nil || !found || e.Freshness.Stale {
 		return core.Entry{}, false, nil
 	}
 	b.st[upperTier].hits.Add(1)
+	b.observe(ctx, upperTier, core.OpGet, core.ResultHit, nil, len(e.Value), t)
 	return e, true, nil
 }
 

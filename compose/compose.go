@@ -67,6 +67,11 @@ type Backend struct {
 	bf  backfillCounters
 	inv *invalidation // nil unless the composition follows the lower tier's invalidations
 
+	obs         *core.Observer      // WithObserver, or nil
+	nestedLower bool                // the lower tier is a composition that reports its own tiers
+	reportDown  bool                // the lower tier is a tier.UpperReportReader that wants reports
+	reports     [2]tier.UpperReport // for lowerCtx: upper miss, upper (stale) hit
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -191,6 +196,13 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		defaultNames: defaults,
 	}
 	b.copier, _ = upper.(tier.CopySetter)
+	b.obs = cfg.obs
+	_, b.nestedLower = lower.(*Backend)
+	if r, ok := lower.(tier.UpperReportReader); ok {
+		b.reportDown = r.ReadsUpperReport()
+	}
+	upperHits := func() uint64 { return b.st[upperTier].hits.Load() }
+	b.reports = [2]tier.UpperReport{{Status: tier.UpperMiss, Hits: upperHits}, {Status: tier.UpperHit, Hits: upperHits}}
 	b.watchInvalidations(!cfg.noInvalidation)
 	return b
 }

@@ -101,6 +101,7 @@ func (v *invalidation) Invalidated(keys []string) {
 		v.b.gens.end(k)
 	}
 	v.keys.Add(uint64(len(keys)))
+	v.b.observeInvalidation(len(keys), false)
 }
 
 // Reset implements tier.InvalidationWatcher: it drops every upper-tier copy
@@ -114,6 +115,7 @@ func (v *invalidation) Reset(live bool) {
 	err := v.clear.Clear(ctx)
 	cancel()
 	v.resets.Add(1)
+	v.b.observeInvalidation(0, true)
 	if err != nil {
 		v.b.st[upperTier].errors.Add(1)
 		return

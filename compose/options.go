@@ -149,8 +149,9 @@ type config struct {
 	off      *offload.Offloader
 	names    []string
 
-	noInvalidation bool // WithInvalidation(false)
-	borrowBottom   bool // WithBorrowedBottom
+	noInvalidation bool           // WithInvalidation(false)
+	obs            *core.Observer // WithObserver
+	borrowBottom   bool           // WithBorrowedBottom
 }
 
 // newConfig applies opts in order. A nil option, or an option given a bad

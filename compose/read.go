@@ -21,7 +21,9 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		return b.getParallel(ctx, key)
 	}
 	// The hit path: one call to the upper tier, one atomic add.
+	t := b.obsStart()
 	e, found, err := b.upper.Get(ctx, key)
+	b.observeRead(ctx, upperTier, e, found, err, t)
 	if err == nil && found && !e.Freshness.Stale {
 		b.st[upperTier].hits.Add(1)
 		return e, true, nil
@@ -36,7 +38,9 @@ func (b *Backend) getFromLower(ctx context.Context, key string, ue core.Entry, u
 	r := pairRead{up: readResult{tier: upperTier, e: ue, found: ufound, err: uerr}}
 	r.word, r.snapOK = b.gens.snapshot(key) // before the lower read: see generations
 	r.low.tier, r.low.at = lowerTier, time.Now()
-	r.low.e, r.low.found, r.low.err = b.lower.Get(ctx, key)
+	t := b.obsStart()
+	r.low.e, r.low.found, r.low.err = b.lower.Get(b.lowerCtx(ctx, r.up.hit()), key)
+	b.observeRead(ctx, lowerTier, r.low.e, r.low.found, r.low.err, t)
 	b.count(lowerTier, r.low.e, r.low.found, r.low.err)
 	return b.settle(ctx, key, &r)
 }
@@ -93,7 +97,7 @@ func (b *Backend) Exists(ctx context.Context, key string) (bool, error) {
 	if err != nil {
 		b.st[upperTier].errors.Add(1)
 	}
-	ok, err = b.lower.Exists(ctx, key)
+	ok, err = b.lower.Exists(b.lowerCtx(ctx, false), key)
 	if err != nil {
 		b.st[lowerTier].errors.Add(1)
 		return false, core.Wrap(err, core.KindUnknown, "compose.exists")
@@ -125,6 +129,9 @@ func (b *Backend) readTask(tier int, key string, out chan<- readResult) func(con
 	}
 	return func(ctx context.Context) {
 		at := time.Now()
+		if tier == lowerTier {
+			ctx = b.lowerCtx(ctx, false)
+		}
 		e, found, err := t.Get(ctx, key)
 		b.count(tier, e, found, err)
 		out <- readResult{tier: tier, e: e, found: found, err: err, at: at}

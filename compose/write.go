@@ -26,7 +26,10 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	}
 	word := b.gens.begin(key)
 	defer b.gens.end(key)
-	if err := b.lower.Set(ctx, key, value, ttl); err != nil {
+	t := b.obsStart()
+	err := b.lower.Set(b.lowerCtx(ctx, false), key, value, ttl)
+	b.observe(ctx, lowerTier, core.OpSet, core.ResultOK, err, len(value), t)
+	if err != nil {
 		b.st[lowerTier].errors.Add(1)
 		b.invalidateUpper(ctx, key)
 		return core.Wrap(err, core.KindUnknown, "compose.set")
@@ -37,7 +40,10 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 		}
 		return nil
 	}
-	if err := b.upper.Set(ctx, key, value, ttl); err != nil {
+	t = b.obsStart()
+	err = b.upper.Set(ctx, key, value, ttl)
+	b.observe(ctx, upperTier, core.OpSet, core.ResultOK, err, len(value), t)
+	if err != nil {
 		b.st[upperTier].errors.Add(1)
 		if !b.invalidateUpper(ctx, key) {
 			return core.Wrap(err, core.KindUnknown, "compose.set")
@@ -109,11 +115,15 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	}
 	b.gens.begin(key)
 	defer b.gens.end(key)
+	t := b.obsStart()
 	uerr := b.upper.Delete(ctx, key)
+	b.observe(ctx, upperTier, core.OpDelete, core.ResultOK, uerr, 0, t)
 	if uerr != nil {
 		b.st[upperTier].errors.Add(1)
 	}
-	lerr := b.lower.Delete(ctx, key)
+	t = b.obsStart()
+	lerr := b.lower.Delete(b.lowerCtx(ctx, false), key)
+	b.observe(ctx, lowerTier, core.OpDelete, core.ResultOK, lerr, 0, t)
 	if lerr != nil {
 		b.st[lowerTier].errors.Add(1)
 	}
@@ -150,11 +160,13 @@ func (b *Backend) newPairWrite(key string, value []byte, ttl time.Duration) *pai
 
 // run writes one tier and reports the outcome.
 func (w *pairWrite) run(ctx context.Context, tier int) {
-	t := w.b.upper
+	t, tctx := w.b.upper, ctx
 	if tier == lowerTier {
-		t = w.b.lower
+		t, tctx = w.b.lower, w.b.lowerCtx(ctx, false)
 	}
-	err := t.Set(ctx, w.key, w.value, w.ttl)
+	start := w.b.obsStart()
+	err := t.Set(tctx, w.key, w.value, w.ttl)
+	w.b.observe(ctx, tier, core.OpSet, core.ResultOK, err, len(w.value), start)
 	if err != nil {
 		w.b.st[tier].errors.Add(1)
 	}

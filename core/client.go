@@ -43,6 +43,7 @@ type Client struct {
 	backoff     time.Duration
 	loadTimeout time.Duration
 	logger      *slog.Logger
+	obs         *Observer // WithObserver, or nil
 	preset      Preset
 	onClose     []func() error // WithOnClose
 	sh          *shared
@@ -132,6 +133,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		backoff:     s.retryBackoff,
 		loadTimeout: s.loadTimeout,
 		logger:      s.logger,
+		obs:         s.observer,
 		preset:      s.preset,
 		onClose:     s.onClose,
 		sh: &shared{
@@ -151,6 +153,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	}
 	if s.rel.on {
 		c.sh.st = newStack(s.rel, clk, &c.sh.counters, backend.Health)
+		c.sh.st.obs, c.sh.st.brk.obs = s.observer, s.observer
 	}
 	c.sh.warn = newWarnings(c.logger, clk)
 	c.setNamespace(s.namespace)
@@ -297,8 +300,10 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 	if err := c.sh.versions.beginWrite(ctx, sk); err != nil {
 		return Wrap(err, KindCanceled, "delete")
 	}
+	t := c.opStart()
 	err = c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Delete(ctx, sk) })
 	c.sh.versions.endWrite(sk)
+	c.opDone(ctx, OpDelete, ResultOK, err, 0, t)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "delete")
@@ -314,10 +319,12 @@ func (c *Client) Exists(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var ok bool
+	t := c.opStart()
 	err = c.withRetry(ctx, func(ctx context.Context) (err error) {
 		ok, err = c.backend.Exists(ctx, sk)
 		return err
 	})
+	c.opDone(ctx, OpExists, ResultOK, err, 0, t)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return false, Wrap(err, KindUnknown, "exists")
@@ -341,6 +348,7 @@ func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, 
 		err   error
 	)
 	plain := c.values != nil && !fresh
+	t := c.opStart()
 	err = c.withRetry(ctx, func(ctx context.Context) (err error) {
 		if plain {
 			e.Value, found, err = c.values.GetValue(ctx, sk)
@@ -351,18 +359,23 @@ func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, 
 	})
 	if err != nil {
 		c.sh.counters.errors.Add(1)
+		c.opDone(ctx, OpGet, ResultError, err, 0, t)
 		return Entry{}, false, Wrap(err, KindUnknown, "get")
 	}
 	if !found {
 		c.sh.counters.misses.Add(1)
+		c.opDone(ctx, OpGet, ResultMiss, nil, 0, t)
 		return Entry{}, false, nil
 	}
 	if len(e.Value) > c.maxStored {
 		c.sh.counters.errors.Add(1)
-		return Entry{}, false, &Error{Kind: KindPayloadTooLarge, Op: "get", Key: sk,
+		err = &Error{Kind: KindPayloadTooLarge, Op: "get", Key: sk,
 			Msg: "stored value is " + strconv.Itoa(len(e.Value)) + " bytes; the limit is " + strconv.Itoa(c.maxPayload)}
+		c.opDone(ctx, OpGet, ResultError, err, 0, t)
+		return Entry{}, false, err
 	}
 	c.sh.counters.hits.Add(1)
+	c.opDone(ctx, OpGet, hitResult(e.Freshness), nil, len(e.Value), t)
 	return e, true, nil
 }
 
@@ -372,7 +385,9 @@ func unreachable(k Kind) bool { return k.Retryable() || k == KindCircuitOpen }
 
 // write is a backend Set with retries.
 func (c *Client) write(ctx context.Context, sk string, data []byte, ttl time.Duration) error {
+	t := c.opStart()
 	err := c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Set(ctx, sk, data, ttl) })
+	c.opDone(ctx, OpSet, ResultOK, err, len(data), t)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "set")
@@ -425,6 +440,9 @@ func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
 	d := retryDelay(c.backoff, attempt)
 	if d > 0 {
 		d += rand.N(d/2 + 1)
+	}
+	observeRetry(ctx, c.obs, attempt+1, err, d)
+	if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {

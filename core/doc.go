@@ -93,6 +93,22 @@
 // answering GetOrLoad from the loader by kind alone. Decryption and decoding
 // failures always fail closed.
 //
+// # Observation and logs
+//
+// WithObserver sets an Observer: optional hooks called as operations end
+// (get, set, delete, exists, load: tier, result, error kind, stored bytes
+// and, with Observer.Timing, duration), on retries, breaker changes,
+// self-healed reads, invalidations and evictions. Without one, a client
+// pays one nil check per operation and allocates nothing for it. The
+// modules observe/prometheus and observe/otel export the events. Events
+// carry no key and no value.
+//
+// Background events are logged through the client's *slog.Logger
+// (WithLogger) with the stable attribute keys LogKeyKind ("cache.kind"),
+// LogKeyOp, LogKeyNamespace and LogKeyHash ("cache.key_hash"). Keys may hold
+// personal data, so no record carries one: a record about a key carries
+// KeyHash of its storage key, the first 8 bytes of its SHA-256 in hex.
+//
 // # Configuration
 //
 // Options (WithCodec, WithPreset, WithNamespace, WithDefaultTTL, ...)

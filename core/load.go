@@ -28,7 +28,8 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     with a KindCanceled/KindTimeout error and the others still get the
 //     value: a read the first caller gives up is made again by one of the
 //     others, and a load runs detached from any one caller's context, to
-//     its end (bounded by WithLoadTimeout).
+//     its end (bounded by WithLoadTimeout); its context keeps the first
+//     caller's values (a trace span, say) but not its cancellation.
 //   - Stale-while-revalidate (on by default except for the minimal preset):
 //     a value past its fresh window (DefaultFreshRatio of its TTL, ±10 %
 //     jitter, or a backend's server-side stale flag) but not yet expired is
@@ -94,8 +95,10 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if c.sh.objects != nil || ls.swr {
 			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
 		}
+		t := c.opStart()
 		if e, found, err := lg.GetLocal(ctx, sk); err == nil && found && len(e.Value) <= c.maxStored {
 			c.sh.counters.hits.Add(1)
+			c.opDone(ctx, OpGet, ResultHit, nil, len(e.Value), t)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
 			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
 			if err != nil && unreadable(err) {
@@ -177,6 +180,7 @@ func unreadable(err error) bool {
 func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time.Duration, loadAny func(context.Context) (any, error), load Loader[T], cause error) (T, error) {
 	var zero T
 	c.sh.counters.selfHealed.Add(1)
+	c.observeSelfHeal(ctx, cause)
 	c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(cause))
 	v, _, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
 		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, finish)
@@ -276,6 +280,7 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 	if err != nil && unreadable(err) {
 		// Over the size limit: a miss that the load overwrites.
 		c.sh.counters.selfHealed.Add(1)
+		c.observeSelfHeal(ctx, err)
 		c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(err))
 		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, finish)
 		return
@@ -289,7 +294,7 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 // leader can give up while the others (and the cache) still get the value.
 func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, finish func(any, error)) {
 	run := func() {
-		v, at, err := c.loadAndStore(sk, gen, ttl, load, mode)
+		v, at, err := c.loadAndStore(ctx, sk, gen, ttl, load, mode)
 		if err != nil {
 			finish(nil, err)
 			return
@@ -328,7 +333,9 @@ func (c *Client) stale(f Freshness, ttl time.Duration, ratio float64) bool {
 func callLoader[T any](ctx context.Context, c *Client, load Loader[T]) (v T, err error) {
 	defer recoverLoader(&err)
 	c.sh.counters.loads.Add(1)
+	t := c.opStart()
 	v, err = load(ctx)
+	c.opDone(ctx, OpLoad, ResultOK, err, 0, t)
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
 	}
@@ -358,20 +365,23 @@ const (
 	overwrite
 )
 
-// loadAndStore calls load with a detached, bounded context and writes the
+// loadAndStore calls load with a context detached from parent's end (it
+// keeps parent's values) and bounded by WithLoadTimeout, and writes the
 // result back (as mode says) unless the key was written or deleted by this
 // client since gen, the stripe generation taken before the read that
 // missed. at is the generation at which v is current: after the write-back
 // (tried: a failed write-back is only logged, rate-limited), or gen when v
 // was not written back.
-func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode) (v any, at uint64, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
+func (c *Client) loadAndStore(parent context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode) (v any, at uint64, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.loadTimeout) // the leader's values (its trace span), not its end
 	defer cancel()
 	c.sh.counters.loads.Add(1)
+	t := c.opStart()
 	v, err = func() (v any, err error) {
 		defer recoverLoader(&err)
 		return load(ctx)
 	}()
+	c.opDone(ctx, OpLoad, ResultOK, err, 0, t)
 	if err != nil {
 		c.sh.counters.loadErrors.Add(1)
 		return nil, gen, err
@@ -395,7 +405,7 @@ func (c *Client) loadAndStore(sk string, gen uint64, ttl time.Duration, load fun
 		wcancel()
 		at = c.sh.versions.endStore(sk, done)
 		if werr != nil {
-			c.sh.warn.warn("cachekit: storing a loaded value failed", KindOf(werr))
+			c.sh.warn.warn("cachekit: storing a loaded value failed", KindOf(werr), LogKeyOp, "set", LogKeyNamespace, c.namespace, LogKeyHash, KeyHash(sk))
 		}
 		return v, at, nil
 	}
@@ -463,10 +473,10 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
-		v, _, err := c.loadAndStore(sk, gen, ttl, load, overwrite)
+		v, _, err := c.loadAndStore(context.Background(), sk, gen, ttl, load, overwrite)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
-			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err))
+			c.sh.warn.warn("cachekit: background refresh failed", KindOf(err), LogKeyOp, "refresh", LogKeyNamespace, c.namespace, LogKeyHash, KeyHash(sk))
 		}
 		return v, err
 	})

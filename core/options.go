@@ -111,6 +111,7 @@ type settings struct {
 	refreshLimit  int
 	loadTimeout   time.Duration
 	logger        *slog.Logger
+	observer      *Observer
 	objectEntries int
 	objectMaxAge  time.Duration
 	presetSet     bool

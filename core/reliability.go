@@ -235,6 +235,7 @@ type stack struct {
 	bh    bulkhead
 	bgDL  atomic.Pointer[sharedDeadline]
 	count *counters
+	obs   *Observer // WithObserver, or nil
 }
 
 func newStack(r Reliability, clk clock, k *counters, health func(context.Context) error) *stack {
@@ -361,6 +362,7 @@ func (s *stack) retry(ctx, dctx context.Context, attempt func(context.Context) e
 			return err // the retry could not finish in time: fail now
 		}
 		s.count.retries.Add(1)
+		observeRetry(ctx, s.obs, n+1, err, d)
 		if d > 0 && !s.clk.sleep(dctx, d) {
 			return err
 		}
@@ -399,6 +401,7 @@ type breaker struct {
 	cfg   *Reliability
 	clk   clock
 	count *counters
+	obs   *Observer // WithObserver, or nil
 
 	state    atomic.Uint32 // a BreakerState
 	failures atomic.Int64  // consecutive tripping failures (closed)
@@ -428,7 +431,7 @@ func (b *breaker) allow() error {
 		if b.clk.now()-b.openedAt.Load() >= int64(b.cfg.BreakerOpenFor) &&
 			b.probing.CompareAndSwap(false, true) {
 			if b.state.CompareAndSwap(uint32(BreakerOpen), uint32(BreakerHalfOpen)) {
-				b.changed(BreakerHalfOpen)
+				b.changed(BreakerOpen, BreakerHalfOpen)
 				b.startProber()
 			} else {
 				b.probing.Store(false)
@@ -479,7 +482,7 @@ func (b *breaker) probe() {
 			if good >= b.cfg.BreakerProbes {
 				if b.state.CompareAndSwap(uint32(BreakerHalfOpen), uint32(BreakerClosed)) {
 					b.failures.Store(0)
-					b.changed(BreakerClosed)
+					b.changed(BreakerHalfOpen, BreakerClosed)
 				}
 				return
 			}
@@ -577,11 +580,12 @@ func (b *breaker) open(from BreakerState) {
 	b.openedAt.Store(b.clk.now())
 	if b.state.CompareAndSwap(uint32(from), uint32(BreakerOpen)) {
 		b.count.breakerOpens.Add(1)
-		b.changed(BreakerOpen)
+		b.changed(from, BreakerOpen)
 	}
 }
 
-func (b *breaker) changed(s BreakerState) {
+func (b *breaker) changed(from, s BreakerState) {
+	observeBreaker(b.obs, from, s)
 	if f := b.cfg.OnBreakerChange; f != nil {
 		f(s)
 	}

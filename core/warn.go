@@ -32,8 +32,10 @@ func newWarnings(l *slog.Logger, clk clock) *warnings {
 	return &warnings{logger: l, clk: clk, last: make(map[string]*warnState)}
 }
 
-// warn logs msg with the error kind k, rate-limited per msg.
-func (w *warnings) warn(msg string, k Kind) {
+// warn logs msg with the error kind k and attrs (key-value pairs under the
+// LogKey* names), rate-limited per msg: a summary line carries the attrs of
+// the occurrence that ends the interval.
+func (w *warnings) warn(msg string, k Kind, attrs ...any) {
 	now := w.clk.now()
 	w.mu.Lock()
 	st, seen := w.last[msg]
@@ -49,9 +51,9 @@ func (w *warnings) warn(msg string, k Kind) {
 		w.last[msg] = &warnState{at: now}
 	}
 	w.mu.Unlock()
+	args := append([]any{LogKeyKind, k.String()}, attrs...)
 	if suppressed > 0 {
-		w.logger.Warn(msg, "kind", k.String(), "suppressed", suppressed, "interval", warnInterval.String())
-		return
+		args = append(args, LogKeySuppressed, suppressed, LogKeyInterval, warnInterval.String())
 	}
-	w.logger.Warn(msg, "kind", k.String())
+	w.logger.Warn(msg, args...)
 }

@@ -13,6 +13,17 @@ require (
 	github.com/cachekit-io/cachekit-go/l1/bigcache v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/protocol v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/server v0.0.0-00010101000000-000000000000
+	github.com/prometheus/client_golang v1.23.2
+)
+
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.2 // indirect
+	github.com/prometheus/common v0.67.4 // indirect
+	github.com/prometheus/procfs v0.16.1 // indirect
+	go.yaml.in/yaml/v2 v2.4.3 // indirect
+	google.golang.org/protobuf v1.36.10 // indirect
 )
 
 require (
@@ -22,6 +33,7 @@ require (
 	github.com/allegro/bigcache/v3 v3.1.0 // indirect
 	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000 // indirect
 	github.com/cachekit-io/cachekit-go/l1/otter v0.0.0-00010101000000-000000000000 // indirect
+	github.com/cachekit-io/cachekit-go/observe/prometheus v0.0.0-00010101000000-000000000000
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/containerd/errdefs v1.0.0 // indirect
@@ -93,3 +105,5 @@ replace (
 	github.com/cachekit-io/cachekit-go/protocol => ../protocol
 	github.com/cachekit-io/cachekit-go/server => ../server
 )
+
+replace github.com/cachekit-io/cachekit-go/observe/prometheus => ../observe/prometheus

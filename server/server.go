@@ -152,6 +152,8 @@ type Server struct {
 	writeSeed maphash.Seed
 	// conns holds the open connections WrapListener accepted, by connKey.
 	conns sync.Map
+	// telemetry holds what SDK sessions report in their headers.
+	telemetry telemetry
 }
 
 // writeLock returns the lock that orders the writes of skey.
@@ -305,6 +307,7 @@ func (s *Server) serve(q *request) {
 		return
 	}
 	q.p, q.tenant = p, p.Tenant
+	s.telemetry.record(p.Tenant, r.Header)
 	if s.limiter != nil {
 		if ok, wait := s.limiter.allow(p.Tenant); !ok {
 			w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))

@@ -45,9 +45,17 @@
 // # Headers
 //
 // Every request carries Authorization: Bearer, X-CacheKit-L1-Status (from
-// ContextWithL1Status or WithL1Status, else "disabled"), and the process's
-// X-CacheKit-Session-ID (a random UUID) and X-CacheKit-Session-Start; the
-// metrics headers ride along at most once a second.
+// ContextWithL1Status; else, under a composition (compose), what its upper
+// tier did: "miss" when the L1 did not answer the request — a read it did
+// not hold, or a write or delete going through both tiers — and "hit" when
+// it held a stale copy being revalidated; else WithL1Status; else
+// "disabled", the value for a stack without an L1), and the process's
+// X-CacheKit-Session-ID (a random UUID) and X-CacheKit-Session-Start (ms
+// since the epoch); the metrics headers ride along at most once a second:
+// X-CacheKit-L2-Hits and X-CacheKit-Misses are the backend's own counts
+// (stale hits included), and, under a composition, X-CacheKit-L1-Hits is
+// the L1's hit count and X-CacheKit-L1-Hit-Rate L1 hits over all three
+// (WithMetrics replaces all four).
 //
 // # Errors
 //

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
 )
 
 // WithTransport makes the backend send every request through rt instead of
@@ -220,7 +221,7 @@ func (b *Backend) attempt(ctx context.Context, c call, body *gatedBody) (result,
 	h[hdrSessionID] = b.sessionID
 	h[hdrSessionTime] = b.sessionAt
 	if metrics {
-		b.metricHeaders(h)
+		b.metricHeaders(ctx, h)
 	}
 	// tmpl stays on the stack: WithContext makes the one heap copy.
 	tmpl := http.Request{
@@ -332,11 +333,20 @@ func l1Value(s L1Status) []string {
 	return l1DisabledVal
 }
 
-// l1 returns the L1 status for a request: the context's, else the
-// configured function's, else "disabled".
+// l1 returns the L1 status for a request: the context's
+// (ContextWithL1Status, else the report of a composition's upper tier),
+// else the configured function's, else "disabled".
 func (b *Backend) l1(ctx context.Context) L1Status {
 	if s, ok := ctx.Value(l1Key{}).(L1Status); ok {
 		return s
+	}
+	if r := tier.UpperReportFrom(ctx); r != nil {
+		switch r.Status {
+		case tier.UpperHit:
+			return L1Hit
+		case tier.UpperMiss:
+			return L1Miss
+		}
 	}
 	if b.l1Status != nil {
 		if s := b.l1Status(); s == L1Hit || s == L1Miss || s == L1Disabled {
@@ -364,14 +374,27 @@ func ContextWithL1Status(ctx context.Context, status L1Status) context.Context {
 // (measured: ~10 % of a loopback GET).
 const metricsEvery = time.Second
 
-// metricHeaders adds the optional metrics headers.
-func (b *Backend) metricHeaders(h http.Header) {
-	if b.metrics == nil {
+// ReadsUpperReport implements tier.UpperReportReader: composed under an
+// L1, the backend learns from each request's context what the L1 did
+// (X-CacheKit-L1-Status) and how many hits it has answered
+// (X-CacheKit-L1-Hits).
+func (b *Backend) ReadsUpperReport() bool { return true }
+
+// metricHeaders adds the optional metrics headers: WithMetrics's counters;
+// else the backend's own hits and misses, with the L1's hits and the hit
+// rate when a composition reports them; else the backend's own alone.
+func (b *Backend) metricHeaders(ctx context.Context, h http.Header) {
+	var m Metrics
+	switch r := tier.UpperReportFrom(ctx); {
+	case b.metrics != nil:
+		m = b.metrics()
+	case r != nil && r.Hits != nil:
+		m = Metrics{L1Hits: r.Hits(), L2Hits: b.hits.Load(), Misses: b.misses.Load()}
+	default:
 		h[hdrL2Hits] = []string{strconv.FormatUint(b.hits.Load(), 10)}
 		h[hdrMisses] = []string{strconv.FormatUint(b.misses.Load(), 10)}
 		return
 	}
-	m := b.metrics()
 	h[hdrL1Hits] = []string{strconv.FormatUint(m.L1Hits, 10)}
 	h[hdrL2Hits] = []string{strconv.FormatUint(m.L2Hits, 10)}
 	h[hdrMisses] = []string{strconv.FormatUint(m.Misses, 10)}

@@ -18,6 +18,9 @@
 //     copy reports its value's freshness rather than its own shorter life.
 //   - Clearer: compose drops every upper-tier copy when its lower tier loses
 //     track of changes (see InvalidationWatcher.Reset).
+//   - UpperReport and UpperReportReader: compose tells a lower tier that
+//     reads them (backend/cachekitio) what its upper tier did for each
+//     request, for the X-CacheKit-L1-Status and metrics headers.
 //   - Invalidator and InvalidationWatcher: a shared lower tier
 //     (backend/redis) reports which keys changed, and compose deletes its
 //     upper-tier copies of them, whichever process made the change.

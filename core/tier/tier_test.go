@@ -72,3 +72,15 @@ func TestClientAsksLocalGetterFirst(t *testing.T) {
 		t.Fatalf("GetOrLoad made %d GetLocal and %d Get calls, want 1 and 0", l1.locals, l1.gets)
 	}
 }
+
+func TestUpperReportRidesTheContext(t *testing.T) {
+	ctx := context.Background()
+	if tier.UpperReportFrom(ctx) != nil {
+		t.Fatal("a bare context carries a report")
+	}
+	r := &tier.UpperReport{Status: tier.UpperMiss, Hits: func() uint64 { return 7 }}
+	got := tier.UpperReportFrom(tier.WithUpperReport(ctx, r))
+	if got != r || got.Status != tier.UpperMiss || got.Hits() != 7 {
+		t.Fatalf("report %+v", got)
+	}
+}

@@ -96,6 +96,7 @@ type config struct {
 	maxEntries int
 	shards     int
 	clock      func() time.Time
+	obs        *core.Observer
 }
 
 // Option configures New.
@@ -127,6 +128,11 @@ func WithShards(n int) Option { return func(c *config) { c.shards = n } }
 // after 2262-04-11 23:47 UTC (the end of UnixNano's range) as that time.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
+// WithObserver reports each entry bigcache drops of its own accord to o's
+// OnEviction, as tier "l1" with reason "size" (room was needed); nil
+// means none. The hook runs under a shard's lock: it must be quick.
+func WithObserver(o *core.Observer) Option { return func(c *config) { c.obs = o } }
+
 // New returns an empty Backend. Invalid options are reported as a
 // *core.Error of KindConfig; nil options are skipped.
 func New(opts ...Option) (*Backend, error) {
@@ -153,7 +159,16 @@ func New(opts ...Option) (*Backend, error) {
 		MaxEntriesInWindow: cfg.shards * 64,
 		MaxEntrySize:       128,
 		Verbose:            false,
-		OnRemoveWithReason: func(string, []byte, bc.RemoveReason) { b.evictions.Add(1) },
+		OnRemoveWithReason: func(_ string, _ []byte, r bc.RemoveReason) {
+			b.evictions.Add(1)
+			if o := cfg.obs; o != nil && o.OnEviction != nil {
+				reason := "size"
+				if r == bc.Expired {
+					reason = "expired"
+				}
+				o.OnEviction(core.EvictionEvent{Tier: "l1", Reason: reason, Count: 1})
+			}
+		},
 	}
 	bcfg = bcfg.OnRemoveFilterSet(bc.NoSpace, bc.Expired)
 	if cfg.maxBytes > 0 {
