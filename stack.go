@@ -56,7 +56,7 @@ func buildStack(p core.Preset, backend core.Backend, owned bool, cfg *config) (c
 		}
 		return backend, release, nil
 	}
-	l1, err := otter.New(otter.WithMaxBytes(cfg.l1MaxBytes))
+	l1, err := otter.New(otter.WithMaxBytes(cfg.l1MaxBytes), otter.WithObserver(cfg.observer))
 	if err != nil {
 		return nil, nil, err
 	}

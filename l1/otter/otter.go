@@ -78,6 +78,7 @@ type config struct {
 	maxBytes   int64
 	maxEntries int
 	clock      func() time.Time
+	obs        *core.Observer
 }
 
 // Option configures New.
@@ -96,6 +97,11 @@ func WithMaxEntries(n int) Option { return func(c *config) { c.maxEntries = n } 
 // WithClock makes the backend read the time from now instead of time.Now,
 // for tests; nil means time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// WithObserver reports each entry otter drops to make room to o's
+// OnEviction, as tier "l1" with reason "size"; nil means none. The hook
+// runs on the goroutine whose write caused the eviction: it must be quick.
+func WithObserver(o *core.Observer) Option { return func(c *config) { c.obs = o } }
 
 // New returns an empty Backend. Invalid options are reported as a
 // *core.Error of KindConfig; nil options are skipped.
@@ -131,6 +137,9 @@ func New(opts ...Option) (*Backend, error) {
 		OnDeletion: func(e ot.DeletionEvent[string, *item]) {
 			if e.Cause == ot.CauseOverflow {
 				b.evictions.Add(1)
+				if o := cfg.obs; o != nil && o.OnEviction != nil {
+					o.OnEviction(core.EvictionEvent{Tier: "l1", Reason: "size", Count: 1})
+				}
 			}
 		},
 	}

@@ -1,6 +1,9 @@
 package otter_test
 
 import (
+	"context"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,5 +72,33 @@ func TestClockDrivesExpiry(t *testing.T) {
 	}
 	if s := b.Stats()[0]; s.Hits != 1 || s.Misses != 2 {
 		t.Fatalf("stats %+v, want 1 hit and 2 misses", s)
+	}
+}
+
+// TestEvictionsObservedAndCounted: an entry otter drops to make room is
+// counted in Stats and reported to the observer as a size eviction of tier
+// "l1".
+func TestEvictionsObservedAndCounted(t *testing.T) {
+	var seen atomic.Uint64
+	obs := &core.Observer{OnEviction: func(e core.EvictionEvent) {
+		if e.Tier != "l1" || e.Reason != "size" || e.Count != 1 {
+			t.Errorf("eviction event %+v", e)
+		}
+		seen.Add(1)
+	}}
+	b, err := otter.New(otter.WithMaxEntries(10), otter.WithObserver(obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	for i := range 200 {
+		if err := b.Set(ctx, "k"+strconv.Itoa(i), []byte("v"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evicted := b.Stats()[0].Evictions
+	if evicted == 0 || seen.Load() != evicted {
+		t.Fatalf("Stats counts %d evictions, the observer saw %d; want the same, above 0", evicted, seen.Load())
 	}
 }
