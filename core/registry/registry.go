@@ -6,6 +6,8 @@
 //
 //	import _ "github.com/cachekit-io/cachekit-go/backend/redis"      // registers "redis"
 //	import _ "github.com/cachekit-io/cachekit-go/backend/cachekitio" // registers "cachekitio"
+//	import _ "github.com/cachekit-io/cachekit-go/backend/memcached"  // registers "memcached"
+//	import _ "github.com/cachekit-io/cachekit-go/backend/file"       // registers "file"
 //
 // A driver may also register URL schemes: OpenURL("redis://…"),
 // OpenURL("memcached://…") and so on open a backend by the driver that
