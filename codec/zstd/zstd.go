@@ -101,7 +101,7 @@ func New(inner core.Codec, opts ...Option) (core.Codec, error) {
 		}
 	}
 	enc, err := kzstd.NewWriter(nil, kzstd.WithEncoderLevel(kzstd.EncoderLevelFromZstd(s.level)),
-		kzstd.WithEncoderConcurrency(1), kzstd.WithZeroFrames(true))
+		kzstd.WithZeroFrames(true)) // EncodeAll runs up to GOMAXPROCS encodes at once
 	if err != nil {
 		return nil, configErr("the zstd encoder refused its settings")
 	}
