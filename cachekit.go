@@ -3,6 +3,7 @@ package cachekit
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/cachekit-io/cachekit-go/core"
@@ -30,19 +31,28 @@ const (
 	cachekitioPackage = "github.com/cachekit-io/cachekit-go/backend/cachekitio"
 	redisPackage      = "github.com/cachekit-io/cachekit-go/backend/redis"
 	filePackage       = "github.com/cachekit-io/cachekit-go/backend/file"
+	memcachedPackage  = "github.com/cachekit-io/cachekit-go/backend/memcached"
 )
 
+// fallbackSelectors are the generic variables that select a backend only
+// when no other selector is set: platforms set REDIS_URL for their own
+// reasons, so it never competes with a CACHEKIT_* variable.
+var fallbackSelectors = []string{"REDIS_URL"}
+
 // knownDrivers are the adapters of this repository that register a
-// core/registry driver: FromEnv recognises their selectors even when the
-// adapter is not linked, to say which package to import.
+// core/registry driver, in cachekit-py's order of precedence: FromEnv and
+// Open recognise their selectors and URL schemes even when the adapter is
+// not linked, to say which package to import.
 var knownDrivers = []struct {
 	name, pkg string
 	selectors []string
+	schemes   []string
 	preset    core.Preset
 }{
-	{"cachekitio", cachekitioPackage, []string{EnvAPIKey}, core.PresetIO},
-	{"redis", redisPackage, []string{"CACHEKIT_REDIS_URL", "REDIS_URL"}, core.PresetProduction},
-	{"file", filePackage, []string{"CACHEKIT_FILE_CACHE_DIR"}, core.PresetProduction},
+	{"cachekitio", cachekitioPackage, []string{EnvAPIKey}, []string{"https"}, core.PresetIO},
+	{"redis", redisPackage, []string{"CACHEKIT_REDIS_URL", "REDIS_URL"}, []string{"redis", "rediss"}, core.PresetProduction},
+	{"memcached", memcachedPackage, []string{"CACHEKIT_MEMCACHED_SERVERS"}, []string{"memcached"}, core.PresetProduction},
+	{"file", filePackage, []string{"CACHEKIT_FILE_CACHE_DIR"}, []string{"file"}, core.PresetProduction},
 }
 
 // Options every constructor takes; each constructor adds its own below.
@@ -258,16 +268,34 @@ func openIO(ctor string, lookup func(string) (string, bool), opts []Option) (*co
 }
 
 // FromEnv builds a client from the environment in one call, choosing the
-// backend by the variable that is set: CACHEKIT_API_KEY → cachekit.io with
-// the io preset; CACHEKIT_REDIS_URL, else REDIS_URL → Redis with the
-// production preset; a third-party driver registered in core/registry →
-// the production preset. The chosen adapter must be linked (import
-// backend/redis, backend/cachekitio or backend/file; a blank import will do), or FromEnv
-// fails naming the package to import, so that a program links only the
-// adapters it uses. Variables of two different backends set at once is a
-// core.KindConfig error naming both; none set is a core.KindConfig error
-// unless WithInProcessDefault asked for an in-process cache (the minimal
-// preset over an L1 alone, shared with no other process).
+// backend by the variable that is set, with cachekit-py's variables:
+//
+//   - CACHEKIT_API_KEY → cachekit.io, with the io preset;
+//   - CACHEKIT_REDIS_URL → Redis, with the production preset;
+//   - CACHEKIT_MEMCACHED_SERVERS (a JSON array of "host:port") → memcached,
+//     with the production preset;
+//   - CACHEKIT_FILE_CACHE_DIR → a cache directory, with the production
+//     preset;
+//   - a third-party driver's selector (registered in core/registry) → that
+//     driver, with the production preset;
+//   - REDIS_URL → Redis, with the production preset, but only when none of
+//     the above is set.
+//
+// The selectors above REDIS_URL are exclusive: two of them set at once (say
+// CACHEKIT_API_KEY and CACHEKIT_REDIS_URL) is a core.KindConfig error
+// naming both, never a silent choice. REDIS_URL, which hosting platforms
+// set for their own reasons, is only a fallback: it is ignored when one of
+// them is set, and used when none is (this reconciles cachekit-py's order
+// of precedence, which puts it last, with refusing ambiguous settings).
+// None set is a core.KindConfig error unless WithInProcessDefault asked for
+// an in-process cache (the minimal preset over an L1 alone, shared with no
+// other process). A malformed value is the chosen driver's
+// core.KindConfig error, which does not repeat it.
+//
+// The chosen adapter must be linked (import backend/redis,
+// backend/cachekitio, backend/memcached or backend/file; a blank import
+// will do), or FromEnv fails naming the package to import, so that a
+// program links only the adapters it uses.
 //
 // FromEnv never turns encryption on from CACHEKIT_MASTER_KEY: pass
 // WithEncryptionFromEnv (or WithEncryption) for that. What each operation
@@ -279,44 +307,18 @@ func FromEnv(ctx context.Context, opts ...Option) (*core.Client, error) {
 	if err := check(ctor, cfg, append(append(encryptionOptions, openerOptions...), "WithInProcessDefault")...); err != nil {
 		return nil, err
 	}
-	type pick struct {
-		name, variable, pkg string
-		driver              *registry.Driver
-	}
-	var picks []pick
-	linked := map[string]bool{}
-	for _, d := range registry.Drivers() {
-		linked[d.Name] = true
-		if v, ok := d.Selected(os.LookupEnv); ok {
-			picks = append(picks, pick{name: d.Name, variable: v, driver: &d})
-		}
-	}
-	for _, k := range knownDrivers {
-		if linked[k.name] {
-			continue
-		}
-		for _, s := range k.selectors {
-			if v, _ := os.LookupEnv(s); v != "" {
-				picks = append(picks, pick{name: k.name, variable: s, pkg: k.pkg})
-				break
-			}
-		}
-	}
-	if len(picks) > 1 {
-		names := make([]string, len(picks))
-		for i, p := range picks {
-			names[i] = p.variable + " (" + p.name + ")"
-		}
-		return nil, configErr(op(ctor), "more than one backend is selected: "+strings.Join(names, " and ")+"; unset all but one")
+	picks, err := selectBackend(ctor, os.LookupEnv)
+	if err != nil {
+		return nil, err
 	}
 	enc, err := explicitEncryption(ctor, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if len(picks) == 0 {
+	if picks == nil {
 		if !cfg.inProcessDflt {
 			closeEnc(enc)
-			return nil, configErr(op(ctor), "no backend selected: set "+EnvAPIKey+" (cachekit.io), CACHEKIT_REDIS_URL / REDIS_URL (Redis) or CACHEKIT_FILE_CACHE_DIR (a cache directory), or pass WithInProcessDefault for an in-process cache")
+			return nil, configErr(op(ctor), "no backend selected: set "+EnvAPIKey+" (cachekit.io), CACHEKIT_REDIS_URL / REDIS_URL (Redis), CACHEKIT_MEMCACHED_SERVERS (memcached) or CACHEKIT_FILE_CACHE_DIR (a cache directory), or pass WithInProcessDefault for an in-process cache")
 		}
 		l1, release, err := inProcess(cfg)
 		if err != nil {
@@ -325,23 +327,83 @@ func FromEnv(ctx context.Context, opts ...Option) (*core.Client, error) {
 		}
 		return client(ctor, core.PresetMinimal, l1, release, enc, cfg)
 	}
-	p := picks[0]
+	p := *picks
 	if p.driver == nil {
 		closeEnc(enc)
 		return nil, configErr(op(ctor), p.variable+" selects "+p.name+", whose driver is not linked: import _ \""+p.pkg+"\"")
-	}
-	preset := core.PresetProduction
-	for _, k := range knownDrivers {
-		if k.name == p.name {
-			preset = k.preset
-		}
 	}
 	b, err := p.driver.Open(ctx, registry.Config{Lookup: os.LookupEnv, Options: cfg.backendOpts})
 	if err != nil {
 		closeEnc(enc)
 		return nil, err
 	}
-	return build(ctor, preset, b, true, enc, cfg)
+	return build(ctor, presetOf(p.name), b, true, enc, cfg)
+}
+
+// pick is the backend the environment selects: a linked driver, or a known
+// adapter that is not linked (pkg names it).
+type pick struct {
+	name, variable, pkg string
+	driver              *registry.Driver
+}
+
+// selectBackend applies FromEnv's rule: the exclusive selectors first (two
+// of them set is an error naming both), then the fallbacks. It returns nil
+// when nothing is selected.
+func selectBackend(ctor string, lookup func(string) (string, bool)) (*pick, error) {
+	var primary, fallback []pick
+	add := func(p pick, selectors []string) {
+		for _, s := range selectors {
+			if v, ok := lookup(s); !ok || v == "" {
+				continue
+			}
+			p.variable = s
+			if contains(fallbackSelectors, s) {
+				fallback = append(fallback, p)
+				continue // a later, exclusive selector of the same driver wins
+			}
+			primary = append(primary, p)
+			return
+		}
+	}
+	linked := map[string]bool{}
+	for _, d := range registry.Drivers() {
+		linked[d.Name] = true
+		add(pick{name: d.Name, driver: &d}, d.Selectors)
+	}
+	for _, k := range knownDrivers {
+		if !linked[k.name] {
+			add(pick{name: k.name, pkg: k.pkg}, k.selectors)
+		}
+	}
+	// A driver with an exclusive selector set is not also a fallback pick.
+	for _, p := range primary {
+		fallback = slices.DeleteFunc(fallback, func(f pick) bool { return f.name == p.name })
+	}
+	for _, set := range [][]pick{primary, fallback} {
+		switch {
+		case len(set) == 1:
+			return &set[0], nil
+		case len(set) > 1:
+			names := make([]string, len(set))
+			for i, p := range set {
+				names[i] = p.variable + " (" + p.name + ")"
+			}
+			return nil, configErr(op(ctor), "more than one backend is selected: "+strings.Join(names, " and ")+"; unset all but one")
+		}
+	}
+	return nil, nil
+}
+
+// presetOf is the preset FromEnv and Open build over the driver name: the
+// known driver's, else production.
+func presetOf(name string) core.Preset {
+	for _, k := range knownDrivers {
+		if k.name == name {
+			return k.preset
+		}
+	}
+	return core.PresetProduction
 }
 
 // withBackend is Minimal and Production: a caller's backend, encryption
@@ -437,7 +499,7 @@ func unsupportedWhy(ctor, option string) string {
 	case strings.HasPrefix(ctor, "Secure") && option == "WithoutEncryption":
 		return ": the secure preset cannot run without encryption"
 	case option == "WithBackendOptions":
-		return ": it configures a backend the constructor opens itself (IO, IOFromEnv, FromEnv); configure your backend before passing it"
+		return ": it configures a backend the constructor opens itself (IO, IOFromEnv, FromEnv, Open); configure your backend before passing it"
 	case option == "WithInProcessDefault":
 		return ": only FromEnv chooses a backend"
 	}

@@ -17,10 +17,14 @@
 //	io          IO(apiKey), IOFromEnv()          3600 s  on   on                  2        off unless WithEncryption
 //
 // FromEnv chooses the backend from the environment (CACHEKIT_API_KEY →
-// cachekit.io with io; CACHEKIT_REDIS_URL, else REDIS_URL → Redis with
-// production). Backends are opened through core/registry drivers that the
-// adapters register when imported, so this package imports no adapter and
-// a Redis-only program links nothing of cachekit.io's.
+// cachekit.io with io; CACHEKIT_REDIS_URL → Redis, CACHEKIT_MEMCACHED_SERVERS
+// → memcached, CACHEKIT_FILE_CACHE_DIR → a cache directory, each with
+// production; two of these set is an error; REDIS_URL → Redis only when
+// none is set). Open does the same from a URL (redis://, rediss://,
+// memcached://, file:///, https://). Backends are opened through
+// core/registry drivers that the adapters register when imported, so this
+// package imports no adapter and a Redis-only program links nothing of
+// cachekit.io's.
 //
 // Each preset's client defaults (TTL, stale-while-revalidate, retries) are
 // core.WithPreset's; the stack posture (the L1, cross-process invalidation)

@@ -42,9 +42,10 @@ func TestFromEnvChoosesOneBackend(t *testing.T) {
 	// A Redis variable with the Redis driver not linked (this binary) is
 	// named too.
 	t.Setenv("CACHEKIT_API_KEY", "")
-	t.Setenv("REDIS_URL", "redis://127.0.0.1:1")
+	t.Setenv("CACHEKIT_REDIS_URL", "redis://127.0.0.1:1")
 	_, err = cachekit.FromEnv(ctx)
-	wantConfig(t, err, "REDIS_URL", "FAKE_SELECTOR")
+	wantConfig(t, err, "CACHEKIT_REDIS_URL", "FAKE_SELECTOR")
+	t.Setenv("CACHEKIT_REDIS_URL", "")
 
 	// So is the file backend's directory, with the package to import.
 	t.Setenv("REDIS_URL", "")

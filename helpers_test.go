@@ -186,7 +186,7 @@ func noSecret(t *testing.T, err error, secrets ...string) {
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range []string{"CACHEKIT_MASTER_KEY", "CACHEKIT_PREVIOUS_MASTER_KEYS", "CACHEKIT_API_KEY",
-		"CACHEKIT_REDIS_URL", "REDIS_URL", "CACHEKIT_DEFAULT_TTL", "CACHEKIT_API_URL", "CACHEKIT_FILE_CACHE_DIR", "FAKE_SELECTOR"} {
+		"CACHEKIT_REDIS_URL", "REDIS_URL", "CACHEKIT_DEFAULT_TTL", "CACHEKIT_API_URL", "CACHEKIT_FILE_CACHE_DIR", "CACHEKIT_MEMCACHED_SERVERS", "FAKE_SELECTOR"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
@@ -230,7 +230,7 @@ var fakeSelected = newMem()
 
 func TestMain(m *testing.M) {
 	// The examples run in this process: no backend selected from outside.
-	for _, k := range []string{"CACHEKIT_API_KEY", "CACHEKIT_REDIS_URL", "REDIS_URL", "FAKE_SELECTOR"} {
+	for _, k := range []string{"CACHEKIT_API_KEY", "CACHEKIT_REDIS_URL", "REDIS_URL", "CACHEKIT_MEMCACHED_SERVERS", "CACHEKIT_FILE_CACHE_DIR", "FAKE_SELECTOR"} {
 		os.Unsetenv(k)
 	}
 	// "cachekitio" here is the fake above: this binary does not link the

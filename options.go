@@ -166,8 +166,9 @@ func WithClientOptions(opts ...core.Option) Option {
 }
 
 // WithBackendOptions passes driver-specific options to the backend a
-// constructor opens itself (IO, IOFromEnv, FromEnv): cachekitio.Option
-// values for cachekit.io, a redis.Options value for Redis. The driver
+// constructor opens itself (IO, IOFromEnv, FromEnv, Open): cachekitio.Option
+// values for cachekit.io, a redis.Options value for Redis, memcached.Option
+// or file.Option values for those backends. The driver
 // rejects a value of a type it does not know. Constructors given a backend
 // reject this option.
 func WithBackendOptions(opts ...any) Option {

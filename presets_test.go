@@ -803,9 +803,10 @@ func TestPRE54_CanonicalNamesKeepTheirMeaning(t *testing.T) {
 
 func TestPRE55_NoSDKLocalPresets(t *testing.T) {
 	// Every exported constructor is a canonical preset, its environment
-	// companion, FromEnv or Stack: there is no SDK-local preset to document.
+	// companion, FromEnv, Open (FromEnv's URL form) or Stack: there is no
+	// SDK-local preset to document.
 	allowed := map[string]bool{"Minimal": true, "Production": true, "Secure": true, "SecureFromEnv": true,
-		"IO": true, "IOFromEnv": true, "FromEnv": true, "Stack": true}
+		"IO": true, "IOFromEnv": true, "FromEnv": true, "Open": true, "Stack": true}
 	for name, fd := range exportedFuncs(t) {
 		if fd.Type.Results == nil || strings.HasPrefix(name, "With") {
 			continue

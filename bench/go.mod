@@ -6,6 +6,7 @@ require (
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/allegro/bigcache/v3 v3.1.0
 	github.com/cachekit-io/cachekit-go/backend/redis v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/codec/zstd v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance/rig v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
@@ -101,6 +102,7 @@ require (
 
 replace (
 	github.com/cachekit-io/cachekit-go/backend/redis => ../backend/redis
+	github.com/cachekit-io/cachekit-go/codec/zstd => ../codec/zstd
 	github.com/cachekit-io/cachekit-go/compose => ../compose
 	github.com/cachekit-io/cachekit-go/conformance => ../conformance
 	github.com/cachekit-io/cachekit-go/conformance/rig => ../conformance/rig

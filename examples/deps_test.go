@@ -24,7 +24,9 @@ func TestRedisOnlyLinksNoCachekitio(t *testing.T) {
 		}
 	}
 	for p := range deps {
-		if strings.HasPrefix(p, "github.com/cachekit-io/cachekit-go/backend/cachekitio") || strings.HasPrefix(p, "github.com/cachekit-io/cachekit-go/backend/workers") {
+		if strings.HasPrefix(p, "github.com/cachekit-io/cachekit-go/backend/cachekitio") || strings.HasPrefix(p, "github.com/cachekit-io/cachekit-go/backend/workers") ||
+			strings.HasPrefix(p, "github.com/cachekit-io/cachekit-go/backend/memcached") || strings.HasPrefix(p, "github.com/bradfitz/gomemcache") ||
+			strings.HasPrefix(p, "github.com/cachekit-io/cachekit-go/codec/zstd") || strings.HasPrefix(p, "github.com/klauspost/compress") {
 			t.Errorf("a Redis-only program depends on %s", p)
 		}
 	}

@@ -15,7 +15,12 @@
 //   - InteropV2: the interop/v2 container (a DRAFT profile), an explicit
 //     opt-in (Compressed() == true for every entry).
 //
-// All three implement core.MaxSizer, so a client's payload limit also bounds
+// A fourth, JSON, is for debugging (format token "orjson", plain JSON from
+// encoding/json). IsInterop tells the two interop codecs (Msgpack,
+// InteropV2) from the others, so that a codec which would change their
+// bytes (codec/zstd) can refuse to be combined with them.
+//
+// All four implement core.MaxSizer, so a client's payload limit also bounds
 // the bytes a decode reads. What a typed decode allocates for the elements
 // a document declares is bounded by MaxDecodeAlloc: a few bytes of nils
 // read into a slice of large arrays or structs would otherwise allocate the

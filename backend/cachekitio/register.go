@@ -15,13 +15,34 @@ const DriverName = "cachekitio"
 // EnvAPIKey selects this driver and holds the API key.
 const EnvAPIKey = "CACHEKIT_API_KEY"
 
+// Scheme is the URL scheme this package registers with core/registry's
+// OpenURL: https://api.cachekit.io, or another API origin that the SSRF
+// rules admit. The API key is never part of the URL: it comes from
+// CACHEKIT_API_KEY (through the lookup) or a WithAPIKey option.
+const Scheme = "https"
+
 func init() {
-	// The name is this package's own: nothing else registers it.
+	// The name and the scheme are this package's own: nothing else
+	// registers them.
 	_ = registry.Register(registry.Driver{
 		Name:      DriverName,
 		Selectors: []string{EnvAPIKey},
 		Open:      openDriver,
+		Schemes:   []string{Scheme},
+		OpenURL:   openURL,
 	})
+}
+
+// openURL is the registered driver's OpenURL: openDriver with rawURL as the
+// API URL (WithURL, which the caller's options may override). rawURL must
+// be an origin — https, a host, an optional port, nothing else: user
+// information (a place for an API key that would then be logged with the
+// URL), a path, a query or a fragment is a core.KindConfig error that does
+// not repeat the URL. The endpoint's SSRF rules (CACHEKIT_ALLOW_CUSTOM_HOST)
+// apply as they do to CACHEKIT_API_URL.
+func openURL(ctx context.Context, rawURL string, cfg registry.Config) (core.Backend, error) {
+	cfg.Options = append([]any{WithURL(rawURL)}, cfg.Options...)
+	return openDriver(ctx, cfg)
 }
 
 // openDriver is the registered driver's Open: New configured from

@@ -45,3 +45,42 @@ func TestDriverRegistered(t *testing.T) {
 		t.Fatalf("foreign option: %v, want KindConfig", err)
 	}
 }
+
+// https:// URLs open cachekit.io through registry.OpenURL with the API key
+// of the lookup; a key (or anything else) in the URL is refused without
+// being repeated.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	env := map[string]string{EnvAPIKey: testKey}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	b, err := registry.OpenURL(ctx, "https://api.cachekit.io", registry.Config{Lookup: lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.(*Backend).Close()
+
+	const secret = "ck_live_inurl_secret"
+	for _, raw := range []string{
+		"https://" + secret + "@api.cachekit.io",
+		"https://user:" + secret + "@api.cachekit.io",
+		"https://api.cachekit.io/?api_key=" + secret,
+		"https://api.cachekit.io/" + secret,
+		"https://api.cachekit.io#" + secret,
+	} {
+		_, err := registry.OpenURL(ctx, raw, registry.Config{Lookup: lookup})
+		if core.KindOf(err) != core.KindConfig {
+			t.Fatalf("%s: %v, want KindConfig", raw, err)
+		}
+		if s := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(s, secret) || strings.Contains(s, testKey) {
+			t.Fatalf("the error repeats a secret: %s", s)
+		}
+	}
+	// The SSRF rules hold for URLs too.
+	if _, err := registry.OpenURL(ctx, "https://127.0.0.1:9", registry.Config{Lookup: lookup}); core.KindOf(err) != core.KindConfig {
+		t.Fatalf("loopback URL: %v, want KindConfig", err)
+	}
+	// No key in the environment: refused, as for the selector.
+	if _, err := registry.OpenURL(ctx, "https://api.cachekit.io", registry.Config{Lookup: func(string) (string, bool) { return "", false }}); core.KindOf(err) != core.KindConfig {
+		t.Fatalf("no API key: %v, want KindConfig", err)
+	}
+}

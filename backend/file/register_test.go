@@ -5,6 +5,7 @@ package file
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cachekit-io/cachekit-go/core"
@@ -47,5 +48,44 @@ func TestDriverRegistered(t *testing.T) {
 		if _, err := d.Open(ctx, cfg); core.KindOf(err) != core.KindConfig {
 			t.Errorf("%s: %v, want KindConfig", name, err)
 		}
+	}
+}
+
+// file:///abs/path opens that directory through registry.OpenURL; what a
+// file URL for a cache directory cannot be is KindConfig, and the error
+// does not repeat the URL.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "with space")
+	for _, raw := range []string{"file://" + strings.ReplaceAll(dir, " ", "%20"), "FILE://localhost" + strings.ReplaceAll(dir, " ", "%20") + "/"} {
+		b, err := registry.OpenURL(ctx, raw, registry.Config{Options: []any{WithMaxEntries(10)}})
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if got := b.(*Backend).Dir(); got != dir {
+			t.Errorf("%s opened %s, want %s", raw, got, dir)
+		}
+		_ = b.(*Backend).Close()
+	}
+	const secret = "pa55word"
+	for _, raw := range []string{
+		"file://user:" + secret + "@localhost" + dir,
+		"file://" + secret + dir,
+		"file:relative/" + secret,
+		"file://" + dir + "?k=" + secret,
+		"file://" + dir + "#" + secret,
+		"file://%zz" + secret,
+	} {
+		_, err := registry.OpenURL(ctx, raw, registry.Config{})
+		if core.KindOf(err) != core.KindConfig {
+			t.Errorf("%s: %v, want KindConfig", raw, err)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error repeats the URL: %v", err)
+		}
+	}
+	if _, err := registry.OpenURL(ctx, "file://"+dir, registry.Config{Options: []any{1}}); core.KindOf(err) != core.KindConfig {
+		t.Errorf("foreign option: %v, want KindConfig", err)
 	}
 }

@@ -54,3 +54,36 @@ func TestDriverRegistered(t *testing.T) {
 		t.Fatalf("foreign option: %v, want KindConfig", err)
 	}
 }
+
+// redis:// and rediss:// URLs open through registry.OpenURL; a malformed
+// one is KindConfig without its password.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	for raw, tls := range map[string]bool{"redis://127.0.0.1:1/4": false, "rediss://127.0.0.1:1/4": true} {
+		b, err := registry.OpenURL(ctx, raw, registry.Config{Options: []any{Options{}}})
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		o := b.(*Backend).Client().(*goredis.Client).Options()
+		if o.DB != 4 || (o.TLSConfig != nil) != tls {
+			t.Fatalf("%s: DB %d, TLS %v", raw, o.DB, o.TLSConfig != nil)
+		}
+		_ = b.(*Backend).Close()
+	}
+	for _, raw := range []string{
+		"redis://:hunter2secret@127.0.0.1:6379/notanumber",
+		"rediss://user:hunter2secret@127.0.0.1:bad/0",
+		"redis://user:hunter2secret@[::1/0",
+	} {
+		_, err := registry.OpenURL(ctx, raw, registry.Config{})
+		if core.KindOf(err) != core.KindConfig {
+			t.Fatalf("%s: %v, want KindConfig", RedactURL(raw), err)
+		}
+		if s := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(s, "hunter2secret") {
+			t.Fatalf("the error shows the password: %s", s)
+		}
+	}
+	if _, err := registry.OpenURL(ctx, "redis://127.0.0.1:1", registry.Config{Options: []any{"x"}}); core.KindOf(err) != core.KindConfig {
+		t.Fatalf("foreign option: %v, want KindConfig", err)
+	}
+}
