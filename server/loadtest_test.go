@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
@@ -190,6 +191,9 @@ func (c *statusCounts) snapshot() map[int]int {
 const (
 	loadRoleEnv = "CACHEKIT_LOADTEST_ROLE"
 	loadAddrEnv = "CACHEKIT_LOADTEST_ADDR"
+	// loadProfileEnv names a directory for the server process's CPU and
+	// mutex profiles (server-cpu.out, server-mutex.out); unset, none.
+	loadProfileEnv = "CACHEKIT_LOADTEST_PROFILE"
 )
 
 // loadKeyGood and loadKeyHostile are the good and the hostile tenant's keys.
@@ -461,6 +465,9 @@ func startLoadChild(t *testing.T, role string, prefix []string, env ...string) *
 		t.Fatal(err)
 	}
 	args := append(slices.Clone(prefix), exe, "-test.run=^TestLoad$", "-test.count=1", "-test.timeout=10m")
+	if dir := os.Getenv(loadProfileEnv); dir != "" && role == "server" {
+		args = append(args, "-test.cpuprofile="+filepath.Join(dir, "server-cpu.out"), "-test.mutexprofile="+filepath.Join(dir, "server-mutex.out"))
+	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), append([]string{loadRoleEnv + "=" + role}, env...)...)
 	cmd.Stderr = os.Stderr
