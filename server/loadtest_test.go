@@ -1,8 +1,8 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,12 +10,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,10 +30,11 @@ import (
 // alone and then beside a hostile tenant flooding locks, tenants uploading
 // the largest values, slow bodies and a crowd of small tenants, all over
 // loopback TCP against one server with bounded store, lock table and
-// bodies in flight. The short variant runs in every go test and asserts
-// bounds that cannot flake; CACHEKIT_LOADTEST=long (make loadtest-server)
-// runs it longer, also asserts the well-behaved tenant's p99 within twice
-// its unloaded p99, and prints the figures the README reports.
+// bodies in flight, running in its own process (see runLoad). The short
+// variant runs in every go test and asserts bounds that cannot flake;
+// CACHEKIT_LOADTEST=long (make loadtest-server) runs it longer, also
+// asserts the well-behaved tenant's p99 within twice its unloaded p99, and
+// prints the figures the README reports.
 
 // loadConfig sizes one run.
 type loadConfig struct {
@@ -46,7 +50,7 @@ type loadConfig struct {
 	inflight     int64
 	maxValue     int64
 	lockQuota    int
-	slack        int64 // runtime, goroutines, buffers (cachekit-server allows 64 MiB), and the clients
+	slack        int64 // runtime, goroutines, buffers (cachekit-server allows 64 MiB)
 	readTimeout  time.Duration
 	goodInterval time.Duration // pause between the good tenant's rounds
 	hostilePause time.Duration // between one hostile goroutine's requests
@@ -64,16 +68,22 @@ func TestLoad(t *testing.T) {
 		rateLimit: 3000,
 	}
 	if os.Getenv("CACHEKIT_LOADTEST") == "long" {
-		// Longer, more tenants, and paced: the load generators share the
-		// machine's cores with the server, and a p99 measures the server's
-		// isolation only while they leave it some CPU.
+		// Longer, more tenants, and paced: the load generators, though at
+		// the lowest priority, share the machine's cores with the server.
 		cfg.phase, cfg.rounds, cfg.crowd, cfg.lockQuota = 30*time.Second, 10, 32, 2000
 		cfg.uploadPause, cfg.crowdPause = 100*time.Millisecond, 20*time.Millisecond
 		cfg.assertP99 = true
 	} else if testing.Short() {
 		t.Skip("the load test runs without -short")
 	}
-	runLoad(t, cfg)
+	switch os.Getenv(loadRoleEnv) {
+	case "server":
+		loadServer(t, cfg)
+	case "load":
+		loadGenerators(t, cfg)
+	default:
+		runLoad(t, cfg)
+	}
 }
 
 // loadKeys: the good tenant, the hostile one, the uploaders' and the
@@ -168,7 +178,71 @@ func (c *statusCounts) snapshot() map[int]int {
 	return maps.Clone(c.m)
 }
 
-func runLoad(t *testing.T, cfg loadConfig) {
+// The load test runs in three processes, as a real deployment does: the
+// server alone in one (this test binary re-executed with
+// loadRoleEnv=server), the hostile tenant, the uploaders, the slow bodies
+// and the crowd in another at the lowest CPU priority (nice 19, role
+// "load"), and the good tenant's probe in the test process. Attackers do
+// not run on the server's cores; with everything in one process the
+// generators' own CPU would weigh on the good tenant's latency as much as
+// the server's handling of them. The children talk to the test over their
+// standard streams: a line "LOADTEST-<WORD> <payload>" on stdout reports,
+// lines on stdin control.
+const (
+	loadRoleEnv = "CACHEKIT_LOADTEST_ROLE"
+	loadAddrEnv = "CACHEKIT_LOADTEST_ADDR"
+	// loadProfileEnv names a directory for the server process's CPU and
+	// mutex profiles (server-cpu.out, server-mutex.out); unset, none.
+	loadProfileEnv = "CACHEKIT_LOADTEST_PROFILE"
+)
+
+// loadKeyGood and loadKeyHostile are the good and the hostile tenant's keys.
+const (
+	loadKeyGood    = "ck_live_good_0123456789abcdef"
+	loadKeyHostile = "ck_live_hostile_0123456789abcdef"
+)
+
+// serverReport is what the server process reports when its stdin closes.
+type serverReport struct {
+	PeakLive, PeakTotal int64
+	CPU                 time.Duration
+}
+
+// loadReport is what the load process reports when told to stop.
+type loadReport struct {
+	Hostile, Uploads, Crowd map[int]int
+}
+
+// loadBounds returns the memory bound of the server process, and the part
+// of it for the data held: the store, the lock table, bodies in flight, and
+// slack for the runtime, goroutines and buffers.
+func loadBounds(cfg loadConfig) (dataBound, bound int64) {
+	return cfg.storeBytes + cfg.lockBytes + cfg.inflight + cfg.slack/2,
+		cfg.storeBytes + cfg.lockBytes + cfg.inflight + cfg.slack
+}
+
+// loadDo sends one request with key's bearer token and reads the answer.
+func loadDo(c *http.Client, base, method, path, key string, body io.Reader, hdr map[string]string) (int, []byte, error) {
+	r, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	r.Header.Set("Authorization", "Bearer "+key)
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	res, err := c.Do(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+// loadServer is the server process: it serves on a loopback port it
+// prints, samples its memory, and when stdin closes reports the peaks.
+func loadServer(t *testing.T, cfg loadConfig) {
 	keys, err := server.NewStaticKeys(loadKeys(cfg.crowd))
 	if err != nil {
 		t.Fatal(err)
@@ -196,93 +270,52 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	}
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 2 * time.Second, ReadTimeout: cfg.readTimeout, WriteTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(s.WrapListener(ln)) }()
-	t.Cleanup(func() { _ = hs.Close() })
-	base := "http://" + ln.Addr().String()
+	defer hs.Close()
 
-	// The memory bound of the whole process: the data the server may hold,
-	// bodies in flight, and slack for the runtime and the load generators
-	// in this process. A soft limit keeps the GC's garbage within it, as
+	// A soft limit keeps the GC's garbage within the bound, as
 	// cachekit-server sets one from -max-memory and -max-inflight-mb.
-	dataBound := cfg.storeBytes + cfg.lockBytes + cfg.inflight + cfg.slack/2
-	bound := cfg.storeBytes + cfg.lockBytes + cfg.inflight + cfg.slack
-	old := debug.SetMemoryLimit(bound - 32<<20) // room for the soft limit's overshoot
-
-	t.Cleanup(func() { debug.SetMemoryLimit(old) })
+	_, bound := loadBounds(cfg)
+	debug.SetMemoryLimit(bound - 32<<20) // room for the soft limit's overshoot
 	var mem memSampler
-	stopSampling := make(chan struct{})
-	var samplerDone sync.WaitGroup
-	samplerDone.Add(1)
+	stop := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		defer samplerDone.Done()
+		defer close(done)
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			mem.sample()
 			select {
-			case <-stopSampling:
+			case <-stop:
 				return
 			case <-tick.C:
 			}
 		}
 	}()
+	fmt.Printf("LOADTEST-ADDR %s\n", ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	close(stop)
+	<-done
+	rep, _ := json.Marshal(serverReport{PeakLive: mem.peakLive.Load(), PeakTotal: mem.peakTotal.Load(), CPU: cpuTime()})
+	fmt.Printf("LOADTEST-REPORT %s\n", rep)
+}
 
-	goodClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
-	do := func(c *http.Client, method, path, key string, body io.Reader, hdr map[string]string) (int, []byte, error) {
-		r, err := http.NewRequest(method, base+path, body)
-		if err != nil {
-			return 0, nil, err
-		}
-		r.Header.Set("Authorization", "Bearer "+key)
-		for k, v := range hdr {
-			r.Header.Set(k, v)
-		}
-		res, err := c.Do(r)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(res.Body)
-		return res.StatusCode, b, err
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
 	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
-	goodKey := "ck_live_good_0123456789abcdef"
-	value := bytes.Repeat([]byte("g"), 1024)
-	// measure runs the good tenant's rounds for d (PUT, GET, lock,
-	// unlock) into st.
-	measure := func(st *goodStats, d time.Duration) {
-		for i, end := 0, time.Now().Add(d); time.Now().Before(end); i++ {
-			k := fmt.Sprintf("/v1/cache/good%d", i%64)
-			t0 := time.Now()
-			code, _, err := do(goodClient, "PUT", k, goodKey, bytes.NewReader(value), map[string]string{"X-CacheKit-TTL": "60"})
-			st.put.add(time.Since(t0), errString("PUT", code, err, 200))
-			t0 = time.Now()
-			code, _, err = do(goodClient, "GET", k, goodKey, nil, nil)
-			if code == http.StatusNotFound { // evicted by the bounded store: a miss, not an error
-				code = 200
-			}
-			st.get.add(time.Since(t0), errString("GET", code, err, 200))
-			t0 = time.Now()
-			code, b, err := do(goodClient, "POST", k+"/lock", goodKey, strings.NewReader(`{"timeout_ms":60000}`), nil)
-			var m struct {
-				LockID *string `json:"lock_id"`
-			}
-			e := errString("lock", code, err, 200)
-			if e == "" && (json.Unmarshal(b, &m) != nil || m.LockID == nil) {
-				e = "lock: not granted: " + string(b)
-			}
-			st.lock.add(time.Since(t0), e)
-			if m.LockID != nil {
-				code, _, err = do(goodClient, "DELETE", k+"/lock", goodKey, nil, map[string]string{"X-CacheKit-Lock-Id": *m.LockID})
-				if e := errString("unlock", code, err, 200); e != "" {
-					st.lock.add(0, e)
-				}
-			}
-			time.Sleep(cfg.goodInterval)
-		}
-	}
-
-	// The load generators run while running is set, and end with
-	// stopLoad; slow bodies run throughout.
+// loadGenerators is the load process: the hostile tenant, the uploaders
+// and the crowd run while the last line on stdin was "run" and pause on
+// "pause"; the slow bodies run throughout. On "stop" (or when stdin
+// closes) it stops them all and reports their answers.
+func loadGenerators(t *testing.T, cfg loadConfig) {
+	addr := os.Getenv(loadAddrEnv)
+	base := "http://" + addr
 	var running atomic.Bool
 	paused := func() bool {
 		if running.Load() {
@@ -292,9 +325,22 @@ func runLoad(t *testing.T, cfg loadConfig) {
 		return true
 	}
 	stopLoad := make(chan struct{})
+	go func() {
+		defer close(stopLoad)
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			switch sc.Text() {
+			case "run":
+				running.Store(true)
+			case "pause":
+				running.Store(false)
+			case "stop":
+				return
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	var hostile, uploads, crowd statusCounts
-	hostileKey := "ck_live_hostile_0123456789abcdef"
 	for g := range cfg.hostile {
 		wg.Add(1)
 		go func() {
@@ -310,7 +356,7 @@ func runLoad(t *testing.T, cfg loadConfig) {
 					continue
 				}
 				time.Sleep(cfg.hostilePause)
-				code, _, err := do(c, "POST", fmt.Sprintf("/v1/cache/flood%d-%d/lock", g, i), hostileKey, strings.NewReader(`{"timeout_ms":3600000}`), nil)
+				code, _, err := loadDo(c, base, "POST", fmt.Sprintf("/v1/cache/flood%d-%d/lock", g, i), loadKeyHostile, strings.NewReader(`{"timeout_ms":3600000}`), nil)
 				if err != nil {
 					code = -1
 				}
@@ -333,7 +379,7 @@ func runLoad(t *testing.T, cfg loadConfig) {
 				if paused() {
 					continue
 				}
-				code, _, err := do(c, "PUT", fmt.Sprintf("/v1/cache/big%d-%d", g, i%16), "ck_live_upload_0123456789abcdef", bytes.NewReader(big), nil)
+				code, _, err := loadDo(c, base, "PUT", fmt.Sprintf("/v1/cache/big%d-%d", g, i%16), "ck_live_upload_0123456789abcdef", bytes.NewReader(big), nil)
 				if err != nil {
 					code = -1
 				}
@@ -347,7 +393,7 @@ func runLoad(t *testing.T, cfg loadConfig) {
 		go func() {
 			defer wg.Done()
 			for {
-				c, err := net.Dial("tcp", ln.Addr().String())
+				c, err := net.Dial("tcp", addr)
 				if err != nil {
 					return
 				}
@@ -388,9 +434,9 @@ func runLoad(t *testing.T, cfg loadConfig) {
 				var code int
 				var err error
 				if i%2 == 0 {
-					code, _, err = do(c, "PUT", k, key, bytes.NewReader(small), map[string]string{"X-CacheKit-TTL": "30"})
+					code, _, err = loadDo(c, base, "PUT", k, key, bytes.NewReader(small), map[string]string{"X-CacheKit-TTL": "30"})
 				} else {
-					code, _, err = do(c, "GET", k, key, nil, nil)
+					code, _, err = loadDo(c, base, "GET", k, key, nil, nil)
 				}
 				if err != nil {
 					code = -1
@@ -399,32 +445,164 @@ func runLoad(t *testing.T, cfg loadConfig) {
 			}
 		}()
 	}
+	wg.Wait()
+	rep, _ := json.Marshal(loadReport{Hostile: hostile.snapshot(), Uploads: uploads.snapshot(), Crowd: crowd.snapshot()})
+	fmt.Printf("LOADTEST-REPORT %s\n", rep)
+}
+
+// loadChild is a child process of the load test and its report lines.
+type loadChild struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string // the payloads of its LOADTEST- lines, in order
+}
+
+// startLoadChild re-executes this test binary in role, its command line
+// prefixed with prefix (nice), and forwards its other output to the log.
+func startLoadChild(t *testing.T, role string, prefix []string, env ...string) *loadChild {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(slices.Clone(prefix), exe, "-test.run=^TestLoad$", "-test.count=1", "-test.timeout=10m")
+	if dir := os.Getenv(loadProfileEnv); dir != "" && role == "server" {
+		args = append(args, "-test.cpuprofile="+filepath.Join(dir, "server-cpu.out"), "-test.mutexprofile="+filepath.Join(dir, "server-mutex.out"))
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), append([]string{loadRoleEnv + "=" + role}, env...)...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &loadChild{cmd: cmd, stdin: stdin, lines: make(chan string, 4)}
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "LOADTEST-"); ok {
+				_, payload, _ := strings.Cut(rest, " ")
+				c.lines <- payload
+			} else if line := sc.Text(); line != "PASS" {
+				t.Logf("%s: %s", role, line)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = c.stdin.Close()
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+	})
+	return c
+}
+
+// next waits up to d for the child's next report line.
+func (c *loadChild) next(t *testing.T, d time.Duration) string {
+	select {
+	case l, ok := <-c.lines:
+		if !ok {
+			t.Fatalf("%s exited early", c.cmd.Path)
+		}
+		return l
+	case <-time.After(d):
+		t.Fatalf("%s: no report within %v", c.cmd.Path, d)
+	}
+	return ""
+}
+
+// send writes one control line to the child.
+func (c *loadChild) send(t *testing.T, line string) {
+	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runLoad(t *testing.T, cfg loadConfig) {
+	srv := startLoadChild(t, "server", nil)
+	addr := srv.next(t, 30*time.Second)
+	base := "http://" + addr
+	var nice []string
+	if p, err := exec.LookPath("nice"); err == nil {
+		nice = []string{p, "-n", "19"}
+	} else {
+		t.Log("no nice(1): the load generators run at normal priority")
+	}
+	gen := startLoadChild(t, "load", nice, loadAddrEnv+"="+addr)
+
+	goodClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
+	do := func(method, path string, body io.Reader, hdr map[string]string) (int, []byte, error) {
+		return loadDo(goodClient, base, method, path, loadKeyGood, body, hdr)
+	}
+	value := bytes.Repeat([]byte("g"), 1024)
+	// measure runs the good tenant's rounds for d (PUT, GET, lock,
+	// unlock) into st.
+	measure := func(st *goodStats, d time.Duration) {
+		for i, end := 0, time.Now().Add(d); time.Now().Before(end); i++ {
+			k := fmt.Sprintf("/v1/cache/good%d", i%64)
+			t0 := time.Now()
+			code, _, err := do("PUT", k, bytes.NewReader(value), map[string]string{"X-CacheKit-TTL": "60"})
+			st.put.add(time.Since(t0), errString("PUT", code, err, 200))
+			t0 = time.Now()
+			code, _, err = do("GET", k, nil, nil)
+			if code == http.StatusNotFound { // evicted by the bounded store: a miss, not an error
+				code = 200
+			}
+			st.get.add(time.Since(t0), errString("GET", code, err, 200))
+			t0 = time.Now()
+			code, b, err := do("POST", k+"/lock", strings.NewReader(`{"timeout_ms":60000}`), nil)
+			var m struct {
+				LockID *string `json:"lock_id"`
+			}
+			e := errString("lock", code, err, 200)
+			if e == "" && (json.Unmarshal(b, &m) != nil || m.LockID == nil) {
+				e = "lock: not granted: " + string(b)
+			}
+			st.lock.add(time.Since(t0), e)
+			if m.LockID != nil {
+				code, _, err = do("DELETE", k+"/lock", nil, map[string]string{"X-CacheKit-Lock-Id": *m.LockID})
+				if e := errString("unlock", code, err, 200); e != "" {
+					st.lock.add(0, e)
+				}
+			}
+			time.Sleep(cfg.goodInterval)
+		}
+	}
+
 	// Unloaded and loaded windows alternate, so that whatever else the
 	// machine runs weighs on both alike.
 	unloaded, loaded := &goodStats{}, &goodStats{}
 	measure(&goodStats{}, 200*time.Millisecond) // warm up
 	window := cfg.phase / time.Duration(cfg.rounds)
 	for range cfg.rounds {
-		running.Store(false)
+		gen.send(t, "pause")
 		time.Sleep(100 * time.Millisecond) // let the load drain
 		measure(unloaded, window)
-		running.Store(true)
+		gen.send(t, "run")
 		time.Sleep(100 * time.Millisecond) // let it build up
 		measure(loaded, window)
 	}
-	close(stopLoad)
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.readTimeout+10*time.Second)
-	defer cancel()
-	waited := make(chan struct{})
-	go func() { wg.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		t.Fatal("load generators did not stop")
+	gen.send(t, "stop")
+	var lrep loadReport
+	if err := json.Unmarshal([]byte(gen.next(t, cfg.readTimeout+10*time.Second)), &lrep); err != nil {
+		t.Fatal("load generators' report:", err)
 	}
-	code, b, err := do(goodClient, "GET", "/v1/cache/health", hostileKey, nil, nil)
-	close(stopSampling)
-	samplerDone.Wait()
+	_ = gen.cmd.Wait()
+	code, b, err := loadDo(goodClient, base, "GET", "/v1/cache/health", loadKeyHostile, nil, nil)
+	_ = srv.stdin.Close()
+	var srep serverReport
+	if err := json.Unmarshal([]byte(srv.next(t, 30*time.Second)), &srep); err != nil {
+		t.Fatal("server's report:", err)
+	}
+	_ = srv.cmd.Wait()
+	dataBound, bound := loadBounds(cfg)
 
 	// Figures.
 	row := func(name string, u, l *opStats) string {
@@ -435,9 +613,11 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	t.Log(row("GET", &unloaded.get, &loaded.get))
 	t.Log(row("PUT", &unloaded.put, &loaded.put))
 	t.Log(row("lock", &unloaded.lock, &loaded.lock))
-	t.Logf("hostile lock answers %v; uploads %v; crowd %v", hostile.snapshot(), uploads.snapshot(), crowd.snapshot())
-	t.Logf("memory bound %d MiB (data %d MiB): peak live heap %d MiB, peak runtime total %d MiB",
-		bound>>20, dataBound>>20, mem.peakLive.Load()>>20, mem.peakTotal.Load()>>20)
+	t.Logf("hostile lock answers %v; uploads %v; crowd %v", lrep.Hostile, lrep.Uploads, lrep.Crowd)
+	t.Logf("CPU: server process %v, load generators (nice 19) %v, probe (this process) %v",
+		srep.CPU.Round(time.Millisecond), gen.cmd.ProcessState.SystemTime()+gen.cmd.ProcessState.UserTime(), cpuTime().Round(time.Millisecond))
+	t.Logf("server memory bound %d MiB (data %d MiB): peak live heap %d MiB, peak runtime total %d MiB",
+		bound>>20, dataBound>>20, srep.PeakLive>>20, srep.PeakTotal>>20)
 
 	// Bounds that cannot flake.
 	for name, o := range map[string]*opStats{"GET": &unloaded.get, "PUT": &unloaded.put, "lock": &unloaded.lock,
@@ -449,7 +629,7 @@ func runLoad(t *testing.T, cfg loadConfig) {
 			t.Errorf("good tenant %s: no request completed", name)
 		}
 	}
-	h := hostile.snapshot()
+	h := lrep.Hostile
 	if h[http.StatusTooManyRequests] == 0 {
 		t.Errorf("the hostile tenant was never refused by its lock quota: %v", h)
 	}
@@ -464,21 +644,21 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	if err != nil || code != 200 || json.Unmarshal(b, &health) != nil || health.ActiveLocks != h[200] || h[200] > cfg.lockQuota {
 		t.Errorf("hostile tenant's health: %d %s %v, want active_locks = its %d granted leases, at most the quota %d", code, b, err, h[200], cfg.lockQuota)
 	}
-	for st, n := range uploads.snapshot() {
+	for st, n := range lrep.Uploads {
 		if st != 200 && st != http.StatusServiceUnavailable {
 			t.Errorf("uploads got %d (%d times), want 200 or 503 only", st, n)
 		}
 	}
-	for st, n := range crowd.snapshot() {
+	for st, n := range lrep.Crowd {
 		if st != 200 && st != http.StatusNotFound {
 			t.Errorf("crowd got %d (%d times), want 200 or 404 only", st, n)
 		}
 	}
-	if p := mem.peakLive.Load(); p > dataBound {
-		t.Errorf("peak live heap %d MiB over the data bound %d MiB", p>>20, dataBound>>20)
+	if srep.PeakLive > dataBound {
+		t.Errorf("server's peak live heap %d MiB over the data bound %d MiB", srep.PeakLive>>20, dataBound>>20)
 	}
-	if p := mem.peakTotal.Load(); p > bound {
-		t.Errorf("peak memory held %d MiB over the bound %d MiB", p>>20, bound>>20)
+	if srep.PeakTotal > bound {
+		t.Errorf("server's peak memory held %d MiB over the bound %d MiB", srep.PeakTotal>>20, bound>>20)
 	}
 	if cfg.assertP99 {
 		for name, pair := range map[string][2]*opStats{"GET": {&unloaded.get, &loaded.get}, "PUT": {&unloaded.put, &loaded.put}, "lock": {&unloaded.lock, &loaded.lock}} {
