@@ -377,7 +377,7 @@ func build(ctor string, p core.Preset, backend core.Backend, owned bool, enc *cr
 }
 
 // client is core.New with the preset's client defaults (core.WithPreset:
-// TTL, stale-while-revalidate, retries), the codec, the encryptor and the
+// TTL, stale-while-revalidate, retries, the fill lock), the codec, the encryptor and the
 // caller's overrides, releasing the stack and the key material on Close.
 func client(ctor string, p core.Preset, stack core.Backend, release func() error, enc *crypto.Encryptor, cfg *config) (*core.Client, error) {
 	codec := cfg.codec

@@ -46,6 +46,7 @@ type Client struct {
 	obs         *Observer // WithObserver, or nil
 	preset      Preset
 	onClose     []func() error // WithOnClose
+	fill        fillLock       // the distributed fill lock of GetOrLoad
 	sh          *shared
 }
 
@@ -136,6 +137,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		obs:         s.observer,
 		preset:      s.preset,
 		onClose:     s.onClose,
+		fill:        s.resolveFillLock(),
 		sh: &shared{
 			refresh: make(chan struct{}, s.refreshLimit),
 		},

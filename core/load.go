@@ -183,7 +183,7 @@ func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time
 	c.observeSelfHeal(ctx, cause)
 	c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(cause))
 	v, _, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
-		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, finish)
+		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, nil, finish)
 	})
 	if err != nil {
 		return zero, err
@@ -282,18 +282,34 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 		c.sh.counters.selfHealed.Add(1)
 		c.observeSelfHeal(ctx, err)
 		c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(err))
-		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, finish)
+		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, nil, finish)
 		return
 	}
-	c.runLoad(ctx, sk, gen, ls.ttl, load, afterMiss, finish)
+	var fill *callSettings
+	if err == nil && ls.fillLock {
+		fill = &ls
+	}
+	c.runLoad(ctx, sk, gen, ls.ttl, load, afterMiss, fill, finish)
 }
 
 // runLoad loads sk and writes it back (see loadAndStore), then ends the
 // flight with finish: on the calling goroutine when ctx can never end;
 // otherwise on a goroutine of its own, detached from ctx, so that the
 // leader can give up while the others (and the cache) still get the value.
-func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, finish func(any, error)) {
+// With fill (the call's settings, when it takes the distributed fill lock)
+// it first coordinates with the other processes (awaitFill), and ends the
+// flight with the value another process wrote if there is one.
+func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, fill *callSettings, finish func(any, error)) {
 	run := func() {
+		if fill != nil {
+			// A miss (not a degraded read): coordinate with the fleet.
+			hit, unlock := c.awaitFill(sk, *fill)
+			if hit != nil {
+				finish(hit, nil)
+				return
+			}
+			defer unlock()
+		}
 		v, at, err := c.loadAndStore(ctx, sk, gen, ttl, load, mode)
 		if err != nil {
 			finish(nil, err)
