@@ -612,6 +612,34 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	return nil
 }
 
+// DeleteMany deletes keys in one pipeline of DELs (split by node in a
+// cluster, where one multi-key DEL would cross slots). Deleting a missing
+// key succeeds. It is not atomic: on error some keys may be deleted.
+func (b *Backend) DeleteMany(ctx context.Context, keys []string) error {
+	const op = "redis.deletemany"
+	if err := b.start(ctx, op, ""); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	p := b.c.Pipeline()
+	cmds := make([]*goredis.IntCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = p.Del(ctx, k)
+	}
+	err := execErr(p.Exec(ctx))
+	for i, c := range cmds {
+		if err := c.Err(); err != nil {
+			return b.classify(ctx, op, keys[i], err)
+		}
+	}
+	if err != nil {
+		return b.classify(ctx, op, "", err)
+	}
+	return nil
+}
+
 // Close stops every invalidation watch and releases the client when New
 // made it (not when Wrap was given it). Calls after Close fail with
 // core.KindPermanent. Close may be called more than once.
