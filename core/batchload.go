@@ -221,7 +221,7 @@ func (b *batchLoad[K, V]) lead(ctx context.Context, mine []*led[K]) error {
 		}
 		e, sk := res[i].Entry, read[i]
 		r := &flightRead{entry: e, gen: l.gen, stale: b.ls.swr && c.stale(e.Freshness, b.ls.ttl, b.ls.freshRatio)}
-		v, err := serveRead[V](c, sk, r, bytes.Clone(e.Value), true, b.loadOne(l.k), b.ls.ttl)
+		v, err := serveRead[V](c, sk, r, bytes.Clone(e.Value), true, b.loadOne(l.k), b.ls.storeTTL())
 		finish(l, r, nil)
 		if err != nil {
 			for _, l := range mine[i+1:] {
@@ -313,7 +313,7 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 			c.sh.counters.writesDropped.Add(1)
 			continue
 		}
-		items = append(items, BatchItem{Key: sk, Value: data, TTL: b.ls.ttl})
+		items = append(items, BatchItem{Key: sk, Value: data, TTL: b.ls.storeTTL()})
 		held, dones = append(held, i), append(dones, done)
 	}
 	if len(items) > 0 {

@@ -11,10 +11,10 @@ import (
 //	c.Set(ctx, key, v, core.TTL(time.Minute))
 //	core.GetOrLoad(ctx, c, key, load, core.TTL(time.Minute), core.FreshRatio(0.8))
 //
-// TTL applies to every call that stores a value. StaleWhileRevalidate,
-// FreshRatio and FillLock apply to read-through only (GetOrLoad, Cached, CachedWithKey):
-// passed to Set or SetMany they are a KindInvalidInput error that names the
-// option. A bad value (a TTL the protocol rejects, a ratio outside (0, 1))
+// TTL and TTLJitter apply to every call that stores a value.
+// StaleWhileRevalidate, FreshRatio and FillLock apply to read-through only
+// (GetOrLoad, GetOrLoadMany, Cached, CachedWithKey): passed to Set or
+// SetMany they are a KindInvalidInput error that names the option. A bad value (a TTL the protocol rejects, a ratio outside (0, 1))
 // is a KindInvalidInput error of the call, returned before any I/O. The zero
 // CallOption does nothing. A CallOption is a plain value: passing one costs
 // no allocation.
@@ -33,6 +33,7 @@ const (
 	callSWR
 	callFreshRatio
 	callFillLock
+	callTTLJitter
 )
 
 // name is the option's constructor, for errors.
@@ -46,6 +47,8 @@ func (k callKind) name() string {
 		return "FreshRatio"
 	case callFillLock:
 		return "FillLock"
+	case callTTLJitter:
+		return "TTLJitter"
 	}
 	return "CallOption(" + strconv.Itoa(int(k)) + ")"
 }
@@ -73,14 +76,15 @@ type callSettings struct {
 	ttl        time.Duration
 	swr        bool
 	freshRatio float64
-	fillLock   bool // the distributed fill lock (FillLock)
+	fillLock   bool    // the distributed fill lock (FillLock)
+	jitter     float64 // TTL jitter, percent (TTLJitter)
 }
 
 // callSettings applies opts over the client's defaults for one call of op.
 // Unless load is set (read-through), a read-through-only option is an
 // error. The first bad option is returned, as a KindInvalidInput *Error.
 func (c *Client) callSettings(op string, load bool, opts []CallOption) (callSettings, error) {
-	s := callSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio, fillLock: c.fill.on}
+	s := callSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio, fillLock: c.fill.on, jitter: c.ttlJitter}
 	for _, o := range opts {
 		switch o.kind {
 		case callNone:
@@ -90,6 +94,11 @@ func (c *Client) callSettings(op string, load bool, opts []CallOption) (callSett
 				return s, err
 			}
 			s.ttl = ttl
+		case callTTLJitter:
+			if !checkJitter(o.ratio) {
+				return s, invalid(op, "", "TTLJitter must be in [0, 50], got "+strconv.FormatFloat(o.ratio, 'g', -1, 64))
+			}
+			s.jitter = o.ratio
 		case callSWR, callFreshRatio, callFillLock:
 			if !load {
 				return s, invalid(op, "", o.kind.name()+" applies to read-through (GetOrLoad, Cached) only, not to "+op)

@@ -330,7 +330,7 @@ func (c *Client) SetMany(ctx context.Context, items map[string]any, opts ...Call
 		if err != nil {
 			return err
 		}
-		batch[i] = BatchItem{Key: sks[i], Value: data, TTL: cs.ttl}
+		batch[i] = BatchItem{Key: sks[i], Value: data, TTL: cs.storeTTL()}
 	}
 	if len(batch) == 0 {
 		return nil

@@ -47,6 +47,7 @@ type Client struct {
 	preset      Preset
 	onClose     []func() error // WithOnClose
 	fill        fillLock       // the distributed fill lock of GetOrLoad
+	ttlJitter   float64        // WithTTLJitter
 	sh          *shared
 }
 
@@ -138,6 +139,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		preset:      s.preset,
 		onClose:     s.onClose,
 		fill:        s.resolveFillLock(),
+		ttlJitter:   s.ttlJitter,
 		sh: &shared{
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
@@ -270,7 +272,7 @@ func (c *Client) Set(ctx context.Context, key string, value any, opts ...CallOpt
 	if err != nil {
 		return err
 	}
-	return c.set(ctx, key, value, cs.ttl)
+	return c.set(ctx, key, value, cs.storeTTL())
 }
 
 func (c *Client) set(ctx context.Context, key string, value any, ttl time.Duration) error {

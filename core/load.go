@@ -100,9 +100,9 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 			c.sh.counters.hits.Add(1)
 			c.opDone(ctx, OpGet, ResultHit, nil, len(e.Value), t)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
-			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
+			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.storeTTL())
 			if err != nil && unreadable(err) {
-				return heal(ctx, c, sk, gen, ls.ttl, loadAny, load, err)
+				return heal(ctx, c, sk, gen, ls.storeTTL(), loadAny, load, err)
 			}
 			return v, err
 		}
@@ -145,9 +145,9 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if shared {
 			data = bytes.Clone(data)
 		}
-		t, err := serveRead[T](c, sk, r, data, true, loadAny, ls.ttl)
+		t, err := serveRead[T](c, sk, r, data, true, loadAny, ls.storeTTL())
 		if err != nil && unreadable(err) {
-			return heal(ctx, c, sk, r.gen, ls.ttl, loadAny, load, err)
+			return heal(ctx, c, sk, r.gen, ls.storeTTL(), loadAny, load, err)
 		}
 		return t, err
 	}
@@ -282,14 +282,14 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 		c.sh.counters.selfHealed.Add(1)
 		c.observeSelfHeal(ctx, err)
 		c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(err))
-		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, nil, finish)
+		c.runLoad(ctx, sk, gen, ls.storeTTL(), load, overwrite, nil, finish)
 		return
 	}
 	var fill *callSettings
 	if err == nil && ls.fillLock {
 		fill = &ls
 	}
-	c.runLoad(ctx, sk, gen, ls.ttl, load, afterMiss, fill, finish)
+	c.runLoad(ctx, sk, gen, ls.storeTTL(), load, afterMiss, fill, finish)
 }
 
 // runLoad loads sk and writes it back (see loadAndStore), then ends the

@@ -125,6 +125,7 @@ type settings struct {
 	onClose       []func() error // WithOnClose
 	fill          fillLock       // WithFillLock, WithoutFillLock
 	fillSet       bool
+	ttlJitter     float64 // WithTTLJitter
 }
 
 func defaultSettings() settings {
