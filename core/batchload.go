@@ -41,8 +41,12 @@ const batchRounds = 3
 //     per key (a stale value is returned and refreshed by a call of load for
 //     that key alone).
 //
-// opts are GetOrLoad's: TTL, StaleWhileRevalidate, FreshRatio (FillLock is
-// accepted and has no effect).
+//   - Negative caching (WithNegativeCache, CacheAbsent): the keys load
+//     leaves out are stored as negative entries; a key with a negative
+//     entry is left out of the result and not loaded again until it expires.
+//
+// opts are GetOrLoad's: TTL, TTLJitter, StaleWhileRevalidate, FreshRatio,
+// CacheAbsent (FillLock is accepted and has no effect).
 func GetOrLoadMany[K comparable, V any](ctx context.Context, c *Client, keys []K, key func(K) string, load BatchLoader[K, V], opts ...CallOption) (map[K]V, error) {
 	if load == nil || key == nil {
 		return nil, &Error{Kind: KindInvalidInput, Op: "loadmany", Msg: "nil loader or key function"}
@@ -167,6 +171,9 @@ func (b *batchLoad[K, V]) take(k K, call *flightCall, joined uint64) (v *V, ok b
 			return nil, false, nil
 		}
 		x, err := decodeValue[V](b.c, bytes.Clone(r.entry.Value), true, b.sks[k])
+		if err == ErrAbsent {
+			return nil, true, nil
+		}
 		if err != nil {
 			return nil, false, err
 		}
@@ -175,7 +182,7 @@ func (b *batchLoad[K, V]) take(k K, call *flightCall, joined uint64) (v *V, ok b
 		if joinedAfterWrite(joined, r.gen) {
 			return nil, false, nil
 		}
-		if r.v == nil {
+		if _, absent := r.v.(absentMarker); absent || r.v == nil {
 			return nil, true, nil
 		}
 		x, isV := r.v.(V)
@@ -223,6 +230,9 @@ func (b *batchLoad[K, V]) lead(ctx context.Context, mine []*led[K]) error {
 		r := &flightRead{entry: e, gen: l.gen, stale: b.ls.swr && c.stale(e.Freshness, b.ls.ttl, b.ls.freshRatio)}
 		v, err := serveRead[V](c, sk, r, bytes.Clone(e.Value), true, b.loadOne(l.k), b.ls.storeTTL())
 		finish(l, r, nil)
+		if err == ErrAbsent {
+			continue // a negative-cache entry: absent, not loaded
+		}
 		if err != nil {
 			for _, l := range mine[i+1:] {
 				finish(l, nil, errLeaderGone)
@@ -248,6 +258,10 @@ func (b *batchLoad[K, V]) lead(ctx context.Context, mine []*led[K]) error {
 	ats := b.store(missing, got)
 	for i, l := range missing {
 		v, ok := got[l.k]
+		if !ok && b.ls.absentTTL > 0 {
+			finish(l, &flightLoad{v: absentMarker{}, gen: ats[i]}, nil) // cached as absent
+			continue
+		}
 		if !ok {
 			finish(l, nil, errLeaderGone) // absent: a GetOrLoad sharing the key loads it itself
 			continue
@@ -298,8 +312,13 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 	)
 	for i, l := range missing {
 		ats[i] = l.gen
-		v, ok := got[l.k]
-		if !ok {
+		var v any
+		ttl := b.ls.storeTTL()
+		if x, ok := got[l.k]; ok {
+			v = x
+		} else if b.ls.absentTTL > 0 {
+			v, ttl = absentMarker{}, b.ls.absentTTL
+		} else {
 			continue
 		}
 		sk := b.sks[l.k]
@@ -313,7 +332,7 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 			c.sh.counters.writesDropped.Add(1)
 			continue
 		}
-		items = append(items, BatchItem{Key: sk, Value: data, TTL: b.ls.storeTTL()})
+		items = append(items, BatchItem{Key: sk, Value: data, TTL: ttl})
 		held, dones = append(held, i), append(dones, done)
 	}
 	if len(items) > 0 {
@@ -348,6 +367,9 @@ func (b *batchLoad[K, V]) loadOne(k K) func(context.Context) (any, error) {
 			return nil, err
 		}
 		v, ok := m[k]
+		if !ok && b.ls.absentTTL > 0 {
+			return absentMarker{ttl: b.ls.absentTTL}, nil
+		}
 		if !ok {
 			return nil, &Error{Kind: KindPermanent, Op: "loadmany", Msg: "the batch loader no longer returns the key"}
 		}

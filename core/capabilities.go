@@ -245,6 +245,9 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 			continue
 		}
 		v, err := decodeValue[T](c, r.Entry.Value, owned, read[j])
+		if err == ErrAbsent {
+			continue // a negative-cache entry: no value
+		}
 		if err != nil {
 			return nil, err
 		}

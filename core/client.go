@@ -48,6 +48,7 @@ type Client struct {
 	onClose     []func() error // WithOnClose
 	fill        fillLock       // the distributed fill lock of GetOrLoad
 	ttlJitter   float64        // WithTTLJitter
+	absentTTL   time.Duration  // WithNegativeCache
 	sh          *shared
 }
 
@@ -140,6 +141,7 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		onClose:     s.onClose,
 		fill:        s.resolveFillLock(),
 		ttlJitter:   s.ttlJitter,
+		absentTTL:   s.absentTTL,
 		sh: &shared{
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
@@ -460,7 +462,7 @@ func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
 
 // encode turns value into the bytes to store: codec, size bound, encryption.
 func (c *Client) encode(sk string, value any) ([]byte, error) {
-	data, err := c.codec.Marshal(value)
+	data, err := c.marshal(value)
 	if err != nil {
 		return nil, Wrap(err, KindSerialization, "encode")
 	}
@@ -494,6 +496,9 @@ func (c *Client) decode(data []byte, owned bool, sk string, out any) error {
 			return encryptionErr("decrypt", sk, err)
 		}
 		data = plain
+	}
+	if isAbsentEntry(data) {
+		return ErrAbsent
 	}
 	if err := c.codec.Unmarshal(data, out); err != nil {
 		c.sh.counters.errors.Add(1)

@@ -48,7 +48,13 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     the key meanwhile), and the event is counted in Stats.SelfHealed and
 //     logged, rate-limited, without key or value. Get still returns the
 //     typed error.
-//   - A loader error is returned as is and nothing is cached.
+//   - A loader error is returned as is and nothing is cached, except
+//     ErrAbsent under negative caching (WithNegativeCache, CacheAbsent):
+//     then a negative entry is stored, and this call and later reads of
+//     the key return ErrAbsent without calling the loader until it expires.
+//   - With the distributed fill lock (WithFillLock; on when WithPreset
+//     names production, secure or io), a miss is loaded once across every
+//     process sharing the backend: see WithFillLock.
 //   - If storing the loaded value fails, the value is still returned with a
 //     nil error; the failure is counted in Stats.Errors and logged
 //     (rate-limited).
@@ -86,7 +92,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if err != nil {
 		return zero, err
 	}
-	loadAny := func(ctx context.Context) (any, error) { return load(ctx) }
+	loadAny := absentAware(ls, func(ctx context.Context) (any, error) { return load(ctx) })
 
 	// In-process tiers answer outside the flight: a local hit costs no
 	// coordination.
@@ -151,6 +157,9 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		}
 		return t, err
 	}
+	if _, absent := v.(absentMarker); absent {
+		return zero, ErrAbsent
+	}
 	t, ok := v.(T)
 	if !ok && v != nil {
 		// Another call loaded this key as a different type at the same time:
@@ -198,6 +207,9 @@ func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time
 			return t, nil
 		}
 		return callLoader(ctx, c, load)
+	}
+	if _, absent := v.(absentMarker); absent {
+		return zero, ErrAbsent
 	}
 	t, ok := v.(T)
 	if !ok && v != nil {
@@ -402,6 +414,7 @@ func (c *Client) loadAndStore(parent context.Context, sk string, gen uint64, ttl
 		c.sh.counters.loadErrors.Add(1)
 		return nil, gen, err
 	}
+	ttl = absentTTL(v, ttl)
 	data, encErr := c.encode(sk, v)
 	if encErr != nil {
 		return nil, gen, encErr

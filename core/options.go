@@ -125,7 +125,8 @@ type settings struct {
 	onClose       []func() error // WithOnClose
 	fill          fillLock       // WithFillLock, WithoutFillLock
 	fillSet       bool
-	ttlJitter     float64 // WithTTLJitter
+	ttlJitter     float64       // WithTTLJitter
+	absentTTL     time.Duration // WithNegativeCache
 }
 
 func defaultSettings() settings {
