@@ -29,14 +29,17 @@ const batchRounds = 3
 //     answer. A read failing with a retryable kind (or an open circuit) is
 //     answered by load (Stats.Degraded); a value that does not decode fails
 //     the call.
+//
 //   - Sharing: each key missing from the cache joins the single-flight of
 //     GetOrLoad: a key another GetOrLoad or GetOrLoadMany call of this client
 //     is loading is not loaded again, its result is shared; the keys this
 //     call leads go to load in ONE call. (The distributed fill lock is not
 //     taken for batches.)
+//
 //   - Load: runs detached from ctx (bounded by WithLoadTimeout), so that
 //     callers sharing it still get the values if this caller gives up; an
 //     error from it is returned as is, and nothing is cached.
+//
 //   - Stale-while-revalidate, TTL and the write ordering of GetOrLoad apply
 //     per key (a stale value is returned and refreshed by a call of load for
 //     that key alone).
