@@ -1,0 +1,62 @@
+package cachekit_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go"
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// lockingMem is mem with a lock that is always free, counting the
+// attempts to take it.
+type lockingMem struct {
+	*mem
+	tries atomic.Int64
+}
+
+func (l *lockingMem) Lock(context.Context, string, time.Duration) (string, bool, error) {
+	l.tries.Add(1)
+	return "token", true, nil
+}
+
+func (l *lockingMem) Unlock(context.Context, string, string) (bool, error) { return true, nil }
+
+// The presets' fill-lock default comes from core.WithPreset: on in
+// production (a miss takes the key's lock before it loads), off in
+// minimal; an explicit option overrides it.
+func TestPresetFillLockDefaults(t *testing.T) {
+	ctx := context.Background()
+	load := func(context.Context) (int, error) { return 1, nil }
+	for _, tc := range []struct {
+		name   string
+		build  func(core.Backend) (*core.Client, error)
+		trying bool
+	}{
+		{"production", func(b core.Backend) (*core.Client, error) { return cachekit.Production(b) }, true},
+		{"minimal", func(b core.Backend) (*core.Client, error) { return cachekit.Minimal(b) }, false},
+		{"minimal+WithFillLock", func(b core.Backend) (*core.Client, error) {
+			return cachekit.Minimal(b, cachekit.WithClientOptions(core.WithFillLock(time.Second, 50*time.Millisecond)))
+		}, true},
+		{"production+WithoutFillLock", func(b core.Backend) (*core.Client, error) {
+			return cachekit.Production(b, cachekit.WithClientOptions(core.WithoutFillLock()))
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &lockingMem{mem: newMem()}
+			c, err := tc.build(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := core.GetOrLoad(ctx, c, "k", load); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.tries.Load() > 0; got != tc.trying {
+				t.Fatalf("fill lock tried = %v; want %v", got, tc.trying)
+			}
+		})
+	}
+}
