@@ -200,3 +200,29 @@ func (h heldFill) release(c *Client) {
 		c.logger.Warn("cachekit: releasing a fill lock failed", "kind", KindOf(err).String())
 	}
 }
+
+// claimRefresh takes the fill lock of sk for a background refresh, without
+// waiting, as the protocol's stale-while-revalidate asks (one revalidation
+// per fleet): ok is false when another process holds it (or the lock
+// fails), and the refresh is skipped — the stale value was served, and a
+// later stale read tries again. Without the fill lock (WithoutFillLock, the
+// minimal preset) or a Locker, every refresh goes ahead. release ends the
+// claim.
+func (c *Client) claimRefresh(sk string) (release func(), ok bool) {
+	if !c.fill.on {
+		return func() {}, true
+	}
+	if _, has := c.backend.(Locker); !has {
+		return func() {}, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
+	defer cancel()
+	l, acquired, err := c.tryFillLock(ctx, sk)
+	if err != nil && KindOf(err) == KindNotSupported {
+		return func() {}, true // a composition over a tier without locks
+	}
+	if err != nil || !acquired {
+		return nil, false
+	}
+	return func() { l.release(c) }, true
+}

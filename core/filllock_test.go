@@ -299,3 +299,46 @@ func TestFillLockOptionsRejectBadValues(t *testing.T) {
 		t.Fatalf("Set with FillLock: err = %v; want KindInvalidInput", err)
 	}
 }
+
+// A stale value is refreshed once per fleet: a background refresh takes the
+// fill lock without waiting, and another process's refresh of the same key
+// is skipped while it holds it (the protocol's stale-while-revalidate).
+func TestFillLockOneRefreshAcrossClients(t *testing.T) {
+	ctx := context.Background()
+	b := newLeaseBackend()
+	cs := fleet(t, b, 2, core.WithPreset(core.PresetProduction), core.WithDefaultTTL(600*time.Second))
+	if err := cs[0].Set(ctx, "k", "old"); err != nil {
+		t.Fatal(err)
+	}
+	b.advance(400 * time.Second) // past the fresh half of the TTL: stale
+	var loads atomic.Int64
+	release := make(chan struct{})
+	load := func(context.Context) (string, error) {
+		loads.Add(1)
+		<-release
+		return "new", nil
+	}
+	for _, c := range cs {
+		if v, err := core.GetOrLoad(ctx, c, "k", load); err != nil || v != "old" {
+			t.Fatalf("stale read = %q, %v; want the stale value at once", v, err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); b.lockTry.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // both refreshes have tried the lock
+	}
+	close(release)
+	for _, c := range cs {
+		if err := c.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := loads.Load(); n != 1 {
+		t.Fatalf("the stale key was refreshed %d times by 2 clients; want 1 (lock tries %d)", n, b.lockTry.Load())
+	}
+	if cs[1].Stats().RefreshSkipped+cs[0].Stats().RefreshSkipped != 1 {
+		t.Fatalf("RefreshSkipped = %d + %d; want one skipped refresh", cs[0].Stats().RefreshSkipped, cs[1].Stats().RefreshSkipped)
+	}
+	if b.held("k") {
+		t.Fatal("the refresh left its lock held")
+	}
+}

@@ -502,6 +502,12 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
+		release, ok := c.claimRefresh(sk)
+		if !ok { // another process is refreshing the key
+			c.sh.counters.refreshSkipped.Add(1)
+			return nil, nil
+		}
+		defer release()
 		v, _, err := c.loadAndStore(context.Background(), sk, gen, ttl, load, overwrite)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)
