@@ -127,3 +127,28 @@ func TestNegativeCachingGetOrLoadMany(t *testing.T) {
 		t.Fatalf("GetOrLoad of a key GetOrLoadMany cached as absent: %v", err)
 	}
 }
+
+// Under encryption a negative entry is sealed like any value (never stored
+// in the clear) and still read back as ErrAbsent.
+func TestNegativeCachingEncrypted(t *testing.T) {
+	ctx := context.Background()
+	b := newCapBackend()
+	c, err := core.New(b, core.WithCodec(jsonCodec{}), core.WithEncryptor(&xorEncryptor{}), core.WithNegativeCache(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads := 0
+	for range 2 {
+		_, err := core.GetOrLoad(ctx, c, "gone", func(context.Context) (string, error) { loads++; return "", core.ErrAbsent })
+		if err != core.ErrAbsent {
+			t.Fatalf("GetOrLoad = %v; want ErrAbsent", err)
+		}
+	}
+	if loads != 1 {
+		t.Fatalf("loads = %d; want 1", loads)
+	}
+	raw, _ := b.raw("gone")
+	if len(raw) == 0 || bytes.Equal(raw, absentWire) {
+		t.Fatalf("the negative entry is stored as %x; want it sealed", raw)
+	}
+}
