@@ -61,6 +61,18 @@ func checkBatches(t *testing.T, b *redis.Backend) {
 	if res[100].Found {
 		t.Fatal("GetMany found a missing key")
 	}
+	vals, err := b.GetValues(ctx, append(keys, "batch:missing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if !vals[i].Found || string(vals[i].Entry.Value) != k || vals[i].Entry.Freshness.Known {
+			t.Fatalf("GetValues result %d = %+v", i, vals[i])
+		}
+	}
+	if vals[100].Found {
+		t.Fatal("GetValues found a missing key")
+	}
 	if err := b.DeleteMany(ctx, append(keys[:50:50], "batch:missing")); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +90,8 @@ func checkBatches(t *testing.T, b *redis.Backend) {
 	}
 }
 
-// Each batch call is one pipeline: one round trip for 100 keys.
+// Each batch call is one round trip for 100 keys: a pipeline, or one MGET
+// (GetValues on one node).
 func TestBatchesArePipelined(t *testing.T) {
 	r := rig.StartRedis(t)
 	c := goredis.NewClient(&goredis.Options{Addr: r.Addr})
@@ -94,14 +107,15 @@ func TestBatchesArePipelined(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"SetMany":    func() error { return b.SetMany(ctx, items) },
 		"GetMany":    func() error { _, err := b.GetMany(ctx, keys); return err },
+		"GetValues":  func() error { _, err := b.GetValues(ctx, keys); return err },
 		"DeleteMany": func() error { return b.DeleteMany(ctx, keys) },
 	} {
 		tc.trips()
 		if err := call(); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if single, pipes := tc.trips(); single != 0 || pipes != 1 {
-			t.Errorf("%s of 100 keys: %d commands and %d pipelines; want one pipeline", name, single, pipes)
+		if single, pipes := tc.trips(); single+pipes != 1 {
+			t.Errorf("%s of 100 keys: %d commands and %d pipelines; want one round trip", name, single, pipes)
 		}
 	}
 	checkBatches(t, b)
@@ -117,4 +131,37 @@ func TestBatchesCluster(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	checkBatches(t, b)
+}
+
+// A client straight over Redis without an object cache reads a GetMany with
+// one MGET (it has no use for the freshness); with an object cache, with
+// GET+PTTL per key.
+func TestClientGetManyCommands(t *testing.T) {
+	_, c, log := loggedClient(t)
+	ctx := context.Background()
+	b := wrap(t, c)
+	plain, err := core.New(b, core.WithCodec(stringCodec{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := core.New(b, core.WithCodec(stringCodec{}), core.WithObjectCache(100, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.SetMany(ctx, map[string]any{"a": "1", "b": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c    *core.Client
+		want string
+	}{{plain, "[mget]"}, {objects, "[get pttl get pttl get pttl]"}} {
+		log.take()
+		got, err := core.GetMany[string](ctx, tc.c, []string{"a", "b", "missing"})
+		if err != nil || len(got) != 2 || got["a"] != "1" || got["b"] != "2" {
+			t.Fatalf("GetMany = %v, %v", got, err)
+		}
+		if sent := fmt.Sprint(log.take()); sent != tc.want {
+			t.Errorf("GetMany sent %s; want %s", sent, tc.want)
+		}
+	}
 }

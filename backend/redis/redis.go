@@ -502,9 +502,16 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 	if len(keys) == 0 {
 		return out, nil
 	}
+	return b.getMany(ctx, op, keys, out, b.valueOnly)
+}
+
+// getMany reads keys into out with one pipeline (split by node in a
+// cluster): GETs alone with valueOnly, else GET+PTTL (or the get script)
+// per key.
+func (b *Backend) getMany(ctx context.Context, op string, keys []string, out []core.BatchResult, valueOnly bool) ([]core.BatchResult, error) {
 	p := b.c.Pipeline()
 	var read func(i int) (core.Entry, bool, error)
-	if b.valueOnly {
+	if valueOnly {
 		gets := make([]*goredis.StringCmd, len(keys))
 		for i, k := range keys {
 			gets[i] = p.Get(ctx, k)
@@ -562,6 +569,45 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 		out[i] = core.BatchResult{Entry: e, Found: found}
 		if found {
 			hits++
+		}
+	}
+	b.stats.hits.Add(uint64(hits))
+	b.stats.misses.Add(uint64(len(keys) - hits))
+	return out, nil
+}
+
+// GetValues implements core.BatchValueGetter: the values of keys without
+// their freshness, in one round trip — one MGET on one node (a standalone
+// server or a Sentinel master), a pipeline of GETs split by node in a
+// cluster (where one MGET would cross slots).
+func (b *Backend) GetValues(ctx context.Context, keys []string) ([]core.BatchResult, error) {
+	const op = "redis.getvalues"
+	if err := b.start(ctx, op, ""); err != nil {
+		return nil, err
+	}
+	out := make([]core.BatchResult, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if _, single := b.c.(*goredis.Client); !single {
+		return b.getMany(ctx, op, keys, out, true)
+	}
+	vals, err := b.c.MGet(ctx, keys...).Result()
+	if err == nil && len(vals) != len(keys) {
+		err = fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(keys))
+	}
+	if err != nil {
+		return nil, b.classify(ctx, op, "", err)
+	}
+	hits := 0
+	for i, v := range vals {
+		switch s := v.(type) {
+		case nil:
+		case string:
+			out[i] = core.BatchResult{Entry: core.Entry{Value: []byte(s)}, Found: true}
+			hits++
+		default:
+			return nil, b.classify(ctx, op, keys[i], fmt.Errorf("unexpected MGET value %T", v))
 		}
 	}
 	b.stats.hits.Add(uint64(hits))
