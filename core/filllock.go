@@ -18,7 +18,9 @@ import (
 // and the lock), loads, writes the value back and releases the lock. A
 // process that finds the lock held waits: it sleeps with a growing, jittered
 // backoff (5 ms doubling up to 100 ms, the other SDKs' poll interval),
-// re-reads the key and returns the value as soon as it is there, and tries
+// re-reads the key (at once when the stack reports the key's change: a
+// composition following Redis's invalidations wakes its waiters by the
+// holder's write) and returns the value as soon as it is there, and tries
 // the lock again at every step, so that when a holder dies its lease runs
 // out and one waiter takes the lock and loads. A waiter whose wait bound
 // runs out loads without the lock; a lock or read error loads at once
@@ -42,11 +44,20 @@ const (
 	fillPollMax = 100 * time.Millisecond
 )
 
+// changeWaiter is a backend that can tell a waiter when another process
+// changes a key (compose.Backend over a tier that reports invalidations):
+// WaitChange's channel is closed on a change of key; ok is false when the
+// backend does not follow changes right now.
+type changeWaiter interface {
+	WaitChange(key string) (ch <-chan struct{}, cancel func(), ok bool)
+}
+
 // fillLock are a client's fill-lock settings.
 type fillLock struct {
 	on    bool
 	lease time.Duration
 	wait  time.Duration
+	poll  time.Duration // the longest backoff between re-reads (fillPollMax; tests change it)
 }
 
 // defaultFillLock says whether the preset takes the fill lock: every preset
@@ -111,6 +122,7 @@ func (s *settings) resolveFillLock() fillLock {
 	if !s.fillSet {
 		f.on = s.presetSet && s.preset.defaultFillLock()
 	}
+	f.poll = fillPollMax
 	return f
 }
 
@@ -148,15 +160,29 @@ func (c *Client) awaitFill(sk string, ls callSettings) (hit *flightRead, unlock 
 			}
 			return nil, func() { l.release(c) }
 		}
-		// Sleep a jittered backoff (±25 %), then look for the value.
+		// Sleep a jittered backoff (±25 %), or until the stack reports a
+		// change of the key (the holder's write), then look for the value.
 		d := backoff - backoff/4 + rand.N(backoff/2+1)
+		var (
+			changed <-chan struct{}
+			stop    = func() {}
+		)
+		if cw, ok := c.backend.(changeWaiter); ok {
+			if ch, cancel, ok := cw.WaitChange(sk); ok {
+				changed, stop = ch, cancel
+			}
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			stop()
 			return nil, func() {} // the wait bound ran out: load ourselves
 		case <-t.C:
+		case <-changed:
+			t.Stop()
 		}
+		stop()
 		r, ok := reread()
 		if r != nil {
 			return r, nil
@@ -164,7 +190,7 @@ func (c *Client) awaitFill(sk string, ls callSettings) (hit *flightRead, unlock 
 		if !ok {
 			return nil, func() {} // a read error: load (fail-open)
 		}
-		backoff = min(2*backoff, fillPollMax)
+		backoff = min(2*backoff, c.fill.poll)
 	}
 }
 

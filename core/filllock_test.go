@@ -342,3 +342,72 @@ func TestFillLockOneRefreshAcrossClients(t *testing.T) {
 		t.Fatal("the refresh left its lock held")
 	}
 }
+
+// changeBackend is a leaseBackend that reports changes of keys to waiters,
+// as a composition following Redis's invalidations does: every Set wakes
+// the waiters of its key.
+type changeBackend struct {
+	*leaseBackend
+	mu      sync.Mutex
+	waiters map[string][]chan struct{}
+	asked   atomic.Int64
+}
+
+func (b *changeBackend) WaitChange(key string) (<-chan struct{}, func(), bool) {
+	b.asked.Add(1)
+	ch := make(chan struct{})
+	b.mu.Lock()
+	if b.waiters == nil {
+		b.waiters = map[string][]chan struct{}{}
+	}
+	b.waiters[key] = append(b.waiters[key], ch)
+	b.mu.Unlock()
+	return ch, func() {}, true
+}
+
+func (b *changeBackend) Set(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	err := b.leaseBackend.Set(ctx, key, v, ttl)
+	b.mu.Lock()
+	for _, ch := range b.waiters[key] {
+		close(ch)
+	}
+	delete(b.waiters, key)
+	b.mu.Unlock()
+	return err
+}
+
+// A waiter wakes by the holder's write when the stack reports changes: with
+// a 10 s poll bound it would otherwise sleep for seconds after the write.
+func TestFillLockWakesByChange(t *testing.T) {
+	b := &changeBackend{leaseBackend: newLeaseBackend()}
+	cs := fleet(t, b, 2, core.WithFillLock(5*time.Second, 20*time.Second))
+	for _, c := range cs {
+		core.SetFillPoll(c, 10*time.Second)
+	}
+	inLoad, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _ = core.GetOrLoad(context.Background(), cs[0], "k", func(context.Context) (string, error) {
+			close(inLoad)
+			<-release
+			return "holder", nil
+		})
+	}()
+	<-inLoad
+	got := make(chan string, 1)
+	go func() {
+		v, _ := core.GetOrLoad(context.Background(), cs[1], "k", func(context.Context) (string, error) { return "waiter", nil })
+		got <- v
+	}()
+	// Let the waiter's backoff grow past a second (5 ms doubling: 8 steps).
+	for deadline := time.Now().Add(10 * time.Second); b.asked.Load() < 9 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	written := time.Now()
+	close(release)
+	if v := <-got; v != "holder" {
+		t.Fatalf("the waiter got %q; want the holder's value", v)
+	}
+	if d := time.Since(written); d > time.Second {
+		t.Fatalf("the waiter returned %v after the write; want it woken by the change", d)
+	}
+}
