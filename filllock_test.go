@@ -37,11 +37,17 @@ func TestPresetFillLockDefaults(t *testing.T) {
 	}{
 		{"production", func(b core.Backend) (*core.Client, error) { return cachekit.Production(b) }, true},
 		{"minimal", func(b core.Backend) (*core.Client, error) { return cachekit.Minimal(b) }, false},
-		{"minimal+WithFillLock", func(b core.Backend) (*core.Client, error) {
+		{"minimal+WithClientOptions(WithFillLock)", func(b core.Backend) (*core.Client, error) {
 			return cachekit.Minimal(b, cachekit.WithClientOptions(core.WithFillLock(time.Second, 50*time.Millisecond)))
 		}, true},
-		{"production+WithoutFillLock", func(b core.Backend) (*core.Client, error) {
+		{"production+WithClientOptions(WithoutFillLock)", func(b core.Backend) (*core.Client, error) {
 			return cachekit.Production(b, cachekit.WithClientOptions(core.WithoutFillLock()))
+		}, false},
+		{"minimal+WithFillLock", func(b core.Backend) (*core.Client, error) {
+			return cachekit.Minimal(b, cachekit.WithFillLock(time.Second, 50*time.Millisecond))
+		}, true},
+		{"production+WithoutFillLock", func(b core.Backend) (*core.Client, error) {
+			return cachekit.Production(b, cachekit.WithoutFillLock())
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,5 +64,34 @@ func TestPresetFillLockDefaults(t *testing.T) {
 				t.Fatalf("fill lock tried = %v; want %v", got, tc.trying)
 			}
 		})
+	}
+}
+
+// The read-through options of the presets pass their values to core and
+// reject bad ones with KindConfig, naming the option.
+func TestPresetReadThroughOptions(t *testing.T) {
+	ctx := context.Background()
+	c, err := cachekit.Production(newMem(), cachekit.WithNegativeCache(time.Minute), cachekit.WithTTLJitter(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	loads := 0
+	for range 2 {
+		_, err := core.GetOrLoad(ctx, c, "gone", func(context.Context) (int, error) { loads++; return 0, core.ErrAbsent })
+		if err != core.ErrAbsent {
+			t.Fatalf("GetOrLoad = %v; want ErrAbsent", err)
+		}
+	}
+	if loads != 1 {
+		t.Fatalf("WithNegativeCache: %d loads; want 1", loads)
+	}
+	for name, o := range map[string]cachekit.Option{
+		"WithFillLock":      cachekit.WithFillLock(0, time.Second),
+		"WithNegativeCache": cachekit.WithNegativeCache(2 * time.Hour),
+		"WithTTLJitter":     cachekit.WithTTLJitter(80),
+	} {
+		_, err := cachekit.Production(newMem(), o)
+		wantConfig(t, err, name)
 	}
 }
