@@ -57,7 +57,8 @@ var knownDrivers = []struct {
 
 // Options every constructor takes; each constructor adds its own below.
 var commonOptions = []string{"WithDefaultTTL", "WithNamespace", "WithL1MaxBytes", "WithoutL1",
-	"WithInvalidation", "WithStaleWhileRevalidate", "WithCodec", "WithLogger", "WithObserver", "WithClientOptions"}
+	"WithInvalidation", "WithStaleWhileRevalidate", "WithCodec", "WithLogger", "WithObserver", "WithClientOptions",
+	"WithFillLock", "WithoutFillLock", "WithNegativeCache", "WithTTLJitter"}
 
 var (
 	encryptionOptions = []string{"WithEncryption", "WithEncryptionFromEnv", "WithoutEncryption", "WithPreviousMasterKeys"}
@@ -439,7 +440,8 @@ func build(ctor string, p core.Preset, backend core.Backend, owned bool, enc *cr
 }
 
 // client is core.New with the preset's client defaults (core.WithPreset:
-// TTL, stale-while-revalidate, retries), the codec, the encryptor and the
+// TTL, stale-while-revalidate, retries, the fill lock), the codec, the
+// read-through options (fill lock, negative caching, TTL jitter), the encryptor and the
 // caller's overrides, releasing the stack and the key material on Close.
 func client(ctor string, p core.Preset, stack core.Backend, release func() error, enc *crypto.Encryptor, cfg *config) (*core.Client, error) {
 	codec := cfg.codec
@@ -465,6 +467,7 @@ func client(ctor string, p core.Preset, stack core.Backend, release func() error
 	if cfg.observer != nil {
 		opts = append(opts, core.WithObserver(cfg.observer))
 	}
+	opts = append(opts, cfg.readThrough...)
 	opts = append(opts, cfg.clientOpts...)
 	c, err := core.New(stack, opts...)
 	if err != nil {

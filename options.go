@@ -36,6 +36,7 @@ type config struct {
 	logger        *slog.Logger
 	observer      *core.Observer
 	clientOpts    []core.Option
+	readThrough   []core.Option // WithFillLock, WithoutFillLock, WithNegativeCache, WithTTLJitter
 	backendOpts   []any
 	inProcessDflt bool
 }
@@ -184,4 +185,40 @@ func WithBackendOptions(opts ...any) Option {
 // supports it.
 func WithInProcessDefault() Option {
 	return func(c *config) { c.given = append(c.given, "WithInProcessDefault"); c.inProcessDflt = true }
+}
+
+// readThrough records a core option given through the preset's own option
+// name, so that PRE-49 checks and errors name it.
+func readThrough(name string, o core.Option) Option {
+	return func(c *config) {
+		c.given = append(c.given, name)
+		c.readThrough = append(c.readThrough, o)
+	}
+}
+
+// WithFillLock sets the lease and wait bound of the distributed fill lock
+// (core.WithFillLock), and turns it on for Minimal: a miss of GetOrLoad or
+// Cached is loaded once across every process sharing the backend. On by
+// default in Production, Secure and IO (5 s lease, 10 s wait). A bad value
+// is a core.KindConfig error.
+func WithFillLock(lease, wait time.Duration) Option {
+	return readThrough("WithFillLock", core.WithFillLock(lease, wait))
+}
+
+// WithoutFillLock turns the distributed fill lock off (core.WithoutFillLock):
+// each process loads its own misses.
+func WithoutFillLock() Option { return readThrough("WithoutFillLock", core.WithoutFillLock()) }
+
+// WithNegativeCache turns negative caching on (core.WithNegativeCache): a
+// loader's core.ErrAbsent is cached for ttl (at most an hour). Off by
+// default in every preset. A bad ttl is a core.KindConfig error.
+func WithNegativeCache(ttl time.Duration) Option {
+	return readThrough("WithNegativeCache", core.WithNegativeCache(ttl))
+}
+
+// WithTTLJitter shortens every stored TTL by a random share of up to
+// percent (core.WithTTLJitter; 0–50). Off by default in every preset. A
+// bad percentage is a core.KindConfig error.
+func WithTTLJitter(percent float64) Option {
+	return readThrough("WithTTLJitter", core.WithTTLJitter(percent))
 }

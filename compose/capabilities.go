@@ -318,6 +318,50 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	return nil
 }
 
+// DeleteMany implements core.BatchDeleter: the upper tier, then the lower
+// (authoritative) tier, each in one batch when it is a core.BatchDeleter and
+// key by key otherwise, as Delete does for one key. It fails when either
+// tier fails; a lower-tier failure may leave some keys deleted.
+func (b *Backend) DeleteMany(ctx context.Context, keys []string) error {
+	if err := ctx.Err(); err != nil {
+		return done(err, "compose.deletemany")
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	for _, k := range keys {
+		b.gens.begin(k)
+	}
+	defer func() {
+		for _, k := range keys {
+			b.gens.end(k)
+		}
+	}()
+	uerr := deleteMany(ctx, b.upper, keys)
+	if uerr != nil {
+		b.st[upperTier].errors.Add(1)
+	}
+	lerr := deleteMany(ctx, b.lower, keys)
+	if lerr != nil {
+		b.st[lowerTier].errors.Add(1)
+	}
+	return bothErr("compose.deletemany", "", uerr, lerr)
+}
+
+// deleteMany deletes keys from t in one call when it is a core.BatchDeleter,
+// else one by one, stopping at the first error.
+func deleteMany(ctx context.Context, t core.Backend, keys []string) error {
+	if bd, ok := t.(core.BatchDeleter); ok {
+		return bd.DeleteMany(ctx, keys)
+	}
+	for _, k := range keys {
+		if err := t.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // invalidateUpperMany deletes every item's key from the upper tier and
 // reports whether all deletes succeeded.
 func (b *Backend) invalidateUpperMany(ctx context.Context, items []core.BatchItem) bool {

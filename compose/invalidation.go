@@ -28,6 +28,7 @@ type invalidation struct {
 	live     atomic.Bool
 	keys     atomic.Uint64
 	resets   atomic.Uint64
+	waiters  changeWaiters // WaitChange
 }
 
 // InvalidationStats describe a composition's use of its lower tier's
@@ -102,6 +103,7 @@ func (v *invalidation) Invalidated(keys []string) {
 	}
 	v.keys.Add(uint64(len(keys)))
 	v.b.observeInvalidation(len(keys), false)
+	v.waiters.wake(keys)
 }
 
 // Reset implements tier.InvalidationWatcher: it drops every upper-tier copy
@@ -110,6 +112,7 @@ func (v *invalidation) Invalidated(keys []string) {
 // then bounded by freshness again, as without invalidations.
 func (v *invalidation) Reset(live bool) {
 	v.live.Store(false)
+	defer v.waiters.wakeAll()
 	v.b.gens.advanceAll()
 	ctx, cancel := context.WithTimeout(context.Background(), v.b.off.Timeout())
 	err := v.clear.Clear(ctx)

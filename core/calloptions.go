@@ -11,8 +11,9 @@ import (
 //	c.Set(ctx, key, v, core.TTL(time.Minute))
 //	core.GetOrLoad(ctx, c, key, load, core.TTL(time.Minute), core.FreshRatio(0.8))
 //
-// TTL applies to every call that stores a value. StaleWhileRevalidate and
-// FreshRatio apply to read-through only (GetOrLoad, Cached, CachedWithKey):
+// TTL and TTLJitter apply to every call that stores a value.
+// StaleWhileRevalidate, FreshRatio, FillLock and CacheAbsent apply to
+// read-through only (GetOrLoad, GetOrLoadMany, Cached, CachedWithKey):
 // passed to Set or SetMany they are a KindInvalidInput error that names the
 // option. A bad value (a TTL the protocol rejects, a ratio outside (0, 1))
 // is a KindInvalidInput error of the call, returned before any I/O. The zero
@@ -32,6 +33,9 @@ const (
 	callTTL
 	callSWR
 	callFreshRatio
+	callFillLock
+	callTTLJitter
+	callCacheAbsent
 )
 
 // name is the option's constructor, for errors.
@@ -43,6 +47,12 @@ func (k callKind) name() string {
 		return "StaleWhileRevalidate"
 	case callFreshRatio:
 		return "FreshRatio"
+	case callFillLock:
+		return "FillLock"
+	case callTTLJitter:
+		return "TTLJitter"
+	case callCacheAbsent:
+		return "CacheAbsent"
 	}
 	return "CallOption(" + strconv.Itoa(int(k)) + ")"
 }
@@ -70,13 +80,16 @@ type callSettings struct {
 	ttl        time.Duration
 	swr        bool
 	freshRatio float64
+	fillLock   bool          // the distributed fill lock (FillLock)
+	jitter     float64       // TTL jitter, percent (TTLJitter)
+	absentTTL  time.Duration // negative caching, 0 = off (CacheAbsent)
 }
 
 // callSettings applies opts over the client's defaults for one call of op.
 // Unless load is set (read-through), a read-through-only option is an
 // error. The first bad option is returned, as a KindInvalidInput *Error.
 func (c *Client) callSettings(op string, load bool, opts []CallOption) (callSettings, error) {
-	s := callSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio}
+	s := callSettings{ttl: c.DefaultTTL(), swr: c.swr, freshRatio: c.freshRatio, fillLock: c.fill.on, jitter: c.ttlJitter, absentTTL: c.absentTTL}
 	for _, o := range opts {
 		switch o.kind {
 		case callNone:
@@ -86,12 +99,32 @@ func (c *Client) callSettings(op string, load bool, opts []CallOption) (callSett
 				return s, err
 			}
 			s.ttl = ttl
-		case callSWR, callFreshRatio:
+		case callTTLJitter:
+			if !checkJitter(o.ratio) {
+				return s, invalid(op, "", "TTLJitter must be in [0, 50], got "+strconv.FormatFloat(o.ratio, 'g', -1, 64))
+			}
+			s.jitter = o.ratio
+		case callSWR, callFreshRatio, callFillLock, callCacheAbsent:
 			if !load {
 				return s, invalid(op, "", o.kind.name()+" applies to read-through (GetOrLoad, Cached) only, not to "+op)
 			}
-			if o.kind == callSWR {
+			switch o.kind {
+			case callSWR:
 				s.swr = o.on
+				continue
+			case callFillLock:
+				s.fillLock = o.on
+				continue
+			case callCacheAbsent:
+				s.absentTTL = 0
+				if o.ttl == 0 {
+					continue
+				}
+				ttl, err := checkNegativeTTL(o.ttl)
+				if err != nil {
+					return s, invalid(op, "", "CacheAbsent: "+err.(*Error).Msg)
+				}
+				s.absentTTL = ttl
 				continue
 			}
 			if !(o.ratio > 0 && o.ratio < 1) {

@@ -245,6 +245,9 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 			continue
 		}
 		v, err := decodeValue[T](c, r.Entry.Value, owned, read[j])
+		if err == ErrAbsent {
+			continue // a negative-cache entry: no value
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -262,6 +265,15 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 // whether the values are this call's alone (they may be decrypted in
 // place).
 func (c *Client) readMany(ctx context.Context, sks []string, fresh bool) (res []BatchResult, owned bool, err error) {
+	if !fresh {
+		var has bool
+		if res, has, err = c.readValues(ctx, sks); has {
+			if err != nil {
+				return nil, false, err
+			}
+			return c.countMany(sks, res, true) // GetValues' slices are ours
+		}
+	}
 	absent, err := useCapability(ctx, c, "getmany", "BatchGetter", func(ctx context.Context, bg BatchGetter) (err error) {
 		res, err = bg.GetMany(ctx, sks)
 		return err
@@ -284,6 +296,12 @@ func (c *Client) readMany(ctx context.Context, sks []string, fresh bool) (res []
 		c.sh.counters.errors.Add(1)
 		return nil, false, Wrap(err, KindUnknown, "getmany")
 	}
+	return c.countMany(sks, res, false)
+}
+
+// countMany counts the hits and misses of a batch read and bounds each
+// value by the stored-size limit; owned is passed through.
+func (c *Client) countMany(sks []string, res []BatchResult, owned bool) ([]BatchResult, bool, error) {
 	for i, r := range res {
 		if !r.Found {
 			c.sh.counters.misses.Add(1)
@@ -296,7 +314,7 @@ func (c *Client) readMany(ctx context.Context, sks []string, fresh bool) (res []
 		}
 		c.sh.counters.hits.Add(1)
 	}
-	return res, false, nil
+	return res, owned, nil
 }
 
 // SetMany stores every value of items under its key, for the client's
@@ -330,7 +348,7 @@ func (c *Client) SetMany(ctx context.Context, items map[string]any, opts ...Call
 		if err != nil {
 			return err
 		}
-		batch[i] = BatchItem{Key: sks[i], Value: data, TTL: cs.ttl}
+		batch[i] = BatchItem{Key: sks[i], Value: data, TTL: cs.storeTTL()}
 	}
 	if len(batch) == 0 {
 		return nil

@@ -46,6 +46,9 @@ type Client struct {
 	obs         *Observer // WithObserver, or nil
 	preset      Preset
 	onClose     []func() error // WithOnClose
+	fill        fillLock       // the distributed fill lock of GetOrLoad
+	ttlJitter   float64        // WithTTLJitter
+	absentTTL   time.Duration  // WithNegativeCache
 	sh          *shared
 }
 
@@ -136,6 +139,9 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 		obs:         s.observer,
 		preset:      s.preset,
 		onClose:     s.onClose,
+		fill:        s.resolveFillLock(),
+		ttlJitter:   s.ttlJitter,
+		absentTTL:   s.absentTTL,
 		sh: &shared{
 			refresh: make(chan struct{}, s.refreshLimit),
 		},
@@ -268,7 +274,7 @@ func (c *Client) Set(ctx context.Context, key string, value any, opts ...CallOpt
 	if err != nil {
 		return err
 	}
-	return c.set(ctx, key, value, cs.ttl)
+	return c.set(ctx, key, value, cs.storeTTL())
 }
 
 func (c *Client) set(ctx context.Context, key string, value any, ttl time.Duration) error {
@@ -456,7 +462,7 @@ func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
 
 // encode turns value into the bytes to store: codec, size bound, encryption.
 func (c *Client) encode(sk string, value any) ([]byte, error) {
-	data, err := c.codec.Marshal(value)
+	data, err := c.marshal(value)
 	if err != nil {
 		return nil, Wrap(err, KindSerialization, "encode")
 	}
@@ -490,6 +496,9 @@ func (c *Client) decode(data []byte, owned bool, sk string, out any) error {
 			return encryptionErr("decrypt", sk, err)
 		}
 		data = plain
+	}
+	if isAbsentEntry(data) {
+		return ErrAbsent
 	}
 	if err := c.codec.Unmarshal(data, out); err != nil {
 		c.sh.counters.errors.Add(1)

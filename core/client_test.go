@@ -303,7 +303,7 @@ func TestErrorFormatting(t *testing.T) {
 	if core.KindOf(core.Wrap(e, core.KindPermanent, "x")) != core.KindTimeout {
 		t.Fatal("Wrap reclassified a kinded error")
 	}
-	for k := core.KindUnknown; k <= core.KindCanceled; k++ {
+	for k := core.KindUnknown; k <= core.KindAbsent; k++ {
 		if k.String() == "" || (k != core.KindUnknown && k.String() == "unknown") {
 			t.Errorf("kind %d has no name", k)
 		}

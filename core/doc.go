@@ -87,8 +87,9 @@
 //
 // Every error is an *Error carrying a Kind (invalid input, transient,
 // permanent, timeout, auth, circuit open, backpressure, payload too large,
-// serialization, encryption, config, not supported, canceled). Match it with
-// errors.Is(err, ErrTransient) or KindOf(err). A miss is never an error.
+// serialization, encryption, config, not supported, canceled, absent). Match
+// it with errors.Is(err, ErrTransient) or KindOf(err). A miss is never an
+// error; absent is the answer of negative caching (ErrAbsent), opt-in.
 // Adapters classify their failures; the client decides on retries and on
 // answering GetOrLoad from the loader by kind alone. Decryption and decoding
 // failures always fail closed.

@@ -43,6 +43,9 @@ const (
 	KindNotSupported
 	// KindCanceled: the caller's context was canceled.
 	KindCanceled
+	// KindAbsent: the key is known to be absent: the loader said so
+	// (ErrAbsent), or a negative-cache entry records it.
+	KindAbsent
 )
 
 var kindNames = [...]string{
@@ -60,6 +63,7 @@ var kindNames = [...]string{
 	KindConfig:          "config",
 	KindNotSupported:    "not supported",
 	KindCanceled:        "canceled",
+	KindAbsent:          "absent",
 }
 
 // String returns the kind's name.

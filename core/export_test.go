@@ -90,3 +90,7 @@ func ObjectQueueSlots(c *Client) (slots, entries int) {
 	}
 	return slots, entries
 }
+
+// SetFillPoll sets the longest backoff of c's fill-lock waiters; call it
+// before c is used (tests only).
+func SetFillPoll(c *Client, max time.Duration) { c.fill.poll = max }

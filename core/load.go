@@ -48,7 +48,13 @@ type Loader[T any] func(ctx context.Context) (T, error)
 //     the key meanwhile), and the event is counted in Stats.SelfHealed and
 //     logged, rate-limited, without key or value. Get still returns the
 //     typed error.
-//   - A loader error is returned as is and nothing is cached.
+//   - A loader error is returned as is and nothing is cached, except
+//     ErrAbsent under negative caching (WithNegativeCache, CacheAbsent):
+//     then a negative entry is stored, and this call and later reads of
+//     the key return ErrAbsent without calling the loader until it expires.
+//   - With the distributed fill lock (WithFillLock; on when WithPreset
+//     names production, secure or io), a miss is loaded once across every
+//     process sharing the backend: see WithFillLock.
 //   - If storing the loaded value fails, the value is still returned with a
 //     nil error; the failure is counted in Stats.Errors and logged
 //     (rate-limited).
@@ -86,7 +92,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if err != nil {
 		return zero, err
 	}
-	loadAny := func(ctx context.Context) (any, error) { return load(ctx) }
+	loadAny := absentAware(ls, func(ctx context.Context) (any, error) { return load(ctx) })
 
 	// In-process tiers answer outside the flight: a local hit costs no
 	// coordination.
@@ -100,9 +106,9 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 			c.sh.counters.hits.Add(1)
 			c.opDone(ctx, OpGet, ResultHit, nil, len(e.Value), t)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
-			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.ttl)
+			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.storeTTL())
 			if err != nil && unreadable(err) {
-				return heal(ctx, c, sk, gen, ls.ttl, loadAny, load, err)
+				return heal(ctx, c, sk, gen, ls.storeTTL(), loadAny, load, err)
 			}
 			return v, err
 		}
@@ -145,11 +151,14 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if shared {
 			data = bytes.Clone(data)
 		}
-		t, err := serveRead[T](c, sk, r, data, true, loadAny, ls.ttl)
+		t, err := serveRead[T](c, sk, r, data, true, loadAny, ls.storeTTL())
 		if err != nil && unreadable(err) {
-			return heal(ctx, c, sk, r.gen, ls.ttl, loadAny, load, err)
+			return heal(ctx, c, sk, r.gen, ls.storeTTL(), loadAny, load, err)
 		}
 		return t, err
+	}
+	if _, absent := v.(absentMarker); absent {
+		return zero, ErrAbsent
 	}
 	t, ok := v.(T)
 	if !ok && v != nil {
@@ -183,7 +192,7 @@ func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time
 	c.observeSelfHeal(ctx, cause)
 	c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(cause))
 	v, _, err := c.sh.flight.do(ctx, sk, func(ctx context.Context, finish func(any, error)) {
-		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, finish)
+		c.runLoad(ctx, sk, gen, ttl, loadAny, overwrite, nil, finish)
 	})
 	if err != nil {
 		return zero, err
@@ -198,6 +207,9 @@ func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time
 			return t, nil
 		}
 		return callLoader(ctx, c, load)
+	}
+	if _, absent := v.(absentMarker); absent {
+		return zero, ErrAbsent
 	}
 	t, ok := v.(T)
 	if !ok && v != nil {
@@ -282,18 +294,34 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 		c.sh.counters.selfHealed.Add(1)
 		c.observeSelfHeal(ctx, err)
 		c.sh.warn.warn("cachekit: a stored value could not be read; GetOrLoad treated it as a miss and replaces it", KindOf(err))
-		c.runLoad(ctx, sk, gen, ls.ttl, load, overwrite, finish)
+		c.runLoad(ctx, sk, gen, ls.storeTTL(), load, overwrite, nil, finish)
 		return
 	}
-	c.runLoad(ctx, sk, gen, ls.ttl, load, afterMiss, finish)
+	var fill *callSettings
+	if err == nil && ls.fillLock {
+		fill = &ls
+	}
+	c.runLoad(ctx, sk, gen, ls.storeTTL(), load, afterMiss, fill, finish)
 }
 
 // runLoad loads sk and writes it back (see loadAndStore), then ends the
 // flight with finish: on the calling goroutine when ctx can never end;
 // otherwise on a goroutine of its own, detached from ctx, so that the
 // leader can give up while the others (and the cache) still get the value.
-func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, finish func(any, error)) {
+// With fill (the call's settings, when it takes the distributed fill lock)
+// it first coordinates with the other processes (awaitFill), and ends the
+// flight with the value another process wrote if there is one.
+func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, fill *callSettings, finish func(any, error)) {
 	run := func() {
+		if fill != nil {
+			// A miss (not a degraded read): coordinate with the fleet.
+			hit, unlock := c.awaitFill(sk, *fill)
+			if hit != nil {
+				finish(hit, nil)
+				return
+			}
+			defer unlock()
+		}
 		v, at, err := c.loadAndStore(ctx, sk, gen, ttl, load, mode)
 		if err != nil {
 			finish(nil, err)
@@ -386,6 +414,7 @@ func (c *Client) loadAndStore(parent context.Context, sk string, gen uint64, ttl
 		c.sh.counters.loadErrors.Add(1)
 		return nil, gen, err
 	}
+	ttl = absentTTL(v, ttl)
 	data, encErr := c.encode(sk, v)
 	if encErr != nil {
 		return nil, gen, encErr
@@ -473,6 +502,12 @@ func (c *Client) refreshInBackground(sk string, gen uint64, load func(context.Co
 	}
 	started := c.sh.refreshes.start(sk, c.spawn, func() (any, error) {
 		defer func() { <-c.sh.refresh }()
+		release, ok := c.claimRefresh(sk)
+		if !ok { // another process is refreshing the key
+			c.sh.counters.refreshSkipped.Add(1)
+			return nil, nil
+		}
+		defer release()
 		v, _, err := c.loadAndStore(context.Background(), sk, gen, ttl, load, overwrite)
 		if err != nil {
 			c.sh.counters.refreshErrors.Add(1)

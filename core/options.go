@@ -41,6 +41,10 @@ import (
 // longer than that, and never longer than the L1's copy cap. After that,
 // GetOrLoad answers from the loader until the backend is back.
 //
+// The fill lock (the distributed single-flight of GetOrLoad and Cached; see
+// WithFillLock) follows the reliability stack: on when WithPreset names
+// production, secure or io, off for minimal and without WithPreset.
+//
 // Backend choice (L1, Redis, cachekit.io) is not part of a preset in core:
 // compose the backend you want and pass it to New, or let the root
 // package cachekit build the whole stack of a preset in one call. With no
@@ -119,6 +123,10 @@ type settings struct {
 	relSet        bool
 	clk           clock          // nil: the real clock (tests inject one)
 	onClose       []func() error // WithOnClose
+	fill          fillLock       // WithFillLock, WithoutFillLock
+	fillSet       bool
+	ttlJitter     float64       // WithTTLJitter
+	absentTTL     time.Duration // WithNegativeCache
 }
 
 func defaultSettings() settings {

@@ -7,6 +7,7 @@ require (
 	github.com/cachekit-io/cachekit-go/conformance v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance/rig v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
+	github.com/google/uuid v1.6.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 
@@ -29,7 +30,6 @@ require (
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.18.6 // indirect
 	github.com/lufia/plan9stats v0.0.0-20260330125221-c963978e514e // indirect
 	github.com/magiconair/properties v1.8.10 // indirect

@@ -502,9 +502,16 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 	if len(keys) == 0 {
 		return out, nil
 	}
+	return b.getMany(ctx, op, keys, out, b.valueOnly)
+}
+
+// getMany reads keys into out with one pipeline (split by node in a
+// cluster): GETs alone with valueOnly, else GET+PTTL (or the get script)
+// per key.
+func (b *Backend) getMany(ctx context.Context, op string, keys []string, out []core.BatchResult, valueOnly bool) ([]core.BatchResult, error) {
 	p := b.c.Pipeline()
 	var read func(i int) (core.Entry, bool, error)
-	if b.valueOnly {
+	if valueOnly {
 		gets := make([]*goredis.StringCmd, len(keys))
 		for i, k := range keys {
 			gets[i] = p.Get(ctx, k)
@@ -569,6 +576,45 @@ func (b *Backend) GetMany(ctx context.Context, keys []string) ([]core.BatchResul
 	return out, nil
 }
 
+// GetValues implements core.BatchValueGetter: the values of keys without
+// their freshness, in one round trip — one MGET on one node (a standalone
+// server or a Sentinel master), a pipeline of GETs split by node in a
+// cluster (where one MGET would cross slots).
+func (b *Backend) GetValues(ctx context.Context, keys []string) ([]core.BatchResult, error) {
+	const op = "redis.getvalues"
+	if err := b.start(ctx, op, ""); err != nil {
+		return nil, err
+	}
+	out := make([]core.BatchResult, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if _, single := b.c.(*goredis.Client); !single {
+		return b.getMany(ctx, op, keys, out, true)
+	}
+	vals, err := b.c.MGet(ctx, keys...).Result()
+	if err == nil && len(vals) != len(keys) {
+		err = fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(keys))
+	}
+	if err != nil {
+		return nil, b.classify(ctx, op, "", err)
+	}
+	hits := 0
+	for i, v := range vals {
+		switch s := v.(type) {
+		case nil:
+		case string:
+			out[i] = core.BatchResult{Entry: core.Entry{Value: []byte(s)}, Found: true}
+			hits++
+		default:
+			return nil, b.classify(ctx, op, keys[i], fmt.Errorf("unexpected MGET value %T", v))
+		}
+	}
+	b.stats.hits.Add(uint64(hits))
+	b.stats.misses.Add(uint64(len(keys) - hits))
+	return out, nil
+}
+
 func noScript(cmds []*goredis.Cmd) bool {
 	for _, c := range cmds {
 		if err := c.Err(); err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
@@ -604,6 +650,34 @@ func (b *Backend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	for i, c := range cmds {
 		if err := c.Err(); err != nil {
 			return b.classify(ctx, op, items[i].Key, err)
+		}
+	}
+	if err != nil {
+		return b.classify(ctx, op, "", err)
+	}
+	return nil
+}
+
+// DeleteMany deletes keys in one pipeline of DELs (split by node in a
+// cluster, where one multi-key DEL would cross slots). Deleting a missing
+// key succeeds. It is not atomic: on error some keys may be deleted.
+func (b *Backend) DeleteMany(ctx context.Context, keys []string) error {
+	const op = "redis.deletemany"
+	if err := b.start(ctx, op, ""); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	p := b.c.Pipeline()
+	cmds := make([]*goredis.IntCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = p.Del(ctx, k)
+	}
+	err := execErr(p.Exec(ctx))
+	for i, c := range cmds {
+		if err := c.Err(); err != nil {
+			return b.classify(ctx, op, keys[i], err)
 		}
 	}
 	if err != nil {
