@@ -448,16 +448,7 @@ func (c *Client) retry(ctx context.Context, err error, attempt int) bool {
 		d += rand.N(d/2 + 1)
 	}
 	observeRetry(ctx, c.obs, attempt+1, err, d)
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
-	}
-	return true
+	return d <= 0 || sleepCtx(ctx, d)
 }
 
 // encode turns value into the bytes to store: codec, size bound, encryption.

@@ -214,9 +214,12 @@ type clock interface {
 
 type realClock struct{ epoch time.Time }
 
-func (c realClock) now() int64                         { return int64(time.Since(c.epoch)) }
-func (realClock) jitter(n time.Duration) time.Duration { return rand.N(n) }
-func (realClock) sleep(ctx context.Context, d time.Duration) bool {
+func (c realClock) now() int64                                    { return int64(time.Since(c.epoch)) }
+func (realClock) jitter(n time.Duration) time.Duration            { return rand.N(n) }
+func (realClock) sleep(ctx context.Context, d time.Duration) bool { return sleepCtx(ctx, d) }
+
+// sleepCtx waits d, or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
