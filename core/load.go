@@ -157,13 +157,20 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		}
 		return t, err
 	}
+	return loadedAs(ctx, c, v, load)
+}
+
+// loadedAs turns a flight's loaded value v into GetOrLoad's answer: an
+// absent marker is ErrAbsent; a value of another type — another call
+// loaded this key as a different type at the same time — makes this call
+// load its own (rare; the keys of two types should differ).
+func loadedAs[T any](ctx context.Context, c *Client, v any, load Loader[T]) (T, error) {
 	if _, absent := v.(absentMarker); absent {
+		var zero T
 		return zero, ErrAbsent
 	}
 	t, ok := v.(T)
 	if !ok && v != nil {
-		// Another call loaded this key as a different type at the same time:
-		// load our own (rare; the keys of two types should differ).
 		return callLoader(ctx, c, load)
 	}
 	return t, nil
@@ -208,14 +215,7 @@ func heal[T any](ctx context.Context, c *Client, sk string, gen uint64, ttl time
 		}
 		return callLoader(ctx, c, load)
 	}
-	if _, absent := v.(absentMarker); absent {
-		return zero, ErrAbsent
-	}
-	t, ok := v.(T)
-	if !ok && v != nil {
-		return callLoader(ctx, c, load)
-	}
-	return t, nil
+	return loadedAs(ctx, c, v, load)
 }
 
 // flightRead is a backend hit, shared by the callers of one flight: each
