@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cachekit-io/cachekit-go/l1/bigcache"
 	"github.com/cachekit-io/cachekit-go/server"
 )
 
@@ -247,11 +246,8 @@ func loadServer(t *testing.T, cfg loadConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As cachekit-server lays bigcache out (bigcacheLayout): each shard
-	// keeps a buffer of the largest entry it stored, outside WithMaxBytes,
-	// and needs a share of twice the largest entry.
-	const shards = 2
-	store, err := bigcache.New(bigcache.WithMaxBytes(cfg.storeBytes-shards*(cfg.maxValue+1<<20)), bigcache.WithShards(shards))
+	// The built-in store, as cachekit-server lays it out.
+	store, err := server.NewBuiltinStore(cfg.storeBytes, cfg.maxValue)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,8 @@
 //	-storage   CACHEKIT_SERVER_STORAGE    storage: bigcache (default, in-process), memory, or redis
 //	-redis-url CACHEKIT_SERVER_REDIS_URL  Redis URL for -storage redis (redis://, rediss://)
 //	-max-memory CACHEKIT_SERVER_MAX_MEMORY_MB  memory bound in MiB of the data held (default 256; 0: unbounded):
-//	           bigcache's entries get seven eighths, lock leases one eighth; unless GOMEMLIMIT is
+//	           the store gets seven eighths (half for values up to 16 KiB in bigcache, half for
+//	           larger ones in a store of their own), lock leases one eighth; unless GOMEMLIMIT is
 //	           set, the Go runtime's soft memory limit is this + -max-inflight-mb + 64 MiB
 //	-max-inflight-mb CACHEKIT_SERVER_MAX_INFLIGHT_MB  bytes of PUT bodies received at once, in MiB (default 64);
 //	           a PUT finding no room within a second is answered 503 + Retry-After
@@ -61,7 +62,6 @@ import (
 
 	"github.com/cachekit-io/cachekit-go/backend/redis"
 	"github.com/cachekit-io/cachekit-go/core"
-	"github.com/cachekit-io/cachekit-go/l1/bigcache"
 	"github.com/cachekit-io/cachekit-go/server"
 	"github.com/cachekit-io/cachekit-go/server/devcert"
 	"github.com/cachekit-io/cachekit-go/server/memstore"
@@ -107,7 +107,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	// the URL may hold a password. The environment is read after Parse.
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL for -storage redis (default $CACHEKIT_SERVER_REDIS_URL)")
 	maxMem, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_MEMORY_MB", strconv.Itoa(defaultMaxMemoryMB)), 10, 64)
-	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "memory bound in MiB of the data held: bigcache gets 7/8, lock leases 1/8 (0: unbounded)")
+	fs.Int64Var(&c.maxMemoryMB, "max-memory", maxMem, "memory bound in MiB of the data held: the store gets 7/8 (values up to 16 KiB in bigcache, larger ones apart, half each), lock leases 1/8 (0: unbounded)")
 	fs.StringVar(&c.logLevel, "log-level", env("CACHEKIT_SERVER_LOG_LEVEL", "info"), "log level")
 	maxValue, _ := strconv.ParseInt(env("CACHEKIT_SERVER_MAX_VALUE_BYTES", strconv.Itoa(server.DefaultMaxValueBytes)), 10, 64)
 	fs.Int64Var(&c.maxValueBytes, "max-value-bytes", maxValue, "largest value a PUT may store")
@@ -176,42 +176,19 @@ func memoryBudget(c config) (store, locks int64) {
 	return total - total/8, total / 8
 }
 
-// bigcacheLayout fits bigcache into a budget of storeBytes for values of
-// up to maxValue bytes (need bytes each, headers and key included). Each
-// shard keeps a buffer as large as the largest entry it stored, outside
-// the entries' bound; and a shard's queue, which grows by doubling up to
-// its share of the bound, fails an entry once its capacity plus the entry
-// reaches that share, so a share must be twice an entry for one always to
-// fit. It returns the entries' bound and the shard count (a power of two,
-// at most DefaultShards): shards × (2 × need + need) within storeBytes.
-func bigcacheLayout(storeBytes, maxValue int64) (entries int64, shards int, err error) {
-	need := maxValue + 1<<20 // the value, its headers and key, rounding
-	if storeBytes < 3*need {
-		return 0, 0, fmt.Errorf("-max-memory: %d MiB leaves the store too little room for values of -max-value-bytes %d", storeBytes>>20, maxValue)
-	}
-	shards = bigcache.DefaultShards
-	for shards > 1 && storeBytes < 3*int64(shards)*need {
-		shards /= 2
-	}
-	return storeBytes - int64(shards)*need, shards, nil
-}
-
 func newStorage(c config) (core.Backend, error) {
 	switch c.storage {
 	case "bigcache", "":
-		var opts []bigcache.Option
-		if storeBytes, _ := memoryBudget(c); storeBytes > 0 {
-			maxValue := c.maxValueBytes
-			if maxValue <= 0 {
-				maxValue = server.DefaultMaxValueBytes
-			}
-			entries, shards, err := bigcacheLayout(storeBytes, maxValue)
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, bigcache.WithMaxBytes(entries), bigcache.WithShards(shards))
+		storeBytes, _ := memoryBudget(c)
+		maxValue := c.maxValueBytes
+		if maxValue <= 0 {
+			maxValue = server.DefaultMaxValueBytes
 		}
-		return bigcache.New(opts...)
+		st, err := server.NewBuiltinStore(storeBytes, maxValue)
+		if err != nil {
+			return nil, fmt.Errorf("-max-memory: %w", err)
+		}
+		return st, nil
 	case "memory":
 		return memstore.New(), nil
 	case "redis":
