@@ -28,7 +28,8 @@ import (
 // after it. Like testing/fstest.TestFS, it reports every misbehaviour it
 // finds, not only the first. Optional capabilities (tier.LocalGetter,
 // core.ValueGetter, core.TTLInspector, core.TTLRefresher, core.Locker,
-// tier.CopySetter, core.BatchGetter, core.BatchSetter,
+// tier.CopySetter, core.BatchGetter, core.BatchSetter, core.BatchDeleter,
+// core.BatchValueGetter,
 // core.StatsReporter, io.Closer) are discovered by type assertion on the
 // backend that New returns and checked when present; a backend that
 // implements a capability interface but answers a first call with an error of
@@ -147,6 +148,8 @@ func (s *suite) tests() []testCase {
 		{"Locker", s.testLocker},
 		{"BatchGetter", s.testBatchGetter},
 		{"BatchSetter", s.testBatchSetter},
+		{"BatchDeleter", s.testBatchDeleter},
+		{"BatchValueGetter", s.testBatchValueGetter},
 		{"StatsReporter", s.testStats},
 		{"Closer", s.testCloser},
 	}

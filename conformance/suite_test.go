@@ -80,6 +80,10 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"Freshness"}},
 		{"ReversedBatch", func(m *memory.Backend) core.Backend { return reversedBatch{m} },
 			[]string{"BatchGetter"}},
+		{"BatchDeleteSkipsLast", func(m *memory.Backend) core.Backend { return batchDeleteSkipsLast{m} },
+			[]string{"BatchDeleter"}},
+		{"BatchValuesReversed", func(m *memory.Backend) core.Backend { return batchValuesReversed{m} },
+			[]string{"BatchValueGetter"}},
 		{"DeleteNoop", func(m *memory.Backend) core.Backend { return deleteNoop{m} },
 			[]string{"Delete", "ManyKeys", "Keys"}},
 		{"EmptyIsMissing", func(m *memory.Backend) core.Backend { return emptyIsMissing{m} },
@@ -265,6 +269,28 @@ func (b *frozenFreshness) Get(ctx context.Context, k string) (core.Entry, bool, 
 type reversedBatch struct{ *memory.Backend }
 
 func (b reversedBatch) GetMany(ctx context.Context, keys []string) ([]core.BatchResult, error) {
+	res, err := b.Backend.GetMany(ctx, keys)
+	slices.Reverse(res)
+	return res, err
+}
+
+// batchDeleteSkipsLast is a BatchDeleter that forgets the last key.
+type batchDeleteSkipsLast struct{ *memory.Backend }
+
+func (b batchDeleteSkipsLast) DeleteMany(ctx context.Context, keys []string) error {
+	for _, k := range keys[:max(len(keys)-1, 0)] {
+		if err := b.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchValuesReversed is a BatchValueGetter whose results come back in
+// the wrong order.
+type batchValuesReversed struct{ *memory.Backend }
+
+func (b batchValuesReversed) GetValues(ctx context.Context, keys []string) ([]core.BatchResult, error) {
 	res, err := b.Backend.GetMany(ctx, keys)
 	slices.Reverse(res)
 	return res, err
