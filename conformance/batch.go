@@ -2,7 +2,9 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/cachekit-io/cachekit-go/core"
 )
@@ -55,27 +57,38 @@ func (s *suite) testBatchDeleter(t tester) {
 	}
 }
 
-// testBatchValueGetter: GetValues answers what GetMany (or one Get per
-// key) would — one result per key, in order, duplicates answered each
-// time, expired entries missing — with slices the caller owns.
+// testBatchValueGetter: GetValues answers what GetMany would, without the
+// freshness (see checkBatchRead).
 func (s *suite) testBatchValueGetter(t tester) {
 	b, x, ok := capability[core.BatchValueGetter](s, t)
 	if !ok {
 		return
 	}
+	s.checkBatchRead(t, b, "GetValues", "core.BatchValueGetter", x.GetValues, false)
+}
+
+// checkBatchRead checks a batch read of b (BatchGetter.GetMany or
+// BatchValueGetter.GetValues, named op, of capability capName): no keys give no
+// results; one result per key, in order, duplicates answered each time;
+// missing and expired keys not found; stored values (empty ones included)
+// found unchanged, with their freshness when freshness is set; results are
+// slices the caller owns, one per occurrence of a key.
+func (s *suite) checkBatchRead(t tester, b core.Backend, op, capName string, read func(context.Context, []string) ([]core.BatchResult, error), freshness bool) {
 	ctx := t.Context()
-	res, err := x.GetValues(ctx, nil)
-	if !supported(t, err, "core.BatchValueGetter") {
+	res, err := read(ctx, nil)
+	if !supported(t, err, capName) {
 		return
 	}
-	if noErr(t, err, "GetValues(no keys)") && len(res) != 0 {
-		t.Errorf("GetValues(no keys) returned %d results", len(res))
+	if noErr(t, err, op+"(no keys)") && len(res) != 0 {
+		t.Errorf("%s(no keys) returned %d results", op, len(res))
 	}
-	const n = 60
-	keys := make([]string, 0, n+2)
-	want := map[string][]byte{}
+	const n = 100
+	keys := make([]string, 0, n+3)
+	want := make(map[string][]byte)
+	var w window
+	w.start = time.Now()
 	for i := range n {
-		k := s.key(t, fmt.Sprintf("v%03d", i))
+		k := s.key(t, fmt.Sprintf("k%03d", i))
 		keys = append(keys, k)
 		if i%3 == 0 {
 			continue // missing
@@ -88,30 +101,41 @@ func (s *suite) testBatchValueGetter(t tester) {
 			want[k] = v
 		}
 	}
-	keys = append(keys, keys[2], keys[2])
-	res, err = x.GetValues(ctx, keys)
-	if !noErr(t, err, "GetValues") {
+	w.end = time.Now()
+	// Duplicates are answered once per occurrence: keys[2] holds a
+	// non-empty value, keys[0] is missing.
+	keys = append(keys, keys[2], keys[0], keys[2])
+	r := window{start: time.Now()}
+	res, err = read(ctx, keys)
+	r.end = time.Now()
+	if !noErr(t, err, op) {
 		return
 	}
 	if len(res) != len(keys) {
-		t.Errorf("GetValues(%d keys) returned %d results", len(keys), len(res))
+		t.Errorf("%s(%d keys) returned %d results", op, len(keys), len(res))
 		return
 	}
 	bad := 0
 	for i, k := range keys {
 		v, exp := want[k]
-		if got := res[i]; got.Found != exp || (exp && !bytes.Equal(got.Entry.Value, v)) {
+		got := res[i]
+		if got.Found != exp || (exp && !bytes.Equal(got.Entry.Value, v)) {
 			if bad++; bad <= 5 {
-				t.Errorf("GetValues result %d (%q): found=%v value %s; want found=%v value %s", i, k, got.Found, describe(got.Entry.Value), exp, describe(v))
+				t.Errorf("%s result %d (%q): found=%v value %s; want found=%v value %s", op, i, k, got.Found, describe(got.Entry.Value), exp, describe(v))
 			}
+			continue
+		}
+		if exp && freshness {
+			s.checkFreshness(t, fmt.Sprintf("%s result %d", op, i), got.Entry.Freshness, s.long, w, r)
 		}
 	}
-	// The slices are the caller's, one per occurrence of a key.
-	last := len(res) - 1
-	if res[last].Found && len(res[last].Entry.Value) > 0 {
-		res[last].Entry.Value[0] ^= 0xff
-		if res[last-1].Entry.Value[0] == res[last].Entry.Value[0] {
-			t.Errorf("GetValues returned two results sharing memory for a duplicated key")
+	// Results are owned by the caller, one slice per occurrence.
+	if res[2].Found && len(res[2].Entry.Value) > 0 {
+		res[2].Entry.Value[0] ^= 0xff
+		for _, d := range []int{n, n + 2} {
+			if res[d].Found && len(res[d].Entry.Value) > 0 && res[d].Entry.Value[0] == res[2].Entry.Value[0] {
+				t.Errorf("%s returned two results sharing memory for a duplicated key", op)
+			}
 		}
 		checkGet(t, b, keys[2], want[keys[2]])
 	}
@@ -119,13 +143,13 @@ func (s *suite) testBatchValueGetter(t tester) {
 	ks := s.key(t, "short")
 	if w, ok := timedSet(t, b, ks, []byte("v"), s.short); ok {
 		s.sleepPast(w, s.short)
-		res, err := x.GetValues(ctx, []string{ks, keys[2]})
-		if noErr(t, err, "GetValues(expired)") && len(res) == 2 {
+		res, err := read(ctx, []string{ks, keys[1]})
+		if noErr(t, err, op+"(expired)") && len(res) == 2 {
 			if res[0].Found {
-				t.Errorf("GetValues: an expired entry was found")
+				t.Errorf("%s: an expired entry was found", op)
 			}
 			if !res[1].Found {
-				t.Errorf("GetValues: a live entry was not found")
+				t.Errorf("%s: a live entry was not found", op)
 			}
 		}
 	}
