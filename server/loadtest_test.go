@@ -180,8 +180,8 @@ func (c *statusCounts) snapshot() map[int]int {
 // The load test runs in three processes, as a real deployment does: the
 // server alone in one (this test binary re-executed with
 // loadRoleEnv=server), the hostile tenant, the uploaders, the slow bodies
-// and the crowd in another at the lowest CPU priority (nice 19, role
-// "load"), and the good tenant's probe in the test process. Attackers do
+// and the crowd in another (role "load"; at the lowest CPU priority, nice
+// 19, in the long run), and the good tenant's probe in the test process. Attackers do
 // not run on the server's cores; with everything in one process the
 // generators' own CPU would weigh on the good tenant's latency as much as
 // the server's handling of them. The children talk to the test over their
@@ -525,10 +525,14 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	srv := startLoadChild(t, "server", nil)
 	addr := srv.next(t, 30*time.Second)
 	base := "http://" + addr
+	// The generators are niced only where the good tenant's p99 is judged
+	// (the long run): there they stand for attackers on other machines.
+	// The short run checks bounds the attack must reach (the lock quota),
+	// and under nice 19 on a busy machine it may not get the CPU to.
 	var nice []string
-	if p, err := exec.LookPath("nice"); err == nil {
+	if p, err := exec.LookPath("nice"); err == nil && cfg.assertP99 {
 		nice = []string{p, "-n", "19"}
-	} else {
+	} else if cfg.assertP99 {
 		t.Log("no nice(1): the load generators run at normal priority")
 	}
 	gen := startLoadChild(t, "load", nice, loadAddrEnv+"="+addr)
@@ -610,7 +614,7 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	t.Log(row("PUT", &unloaded.put, &loaded.put))
 	t.Log(row("lock", &unloaded.lock, &loaded.lock))
 	t.Logf("hostile lock answers %v; uploads %v; crowd %v", lrep.Hostile, lrep.Uploads, lrep.Crowd)
-	t.Logf("CPU: server process %v, load generators (nice 19) %v, probe (this process) %v",
+	t.Logf("CPU: server process %v, load generators (nice 19 in the long run) %v, probe (this process) %v",
 		srep.CPU.Round(time.Millisecond), gen.cmd.ProcessState.SystemTime()+gen.cmd.ProcessState.UserTime(), cpuTime().Round(time.Millisecond))
 	t.Logf("server memory bound %d MiB (data %d MiB): peak live heap %d MiB, peak runtime total %d MiB",
 		bound>>20, dataBound>>20, srep.PeakLive>>20, srep.PeakTotal>>20)
