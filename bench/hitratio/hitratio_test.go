@@ -58,7 +58,13 @@ func TestDeterministic(t *testing.T) {
 			}
 			if p.varies {
 				// Unseeded inside the library (see policy.varies): close, not equal.
-				if d := h1 - h2; d > 0.03 || d < -0.03 {
+				// On the loop trace an adaptive window (otter's hill climber)
+				// swings further: 15 replays of otter spanned 0.278..0.315.
+				tol := 0.03
+				if a[i].name == "loop" {
+					tol = 0.07
+				}
+				if d := h1 - h2; d > tol || d < -tol {
 					t.Errorf("%s on %s: %.4f then %.4f", p.name, a[i].name, h1, h2)
 				}
 			} else if h1 != h2 {

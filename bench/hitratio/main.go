@@ -162,7 +162,7 @@ func markdown(ts []trace, keys, n int, results []result) string {
 	for _, p := range policies {
 		note := ""
 		if p.varies {
-			note = " Seeded inside the library from the clock or the runtime, so a rerun can differ by up to a point or two (three for ristretto)."
+			note = " Seeded inside the library from the clock or the runtime, so a rerun can differ by up to a point or two (three for ristretto; up to four for otter on `loop`, where its adaptive window swings)."
 		}
 		fmt.Fprintf(&b, "- `%s`: %s.%s\n", p.name, p.desc, note)
 	}
