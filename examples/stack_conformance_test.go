@@ -1,15 +1,13 @@
 package examples
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/cachekit-io/cachekit-go"
 	"github.com/cachekit-io/cachekit-go/backend/cachekitio"
+	"github.com/cachekit-io/cachekit-go/backend/cachekitio/cachekitiotest"
 	"github.com/cachekit-io/cachekit-go/backend/redis"
 	"github.com/cachekit-io/cachekit-go/conformance"
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
@@ -82,7 +80,7 @@ func TestPresetStackConformanceReferenceServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = b.Close() })
-			s, release, err := cachekit.Stack(core.PresetIO, hashedKeys{b})
+			s, release, err := cachekit.Stack(core.PresetIO, cachekitiotest.HashKeys(b))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,32 +94,4 @@ func TestPresetStackConformanceReferenceServer(t *testing.T) {
 		EnforcesMaxValueSize: true,
 		NoFreshness:          true,
 	})
-}
-
-// hashedKeys maps the suite's keys, which the CacheKit API rejects (it
-// accepts [A-Za-z0-9_.:-], at most 400 bytes), onto keys it accepts, below
-// the L1.
-type hashedKeys struct{ b *cachekitio.Backend }
-
-func hk(k string) string {
-	sum := sha256.Sum256([]byte(k))
-	return "conformance:" + hex.EncodeToString(sum[:])
-}
-
-func (h hashedKeys) Get(ctx context.Context, k string) (core.Entry, bool, error) {
-	return h.b.Get(ctx, hk(k))
-}
-func (h hashedKeys) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
-	return h.b.Set(ctx, hk(k), v, ttl)
-}
-func (h hashedKeys) Delete(ctx context.Context, k string) error { return h.b.Delete(ctx, hk(k)) }
-func (h hashedKeys) Exists(ctx context.Context, k string) (bool, error) {
-	return h.b.Exists(ctx, hk(k))
-}
-func (h hashedKeys) Health(ctx context.Context) error { return h.b.Health(ctx) }
-func (h hashedKeys) TTL(ctx context.Context, k string) (time.Duration, bool, error) {
-	return h.b.TTL(ctx, hk(k))
-}
-func (h hashedKeys) Expire(ctx context.Context, k string, ttl time.Duration) (bool, error) {
-	return h.b.Expire(ctx, hk(k), ttl)
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/backend/cachekitio"
+	"github.com/cachekit-io/cachekit-go/backend/cachekitio/cachekitiotest"
 	"github.com/cachekit-io/cachekit-go/backend/workers"
 	"github.com/cachekit-io/cachekit-go/conformance"
 	"github.com/cachekit-io/cachekit-go/core"
@@ -66,7 +67,7 @@ func TestJSConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = b.Close() })
-			return hashedKeys{b}
+			return cachekitiotest.HashKeys(b)
 		},
 		// As for backend/cachekitio: whole-second stamping and whole-second
 		// X-CacheKit-Fresh-For.
@@ -319,39 +320,3 @@ func pattern(n int) []byte {
 	}
 	return b
 }
-
-// hashedKeys maps the suite's keys (which contain '/', spaces, non-ASCII
-// and up to 1 KiB) onto keys the CacheKit API accepts, as the reference
-// server's own conformance test does. Every capability passes through.
-type hashedKeys struct{ b *cachekitio.Backend }
-
-func hk(k string) string {
-	sum := sha256.Sum256([]byte(k))
-	return "conformance:" + hex.EncodeToString(sum[:])
-}
-
-func (h hashedKeys) Get(ctx context.Context, k string) (core.Entry, bool, error) {
-	return h.b.Get(ctx, hk(k))
-}
-func (h hashedKeys) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
-	return h.b.Set(ctx, hk(k), v, ttl)
-}
-func (h hashedKeys) Delete(ctx context.Context, k string) error { return h.b.Delete(ctx, hk(k)) }
-func (h hashedKeys) Exists(ctx context.Context, k string) (bool, error) {
-	return h.b.Exists(ctx, hk(k))
-}
-func (h hashedKeys) Health(ctx context.Context) error { return h.b.Health(ctx) }
-func (h hashedKeys) TTL(ctx context.Context, k string) (time.Duration, bool, error) {
-	return h.b.TTL(ctx, hk(k))
-}
-func (h hashedKeys) Expire(ctx context.Context, k string, ttl time.Duration) (bool, error) {
-	return h.b.Expire(ctx, hk(k), ttl)
-}
-func (h hashedKeys) Lock(ctx context.Context, k string, lease time.Duration) (string, bool, error) {
-	return h.b.Lock(ctx, hk(k), lease)
-}
-func (h hashedKeys) Unlock(ctx context.Context, k, token string) (bool, error) {
-	return h.b.Unlock(ctx, hk(k), token)
-}
-func (h hashedKeys) Stats() []core.TierStats { return h.b.Stats() }
-func (h hashedKeys) Close() error            { return h.b.Close() }
