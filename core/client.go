@@ -348,14 +348,34 @@ func (c *Client) Health(ctx context.Context) error {
 // implements ValueGetter is read with GetValue, and the entry's freshness is
 // UnknownFreshness.
 func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, error) {
+	t := c.opStart()
+	e, found, err := c.readBackend(ctx, sk, fresh)
+	switch {
+	case err != nil:
+		c.sh.counters.errors.Add(1)
+		c.opDone(ctx, OpGet, ResultError, err, 0, t)
+		return Entry{}, false, err
+	case !found:
+		c.sh.counters.misses.Add(1)
+		c.opDone(ctx, OpGet, ResultMiss, nil, 0, t)
+		return Entry{}, false, nil
+	}
+	c.sh.counters.hits.Add(1)
+	c.opDone(ctx, OpGet, hitResult(e.Freshness), nil, len(e.Value), t)
+	return e, true, nil
+}
+
+// readBackend is read without the counters and observers: the backend call
+// (with the client's retries) and the stored-size check. A fill-lock
+// waiter's polls use it alone, so that one GetOrLoad counts one miss however
+// often it looks for the value another process loads.
+func (c *Client) readBackend(ctx context.Context, sk string, fresh bool) (Entry, bool, error) {
 	var (
 		e     Entry
 		found bool
-		err   error
 	)
 	plain := c.values != nil && !fresh
-	t := c.opStart()
-	err = c.withRetry(ctx, func(ctx context.Context) (err error) {
+	err := c.withRetry(ctx, func(ctx context.Context) (err error) {
 		if plain {
 			e.Value, found, err = c.values.GetValue(ctx, sk)
 			return err
@@ -364,24 +384,15 @@ func (c *Client) read(ctx context.Context, sk string, fresh bool) (Entry, bool, 
 		return err
 	})
 	if err != nil {
-		c.sh.counters.errors.Add(1)
-		c.opDone(ctx, OpGet, ResultError, err, 0, t)
 		return Entry{}, false, Wrap(err, KindUnknown, "get")
 	}
 	if !found {
-		c.sh.counters.misses.Add(1)
-		c.opDone(ctx, OpGet, ResultMiss, nil, 0, t)
 		return Entry{}, false, nil
 	}
 	if len(e.Value) > c.maxStored {
-		c.sh.counters.errors.Add(1)
-		err = &Error{Kind: KindPayloadTooLarge, Op: "get", Key: sk,
+		return Entry{}, false, &Error{Kind: KindPayloadTooLarge, Op: "get", Key: sk,
 			Msg: "stored value is " + strconv.Itoa(len(e.Value)) + " bytes; the limit is " + strconv.Itoa(c.maxPayload)}
-		c.opDone(ctx, OpGet, ResultError, err, 0, t)
-		return Entry{}, false, err
 	}
-	c.sh.counters.hits.Add(1)
-	c.opDone(ctx, OpGet, hitResult(e.Freshness), nil, len(e.Value), t)
 	return e, true, nil
 }
 

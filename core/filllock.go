@@ -138,10 +138,15 @@ func (c *Client) awaitFill(sk string, ls callSettings) (hit *flightRead, unlock 
 	fresh := ls.swr || c.sh.objects != nil
 	reread := func() (*flightRead, bool) {
 		gen := c.sh.versions.current(sk)
-		e, found, err := c.read(ctx, sk, fresh)
-		if err != nil || !found {
-			return nil, err == nil
+		e, found, err := c.readBackend(ctx, sk, fresh)
+		if err != nil {
+			c.sh.counters.errors.Add(1)
+			return nil, false
 		}
+		if !found {
+			return nil, true
+		}
+		c.sh.counters.fillWaits.Add(1)
 		return &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}, true
 	}
 	backoff := fillPollMin
@@ -209,6 +214,18 @@ func (c *Client) tryFillLock(ctx context.Context, sk string) (heldFill, bool, er
 	l, ok := c.backend.(Locker)
 	if !ok {
 		return heldFill{}, false, notSupportedErr("filllock", "Locker", nil)
+	}
+	if st := c.sh.st; st != nil {
+		// The reliability stack's breaker and time bound hold for the lock
+		// too: with the breaker not closed the backend is not called (the
+		// caller loads without the lock), and one attempt waits at most
+		// OpTimeout, not the whole wait bound, on a backend that hangs.
+		if BreakerState(st.brk.state.Load()) != BreakerClosed {
+			return heldFill{}, false, errCircuitOpen
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, st.cfg.OpTimeout)
+		defer cancel()
 	}
 	token, acquired, err := l.Lock(ctx, sk, c.fill.lease)
 	if err != nil || !acquired {

@@ -20,6 +20,7 @@ type leaseBackend struct {
 	locks    map[string]leaseLock
 	n        atomic.Int64
 	lockErr  atomic.Pointer[error]
+	lockHang atomic.Bool // Lock blocks until its context ends
 	lockTry  atomic.Int64
 	unlocked atomic.Int64
 }
@@ -35,6 +36,10 @@ func newLeaseBackend() *leaseBackend {
 
 func (b *leaseBackend) Lock(ctx context.Context, key string, lease time.Duration) (string, bool, error) {
 	b.lockTry.Add(1)
+	if b.lockHang.Load() {
+		<-ctx.Done()
+		return "", false, ctx.Err()
+	}
 	if p := b.lockErr.Load(); p != nil {
 		return "", false, *p
 	}
@@ -273,6 +278,73 @@ func TestFillLockWaiterReadsHoldersValue(t *testing.T) {
 	}
 	if v := <-got; v != "holder" {
 		t.Fatalf("the waiter got %q; want the holder's value", v)
+	}
+}
+
+// A waiter's polls for the holder's value are not reads of their own: the
+// waiter's GetOrLoad counts the one miss that sent it to the lock, and a
+// fill wait, however many times it looked (old code: a miss per poll and a
+// hit for the last one).
+func TestFillLockWaiterCountsOneMiss(t *testing.T) {
+	b := newLeaseBackend()
+	cs := fleet(t, b, 2, core.WithFillLock(time.Second, 5*time.Second))
+	inLoad := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) {
+			close(inLoad)
+			<-release
+			return "holder", nil
+		})
+		done <- err
+	}()
+	<-inLoad
+	got := make(chan string, 1)
+	go func() {
+		v, err := core.GetOrLoad(context.Background(), cs[1], "k", func(ctx context.Context) (string, error) { return "waiter", nil })
+		if err != nil {
+			v = err.Error()
+		}
+		got <- v
+	}()
+	// Let the waiter poll a few times (its backoff starts at 5 ms).
+	for b.lockTry.Load() < 4 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := <-got; v != "holder" {
+		t.Fatalf("the waiter got %q; want the holder's value", v)
+	}
+	st := cs[1].Stats()
+	if st.Misses != 1 || st.Hits != 0 || st.FillWaits != 1 || st.Loads != 0 {
+		t.Fatalf("waiter stats: misses %d hits %d fill waits %d loads %d; want 1 0 1 0",
+			st.Misses, st.Hits, st.FillWaits, st.Loads)
+	}
+	if st := cs[0].Stats(); st.FillWaits != 0 || st.Loads != 1 {
+		t.Fatalf("holder stats: fill waits %d loads %d; want 0 1", st.FillWaits, st.Loads)
+	}
+}
+
+// With the reliability stack on, one attempt at the fill lock is bounded by
+// OpTimeout: a backend whose Lock hangs costs a miss OpTimeout, then the
+// caller loads without the lock (old code: it waited the whole 5 s bound).
+func TestFillLockAttemptBoundedByOpTimeout(t *testing.T) {
+	b := newLeaseBackend()
+	b.lockHang.Store(true)
+	r := core.DefaultReliability()
+	r.OpTimeout = 50 * time.Millisecond
+	cs := fleet(t, b, 1, core.WithFillLock(time.Second, 5*time.Second), core.WithReliability(r))
+	start := time.Now()
+	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
+	if err != nil || v != "v" {
+		t.Fatalf("GetOrLoad = %q, %v", v, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("GetOrLoad took %v with a hanging lock; want about OpTimeout (50ms)", d)
 	}
 }
 

@@ -4,7 +4,7 @@ import "sync/atomic"
 
 type counters struct {
 	hits, misses, errors, sets, deletes, retries            atomic.Uint64
-	loads, loadErrors, staleServed, degraded                atomic.Uint64
+	loads, loadErrors, staleServed, degraded, fillWaits     atomic.Uint64
 	refreshes, refreshErrors, refreshSkipped, writesDropped atomic.Uint64
 	expires, locks, locksBusy                               atomic.Uint64
 	breakerOpens, breakerRejects, shed, selfHealed          atomic.Uint64
@@ -35,6 +35,12 @@ type Stats struct {
 	// single-flight: one per key however many callers waited); LoadErrors
 	// counts the failed ones.
 	Loads, LoadErrors uint64
+	// FillWaits counts GetOrLoad/Cached misses answered by the value
+	// another process loaded while this one waited on the distributed fill
+	// lock (WithFillLock): loads the fleet did not repeat. The waiter's
+	// polls of the backend count in neither Hits nor Misses; its first
+	// read counted one miss.
+	FillWaits uint64
 	// StaleServed counts stale values returned at once by
 	// stale-while-revalidate.
 	StaleServed uint64
@@ -74,7 +80,7 @@ func (c *Client) Stats() Stats {
 	s := Stats{
 		Hits: k.hits.Load(), Misses: k.misses.Load(), Errors: k.errors.Load(),
 		Sets: k.sets.Load(), Deletes: k.deletes.Load(), Retries: k.retries.Load(),
-		Loads: k.loads.Load(), LoadErrors: k.loadErrors.Load(),
+		Loads: k.loads.Load(), LoadErrors: k.loadErrors.Load(), FillWaits: k.fillWaits.Load(),
 		StaleServed: k.staleServed.Load(), Degraded: k.degraded.Load(),
 		Refreshes: k.refreshes.Load(), RefreshErrors: k.refreshErrors.Load(),
 		RefreshSkipped: k.refreshSkipped.Load(), WritesDropped: k.writesDropped.Load(),
