@@ -15,9 +15,11 @@ import (
 //
 //   - BatchGet1: one Get, the cost of one round trip.
 //   - BatchGet100: 100 keys in one call — cachekit's core.GetMany (one
-//     GET+PTTL pipeline), raw go-redis MGET + decode. Neither peer has a
+//     MGET: a client over Redis without an object cache needs no
+//     freshness), raw go-redis MGET + decode. Neither peer has a
 //     multi-key read; their nearest equivalent is BatchGet100Seq.
 //   - BatchGet100Seq: 100 Gets one after the other.
+//   - BatchPaired: the three in one loop, for the ratios (see there).
 const batchKeys = 100
 
 var (
