@@ -211,7 +211,7 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 		return nil, err
 	}
 	out := make(map[string]T, len(keys))
-	var todo []int // the index of each distinct key the object cache did not answer
+	todo := make([]int, 0, len(keys)) // the index of each distinct key the object cache did not answer
 	seen := make(map[string]struct{}, len(keys))
 	for i, k := range keys {
 		if _, dup := seen[k]; dup {
@@ -230,10 +230,15 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 		return out, nil
 	}
 	read := make([]string, len(todo))
-	gens := make([]uint64, len(todo))
+	var gens []uint64
+	if c.sh.objects != nil {
+		gens = make([]uint64, len(todo))
+	}
 	for j, i := range todo {
 		read[j] = sks[i]
-		gens[j] = c.sh.versions.current(sks[i]) // before the read, for the object cache
+		if gens != nil {
+			gens[j] = c.sh.versions.current(sks[i]) // before the read, for the object cache
+		}
 	}
 	res, owned, err := c.readMany(ctx, read, c.sh.objects != nil)
 	if err != nil {
@@ -251,7 +256,7 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 		if err != nil {
 			return nil, err
 		}
-		if c.sh.objects != nil {
+		if gens != nil {
 			c.keepObject(read[j], gens[j], v, r.Entry.Freshness)
 		}
 		out[keys[i]] = v

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // flightGroup runs one call per key at a time and hands its result to every
@@ -27,6 +28,21 @@ type flightCall struct {
 	val     any
 	err     error
 	callers int // how many callers joined, the leader included; final once done is closed
+
+	// For the leader's finish (end): the flight's group and key, and
+	// whether it was finished. Kept here, not in a closure and a sync.Once
+	// of their own, to save two allocations per flight.
+	g     *flightGroup
+	key   string
+	ended atomic.Bool
+}
+
+// end finishes the flight with its result; calls after the first do
+// nothing.
+func (call *flightCall) end(val any, err error) {
+	if call.ended.CompareAndSwap(false, true) {
+		call.g.finish(call.key, call, val, err)
+	}
 }
 
 // errLeaderGone ends a flight whose leader gave up (its context ended)
@@ -46,7 +62,7 @@ func (g *flightGroup) join(key string) (call *flightCall, leader bool) {
 		call.callers++
 		return call, false
 	}
-	call = &flightCall{done: make(chan struct{}), callers: 1}
+	call = &flightCall{done: make(chan struct{}), callers: 1, g: g, key: key}
 	g.calls[key] = call
 	return call, true
 }
@@ -117,10 +133,7 @@ func (g *flightGroup) do(ctx context.Context, key string, lead func(ctx context.
 // lead calls lead for call. If lead panics, the callers waiting on call
 // start over (unless it finished already) and the panic goes on.
 func (g *flightGroup) lead(ctx context.Context, key string, call *flightCall, lead func(context.Context, func(any, error))) {
-	var once sync.Once
-	finish := func(val any, err error) {
-		once.Do(func() { g.finish(key, call, val, err) })
-	}
+	finish := call.end
 	defer func() {
 		if r := recover(); r != nil {
 			finish(nil, errLeaderGone)

@@ -299,7 +299,8 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 	}
 	var fill *callSettings
 	if err == nil && ls.fillLock {
-		fill = &ls
+		f := ls // a copy: taking ls's address would move it to the heap on every call
+		fill = &f
 	}
 	c.runLoad(ctx, sk, gen, ls.storeTTL(), load, afterMiss, fill, finish)
 }
@@ -312,28 +313,31 @@ func (c *Client) readOrLoad(ctx context.Context, sk string, ls callSettings, loa
 // it first coordinates with the other processes (awaitFill), and ends the
 // flight with the value another process wrote if there is one.
 func (c *Client) runLoad(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, fill *callSettings, finish func(any, error)) {
-	run := func() {
-		if fill != nil {
-			// A miss (not a degraded read): coordinate with the fleet.
-			hit, unlock := c.awaitFill(sk, *fill)
-			if hit != nil {
-				finish(hit, nil)
-				return
-			}
-			defer unlock()
-		}
-		v, at, err := c.loadAndStore(ctx, sk, gen, ttl, load, mode)
-		if err != nil {
-			finish(nil, err)
-			return
-		}
-		finish(&flightLoad{v: v, gen: at}, nil)
-	}
 	if ctx.Done() == nil {
-		run()
+		c.loadFlight(ctx, sk, gen, ttl, load, mode, fill, finish)
 		return
 	}
-	c.spawn(run)
+	c.spawn(func() { c.loadFlight(ctx, sk, gen, ttl, load, mode, fill, finish) })
+}
+
+// loadFlight is runLoad's work, on whichever goroutine runLoad chose (a
+// function of its own so that the inline case allocates no closure).
+func (c *Client) loadFlight(ctx context.Context, sk string, gen uint64, ttl time.Duration, load func(context.Context) (any, error), mode storeMode, fill *callSettings, finish func(any, error)) {
+	if fill != nil {
+		// A miss (not a degraded read): coordinate with the fleet.
+		hit, unlock := c.awaitFill(sk, *fill)
+		if hit != nil {
+			finish(hit, nil)
+			return
+		}
+		defer unlock()
+	}
+	v, at, err := c.loadAndStore(ctx, sk, gen, ttl, load, mode)
+	if err != nil {
+		finish(nil, err)
+		return
+	}
+	finish(&flightLoad{v: v, gen: at}, nil)
 }
 
 // readTimeout bounds the backend read of a GetOrLoad flight: WithLoadTimeout,
@@ -429,7 +433,7 @@ func (c *Client) loadAndStore(parent context.Context, sk string, gen uint64, ttl
 		c.sh.counters.writesDropped.Add(1)
 		return v, gen, nil
 	default:
-		wctx, wcancel := withOwnTimeout(ctx, c.readTimeout())
+		wctx, wcancel := writeContext(ctx, c.readTimeout())
 		werr := c.writeBack(wctx, sk, data, ttl, mode)
 		wcancel()
 		at = c.sh.versions.endStore(sk, done)
@@ -438,6 +442,19 @@ func (c *Client) loadAndStore(parent context.Context, sk string, gen uint64, ttl
 		}
 		return v, at, nil
 	}
+}
+
+// writeContext bounds a write-back made under ctx, the load's context, by
+// d: withOwnTimeout(ctx, d), or ctx itself when its deadline comes first
+// anyway (with the default settings it does: the load timeout started
+// before the load). The two are the same to the write — the same deadline,
+// and a deadline that passes is ctx's own either way (callerDone) — but
+// the second costs no context, timer or registration with ctx.
+func writeContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return ctx, func() {}
+	}
+	return withOwnTimeout(ctx, d)
 }
 
 // writeBack stores a loaded value as mode says: after a miss, with the

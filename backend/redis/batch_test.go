@@ -135,7 +135,7 @@ func TestBatchesCluster(t *testing.T) {
 
 // A client straight over Redis without an object cache reads a GetMany with
 // one MGET (it has no use for the freshness); with an object cache, with
-// GET+PTTL per key.
+// one MGET and a PTTL per key, in one pipeline.
 func TestClientGetManyCommands(t *testing.T) {
 	_, c, log := loggedClient(t)
 	ctx := context.Background()
@@ -154,7 +154,7 @@ func TestClientGetManyCommands(t *testing.T) {
 	for _, tc := range []struct {
 		c    *core.Client
 		want string
-	}{{plain, "[mget]"}, {objects, "[get pttl get pttl get pttl]"}} {
+	}{{plain, "[mget]"}, {objects, "[mget pttl pttl pttl]"}} {
 		log.take()
 		got, err := core.GetMany[string](ctx, tc.c, []string{"a", "b", "missing"})
 		if err != nil || len(got) != 2 || got["a"] != "1" || got["b"] != "2" {

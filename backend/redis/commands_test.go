@@ -82,11 +82,11 @@ func TestReadModes(t *testing.T) {
 		get, many []string
 		known     bool
 	}{
-		{"default", wrap(t, c), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
+		{"default", wrap(t, c), []string{"mget", "pttl"}, []string{"mget", "pttl", "pttl"}, true},
 		{"script", wrap(t, c, redis.WithGetScript()), []string{"evalsha"}, []string{"evalsha", "evalsha"}, true},
 		{"no freshness", wrap(t, c, redis.WithoutFreshness()), []string{"get"}, []string{"get", "get"}, false},
 		{"no freshness wins over script", wrap(t, c, redis.WithGetScript(), redis.WithoutFreshness()), []string{"get"}, []string{"get", "get"}, false},
-		{"nil option ignored", wrap(t, c, nil), []string{"get", "pttl"}, []string{"get", "pttl", "get", "pttl"}, true},
+		{"nil option ignored", wrap(t, c, nil), []string{"mget", "pttl"}, []string{"mget", "pttl", "pttl"}, true},
 	}
 	if err := c.Set(ctx, "rm:k", "v", time.Minute).Err(); err != nil {
 		t.Fatal(err)
@@ -213,8 +213,8 @@ func TestClientReadCommands(t *testing.T) {
 		get, getOrLoad []string
 	}{
 		{"plain", []core.Option{codec, core.WithStaleWhileRevalidate(false)}, []string{"get"}, []string{"get"}},
-		{"swr", []core.Option{codec}, []string{"get"}, []string{"get", "pttl"}},
-		{"object cache", []core.Option{codec, core.WithObjectCache(10, time.Minute)}, []string{"get", "pttl"}, []string{"get", "pttl"}},
+		{"swr", []core.Option{codec}, []string{"get"}, []string{"mget", "pttl"}},
+		{"object cache", []core.Option{codec, core.WithObjectCache(10, time.Minute)}, []string{"mget", "pttl"}, []string{"mget", "pttl"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,8 +256,8 @@ func TestClientReadCommands(t *testing.T) {
 		opts  []compose.Option
 		sends []string
 	}{
-		{"compose", nil, []string{"get", "pttl"}},
-		{"compose without invalidations", []compose.Option{compose.WithInvalidation(false)}, []string{"get", "pttl"}},
+		{"compose", nil, []string{"mget", "pttl"}},
+		{"compose without invalidations", []compose.Option{compose.WithInvalidation(false)}, []string{"mget", "pttl"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plain, err := core.New(wrap(t, c), codec)

@@ -15,9 +15,11 @@
 // # Commands
 //
 //   - Set: SET key value PX ms (ms rounded up; core.NoExpiry sends no PX).
-//   - Get: GET and PTTL in one round trip, so that every hit reports its
-//     remaining freshness (core.Freshness): a pipeline of the two commands by
-//     default, or one server-side Lua script (WithGetScript: atomic, but
+//   - Get: the value and its PTTL in one round trip, so that every hit
+//     reports its remaining freshness (core.Freshness): by default a
+//     pipeline of a one-key MGET (a missing key is a nil element, not the
+//     error reply go-redis spends about 20 allocations classifying) and a
+//     PTTL, or one server-side Lua script (WithGetScript: atomic, but
 //     slower; see the benchmarks in this package). With WithoutFreshness, a
 //     bare GET and unknown freshness instead:
 //     half the commands, but upper-tier copies are then bounded by their
@@ -39,7 +41,10 @@
 //     and released by a compare-and-delete Lua script, so only the holder
 //     releases it.
 //   - core.BatchGetter, core.BatchSetter: one pipeline; go-redis's cluster
-//     pipeline splits it by node and sends the parts in parallel.
+//     pipeline splits it by node and sends the parts in parallel. A batch
+//     read on one node is one MGET and a PTTL per key; in a cluster a
+//     one-key MGET and a PTTL per key. core.BatchValueGetter: one MGET on
+//     one node, a pipeline of GETs in a cluster.
 //   - core.StatsReporter (hits, misses, errors) and io.Closer.
 //
 // # Invalidations
