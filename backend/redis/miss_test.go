@@ -2,10 +2,12 @@ package redis_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
+	"github.com/cachekit-io/cachekit-go/core"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -68,10 +70,19 @@ func TestMGetReadCases(t *testing.T) {
 	if e, found, err := b.Get(ctx, "mg:v"); err != nil || !found || string(e.Value) != "v" || !e.Freshness.NoExpiry {
 		t.Fatalf("Get of a value without TTL = %q, %v, %+v, %v", e.Value, found, e.Freshness, err)
 	}
-	// MGET answers nil for a key of another type; its PTTL says it exists.
-	// Either way it is no string value.
-	if _, found, err := b.Get(ctx, "mg:list"); found {
-		t.Fatalf("Get of a list = found, %v", err)
+	// MGET answers nil for a key of another type; its PTTL says it exists,
+	// and the read fails as GET did (WRONGTYPE, permanent): taken for a
+	// miss, a read-through would overwrite data that is not the cache's.
+	if _, found, err := b.Get(ctx, "mg:list"); found || core.KindOf(err) != core.KindPermanent ||
+		!strings.Contains(err.Error(), "WRONGTYPE") {
+		t.Fatalf("Get of a list = found %v, %v; want a WRONGTYPE error", found, err)
+	}
+	if _, err := b.GetMany(ctx, []string{"mg:v", "mg:list"}); core.KindOf(err) != core.KindPermanent ||
+		!strings.Contains(err.Error(), "mg:list") {
+		t.Fatalf("GetMany with a list = %v; want a WRONGTYPE error naming mg:list", err)
+	}
+	if n, err := c.LLen(ctx, "mg:list").Result(); err != nil || n != 1 {
+		t.Fatalf("the list was changed: %d, %v", n, err)
 	}
 	res, err := b.GetMany(ctx, []string{"mg:v", "mg:absent", "mg:empty"})
 	if err != nil {

@@ -254,6 +254,9 @@ func (b *Backend) get(ctx context.Context, key string, valueOnly bool) (core.Ent
 		if g, p, err = b.getPipelined(ctx, key); err == nil {
 			e, found, err = fromMGetPTTL(g, p)
 		}
+		if err == errOtherType {
+			err = b.checkType(ctx, key)
+		}
 	}
 	if err != nil {
 		return core.Entry{}, false, b.classify(ctx, op, key, err)
@@ -326,10 +329,56 @@ func fromMGetPTTL(g *goredis.SliceCmd, t *goredis.DurationCmd) (core.Entry, bool
 		return core.Entry{}, false, fmt.Errorf("MGET returned %d values for 1 key", len(vals))
 	}
 	v, found, err := mgetValue(vals[0])
-	if err != nil || !found {
+	if err != nil {
 		return core.Entry{}, false, err
 	}
+	if !found {
+		return core.Entry{}, false, absentOrOtherType(t)
+	}
 	return withPTTL(v, t)
+}
+
+// errOtherType marks a read whose MGET answered nil while the key's PTTL
+// said it exists: the key holds a value of another type than string (where
+// GET answered WRONGTYPE), or a writer created it between the two commands.
+// checkType tells the two apart.
+var errOtherType = errors.New("MGET answered nil for a key that exists")
+
+// absentOrOtherType reads the PTTL of a key MGET answered nil for: nil when
+// the key does not exist (PTTL -2), errOtherType when it does.
+func absentOrOtherType(t *goredis.DurationCmd) error {
+	if d, err := t.Result(); err == nil && d != -2 {
+		return errOtherType
+	}
+	return nil
+}
+
+// wrongType is the error of a read of a key holding another type than
+// string, as Redis words it for GET: a reply error, of KindPermanent. A
+// read must not take such a key for a miss, or a read-through would
+// overwrite data that is not the cache's.
+type wrongType struct{}
+
+func (wrongType) Error() string {
+	return "WRONGTYPE Operation against a key holding the wrong kind of value"
+}
+
+// RedisError marks wrongType as a Redis reply error (goredis.Error).
+func (wrongType) RedisError() {}
+
+// checkType settles errOtherType with one more round trip (rare: a key of
+// another type, or a write racing the read): the wrongType error when key
+// holds another type than string, a miss when it holds a string now (the
+// write came after the MGET) or nothing (deleted since).
+func (b *Backend) checkType(ctx context.Context, key string) error {
+	typ, err := b.c.Type(ctx, key).Result()
+	switch {
+	case err != nil:
+		return err
+	case typ == "string" || typ == "none":
+		return nil
+	}
+	return wrongType{}
 }
 
 // withPTTL is the Entry of a hit with value v, its freshness read from t.
@@ -588,7 +637,7 @@ func (b *Backend) getMany(ctx context.Context, op string, keys []string, out []c
 		if err := execErr(p.Exec(ctx)); err != nil {
 			// Name the first key whose command failed, if one did.
 			for i, k := range keys {
-				if _, _, kerr := read(i); kerr != nil {
+				if _, _, kerr := read(i); kerr != nil && kerr != errOtherType {
 					return nil, b.classify(ctx, op, k, kerr)
 				}
 			}
@@ -598,6 +647,9 @@ func (b *Backend) getMany(ctx context.Context, op string, keys []string, out []c
 	hits := 0
 	for i, k := range keys {
 		e, found, err := read(i)
+		if err == errOtherType {
+			err = b.checkType(ctx, k)
+		}
 		if err != nil {
 			return nil, b.classify(ctx, op, k, err)
 		}
@@ -633,8 +685,11 @@ func (b *Backend) mgetPTTL(ctx context.Context, p goredis.Pipeliner, keys []stri
 				return core.Entry{}, false, err
 			}
 			v, found, err := mgetValue(vals[i])
-			if err != nil || !found {
+			if err != nil {
 				return core.Entry{}, false, err
+			}
+			if !found {
+				return core.Entry{}, false, absentOrOtherType(ttls[i])
 			}
 			return withPTTL(v, ttls[i])
 		}
