@@ -705,7 +705,9 @@ func (b *Backend) mgetPTTL(ctx context.Context, p goredis.Pipeliner, keys []stri
 // GetValues implements core.BatchValueGetter: the values of keys without
 // their freshness, in one round trip — one MGET on one node (a standalone
 // server or a Sentinel master), a pipeline of GETs split by node in a
-// cluster (where one MGET would cross slots).
+// cluster (where one MGET would cross slots). A key holding another type
+// than string reads as missing here (MGET answers nil for it, and no PTTL
+// is read to tell), where Get and GetMany answer WRONGTYPE.
 func (b *Backend) GetValues(ctx context.Context, keys []string) ([]core.BatchResult, error) {
 	const op = "redis.getvalues"
 	if err := b.start(ctx, op, ""); err != nil {
