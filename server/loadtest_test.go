@@ -56,6 +56,7 @@ type loadConfig struct {
 	uploadPause  time.Duration // between one uploader's PUTs
 	crowdPause   time.Duration // between one crowd tenant's requests
 	rateLimit    float64       // per tenant, requests a second
+	uploadRate   int64         // per tenant, bytes of PUT bodies a second
 }
 
 func TestLoad(t *testing.T) {
@@ -64,7 +65,7 @@ func TestLoad(t *testing.T) {
 		storeBytes: 48 << 20, lockBytes: 4 << 20, inflight: 16 << 20, maxValue: 4 << 20,
 		lockQuota: 100, slack: 96 << 20, readTimeout: 3 * time.Second,
 		goodInterval: 2 * time.Millisecond, hostilePause: time.Millisecond, uploadPause: 20 * time.Millisecond, crowdPause: 2 * time.Millisecond,
-		rateLimit: 3000,
+		rateLimit: 3000, uploadRate: 16 << 20,
 	}
 	if os.Getenv("CACHEKIT_LOADTEST") == "long" {
 		// Longer, more tenants, and paced: the load generators, though at
@@ -256,6 +257,7 @@ func loadServer(t *testing.T, cfg loadConfig) {
 		LockQuota: cfg.lockQuota, LockMemoryBytes: cfg.lockBytes,
 		MaxBodyBytesInFlight: cfg.inflight, BodyWait: 200 * time.Millisecond,
 		RateLimit: cfg.rateLimit, RateBurst: int(cfg.rateLimit),
+		UploadBytesPerSecond: cfg.uploadRate,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -644,9 +646,12 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	if err != nil || code != 200 || json.Unmarshal(b, &health) != nil || health.ActiveLocks != h[200] || h[200] > cfg.lockQuota {
 		t.Errorf("hostile tenant's health: %d %s %v, want active_locks = its %d granted leases, at most the quota %d", code, b, err, h[200], cfg.lockQuota)
 	}
+	if lrep.Uploads[200] == 0 {
+		t.Errorf("no upload was stored: %v", lrep.Uploads)
+	}
 	for st, n := range lrep.Uploads {
-		if st != 200 && st != http.StatusServiceUnavailable {
-			t.Errorf("uploads got %d (%d times), want 200 or 503 only", st, n)
+		if st != 200 && st != http.StatusServiceUnavailable && st != http.StatusTooManyRequests {
+			t.Errorf("uploads got %d (%d times), want 200, 429 or 503 only", st, n)
 		}
 	}
 	for st, n := range lrep.Crowd {
