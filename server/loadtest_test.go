@@ -206,6 +206,52 @@ const (
 type serverReport struct {
 	PeakLive, PeakTotal int64
 	CPU                 time.Duration
+	// Handled is the p99 of the server's own time for the good tenant's
+	// requests (ServeHTTP, the response's write included), by the window
+	// named in their loadWindowHeader.
+	Handled map[string]time.Duration
+}
+
+// loadWindowHeader names, on the good tenant's requests, the window
+// ("unloaded" or "loaded") they are measured in, so that the server
+// process can time its own part of them.
+const loadWindowHeader = "X-Loadtest-Window"
+
+// handlerTimes records the server's own time for requests carrying
+// loadWindowHeader, by window.
+type handlerTimes struct {
+	mu sync.Mutex
+	d  map[string][]time.Duration
+}
+
+func (h *handlerTimes) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		win := r.Header.Get(loadWindowHeader)
+		t0 := time.Now()
+		next.ServeHTTP(w, r)
+		if win == "" {
+			return
+		}
+		d := time.Since(t0)
+		h.mu.Lock()
+		if h.d == nil {
+			h.d = map[string][]time.Duration{}
+		}
+		h.d[win] = append(h.d[win], d)
+		h.mu.Unlock()
+	})
+}
+
+func (h *handlerTimes) p99() map[string]time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := map[string]time.Duration{}
+	for win, d := range h.d {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		m[win] = s[min(len(s)-1, len(s)*99/100)]
+	}
+	return m
 }
 
 // loadReport is what the load process reports when told to stop.
@@ -266,7 +312,8 @@ func loadServer(t *testing.T, cfg loadConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 2 * time.Second, ReadTimeout: cfg.readTimeout, WriteTimeout: 10 * time.Second}
+	var handled handlerTimes
+	hs := &http.Server{Handler: handled.wrap(s), ReadHeaderTimeout: 2 * time.Second, ReadTimeout: cfg.readTimeout, WriteTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(s.WrapListener(ln)) }()
 	defer hs.Close()
 
@@ -294,7 +341,7 @@ func loadServer(t *testing.T, cfg loadConfig) {
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	close(stop)
 	<-done
-	rep, _ := json.Marshal(serverReport{PeakLive: mem.peakLive.Load(), PeakTotal: mem.peakTotal.Load(), CPU: cpuTime()})
+	rep, _ := json.Marshal(serverReport{PeakLive: mem.peakLive.Load(), PeakTotal: mem.peakTotal.Load(), CPU: cpuTime(), Handled: handled.p99()})
 	fmt.Printf("LOADTEST-REPORT %s\n", rep)
 }
 
@@ -540,7 +587,15 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	gen := startLoadChild(t, "load", nice, loadAddrEnv+"="+addr)
 
 	goodClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
+	window := ""
 	do := func(method, path string, body io.Reader, hdr map[string]string) (int, []byte, error) {
+		if window != "" {
+			hdr = maps.Clone(hdr)
+			if hdr == nil {
+				hdr = map[string]string{}
+			}
+			hdr[loadWindowHeader] = window
+		}
 		return loadDo(goodClient, base, method, path, loadKeyGood, body, hdr)
 	}
 	value := bytes.Repeat([]byte("g"), 1024)
@@ -582,14 +637,16 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	// machine runs weighs on both alike.
 	unloaded, loaded := &goodStats{}, &goodStats{}
 	measure(&goodStats{}, 200*time.Millisecond) // warm up
-	window := cfg.phase / time.Duration(cfg.rounds)
+	each := cfg.phase / time.Duration(cfg.rounds)
 	for range cfg.rounds {
 		gen.send(t, "pause")
 		time.Sleep(100 * time.Millisecond) // let the load drain
-		measure(unloaded, window)
+		window = "unloaded"
+		measure(unloaded, each)
 		gen.send(t, "run")
 		time.Sleep(100 * time.Millisecond) // let it build up
-		measure(loaded, window)
+		window = "loaded"
+		measure(loaded, each)
 	}
 	gen.send(t, "stop")
 	var lrep loadReport
@@ -615,6 +672,8 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	t.Log(row("GET", &unloaded.get, &loaded.get))
 	t.Log(row("PUT", &unloaded.put, &loaded.put))
 	t.Log(row("lock", &unloaded.lock, &loaded.lock))
+	t.Logf("the server's own time for the good tenant's requests (all kinds; ServeHTTP, its write included): p99 unloaded %v, loaded %v",
+		srep.Handled["unloaded"].Round(time.Microsecond), srep.Handled["loaded"].Round(time.Microsecond))
 	t.Logf("hostile lock answers %v; uploads %v; crowd %v", lrep.Hostile, lrep.Uploads, lrep.Crowd)
 	t.Logf("CPU: server process %v, load generators (nice 19 in the long run) %v, probe (this process) %v",
 		srep.CPU.Round(time.Millisecond), gen.cmd.ProcessState.SystemTime()+gen.cmd.ProcessState.UserTime(), cpuTime().Round(time.Millisecond))
