@@ -13,7 +13,8 @@ const (
 	// received and stored at once, all tenants together (64 MiB).
 	DefaultMaxBodyBytesInFlight = 64 << 20
 	// DefaultBodyWait is how long a PUT waits for room under
-	// MaxBodyBytesInFlight before it is answered 503 with Retry-After.
+	// MaxBodyBytesInFlight before it is answered 503 with Retry-After, and
+	// at most for its tenant's upload rate before it is answered 429.
 	DefaultBodyWait = time.Second
 	// smallBody is the largest body that may pass waiting large ones, and
 	// use the headroom kept for small bodies.

@@ -56,6 +56,7 @@ type loadConfig struct {
 	uploadPause  time.Duration // between one uploader's PUTs
 	crowdPause   time.Duration // between one crowd tenant's requests
 	rateLimit    float64       // per tenant, requests a second
+	uploadRate   int64         // per tenant, bytes of PUT bodies a second
 }
 
 func TestLoad(t *testing.T) {
@@ -64,7 +65,7 @@ func TestLoad(t *testing.T) {
 		storeBytes: 48 << 20, lockBytes: 4 << 20, inflight: 16 << 20, maxValue: 4 << 20,
 		lockQuota: 100, slack: 96 << 20, readTimeout: 3 * time.Second,
 		goodInterval: 2 * time.Millisecond, hostilePause: time.Millisecond, uploadPause: 20 * time.Millisecond, crowdPause: 2 * time.Millisecond,
-		rateLimit: 3000,
+		rateLimit: 3000, uploadRate: 16 << 20,
 	}
 	if os.Getenv("CACHEKIT_LOADTEST") == "long" {
 		// Longer, more tenants, and paced: the load generators, though at
@@ -205,6 +206,52 @@ const (
 type serverReport struct {
 	PeakLive, PeakTotal int64
 	CPU                 time.Duration
+	// Handled is the p99 of the server's own time for the good tenant's
+	// requests (ServeHTTP, the response's write included), by the window
+	// named in their loadWindowHeader.
+	Handled map[string]time.Duration
+}
+
+// loadWindowHeader names, on the good tenant's requests, the window
+// ("unloaded" or "loaded") they are measured in, so that the server
+// process can time its own part of them.
+const loadWindowHeader = "X-Loadtest-Window"
+
+// handlerTimes records the server's own time for requests carrying
+// loadWindowHeader, by window.
+type handlerTimes struct {
+	mu sync.Mutex
+	d  map[string][]time.Duration
+}
+
+func (h *handlerTimes) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		win := r.Header.Get(loadWindowHeader)
+		t0 := time.Now()
+		next.ServeHTTP(w, r)
+		if win == "" {
+			return
+		}
+		d := time.Since(t0)
+		h.mu.Lock()
+		if h.d == nil {
+			h.d = map[string][]time.Duration{}
+		}
+		h.d[win] = append(h.d[win], d)
+		h.mu.Unlock()
+	})
+}
+
+func (h *handlerTimes) p99() map[string]time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := map[string]time.Duration{}
+	for win, d := range h.d {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		m[win] = s[min(len(s)-1, len(s)*99/100)]
+	}
+	return m
 }
 
 // loadReport is what the load process reports when told to stop.
@@ -256,6 +303,7 @@ func loadServer(t *testing.T, cfg loadConfig) {
 		LockQuota: cfg.lockQuota, LockMemoryBytes: cfg.lockBytes,
 		MaxBodyBytesInFlight: cfg.inflight, BodyWait: 200 * time.Millisecond,
 		RateLimit: cfg.rateLimit, RateBurst: int(cfg.rateLimit),
+		UploadBytesPerSecond: cfg.uploadRate,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +312,8 @@ func loadServer(t *testing.T, cfg loadConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 2 * time.Second, ReadTimeout: cfg.readTimeout, WriteTimeout: 10 * time.Second}
+	var handled handlerTimes
+	hs := &http.Server{Handler: handled.wrap(s), ReadHeaderTimeout: 2 * time.Second, ReadTimeout: cfg.readTimeout, WriteTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(s.WrapListener(ln)) }()
 	defer hs.Close()
 
@@ -292,7 +341,7 @@ func loadServer(t *testing.T, cfg loadConfig) {
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	close(stop)
 	<-done
-	rep, _ := json.Marshal(serverReport{PeakLive: mem.peakLive.Load(), PeakTotal: mem.peakTotal.Load(), CPU: cpuTime()})
+	rep, _ := json.Marshal(serverReport{PeakLive: mem.peakLive.Load(), PeakTotal: mem.peakTotal.Load(), CPU: cpuTime(), Handled: handled.p99()})
 	fmt.Printf("LOADTEST-REPORT %s\n", rep)
 }
 
@@ -538,7 +587,15 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	gen := startLoadChild(t, "load", nice, loadAddrEnv+"="+addr)
 
 	goodClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
+	window := ""
 	do := func(method, path string, body io.Reader, hdr map[string]string) (int, []byte, error) {
+		if window != "" {
+			hdr = maps.Clone(hdr)
+			if hdr == nil {
+				hdr = map[string]string{}
+			}
+			hdr[loadWindowHeader] = window
+		}
 		return loadDo(goodClient, base, method, path, loadKeyGood, body, hdr)
 	}
 	value := bytes.Repeat([]byte("g"), 1024)
@@ -580,14 +637,16 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	// machine runs weighs on both alike.
 	unloaded, loaded := &goodStats{}, &goodStats{}
 	measure(&goodStats{}, 200*time.Millisecond) // warm up
-	window := cfg.phase / time.Duration(cfg.rounds)
+	each := cfg.phase / time.Duration(cfg.rounds)
 	for range cfg.rounds {
 		gen.send(t, "pause")
 		time.Sleep(100 * time.Millisecond) // let the load drain
-		measure(unloaded, window)
+		window = "unloaded"
+		measure(unloaded, each)
 		gen.send(t, "run")
 		time.Sleep(100 * time.Millisecond) // let it build up
-		measure(loaded, window)
+		window = "loaded"
+		measure(loaded, each)
 	}
 	gen.send(t, "stop")
 	var lrep loadReport
@@ -613,6 +672,8 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	t.Log(row("GET", &unloaded.get, &loaded.get))
 	t.Log(row("PUT", &unloaded.put, &loaded.put))
 	t.Log(row("lock", &unloaded.lock, &loaded.lock))
+	t.Logf("the server's own time for the good tenant's requests (all kinds; ServeHTTP, its write included): p99 unloaded %v, loaded %v",
+		srep.Handled["unloaded"].Round(time.Microsecond), srep.Handled["loaded"].Round(time.Microsecond))
 	t.Logf("hostile lock answers %v; uploads %v; crowd %v", lrep.Hostile, lrep.Uploads, lrep.Crowd)
 	t.Logf("CPU: server process %v, load generators (nice 19 in the long run) %v, probe (this process) %v",
 		srep.CPU.Round(time.Millisecond), gen.cmd.ProcessState.SystemTime()+gen.cmd.ProcessState.UserTime(), cpuTime().Round(time.Millisecond))
@@ -644,9 +705,12 @@ func runLoad(t *testing.T, cfg loadConfig) {
 	if err != nil || code != 200 || json.Unmarshal(b, &health) != nil || health.ActiveLocks != h[200] || h[200] > cfg.lockQuota {
 		t.Errorf("hostile tenant's health: %d %s %v, want active_locks = its %d granted leases, at most the quota %d", code, b, err, h[200], cfg.lockQuota)
 	}
+	if lrep.Uploads[200] == 0 {
+		t.Errorf("no upload was stored: %v", lrep.Uploads)
+	}
 	for st, n := range lrep.Uploads {
-		if st != 200 && st != http.StatusServiceUnavailable {
-			t.Errorf("uploads got %d (%d times), want 200 or 503 only", st, n)
+		if st != 200 && st != http.StatusServiceUnavailable && st != http.StatusTooManyRequests {
+			t.Errorf("uploads got %d (%d times), want 200, 429 or 503 only", st, n)
 		}
 	}
 	for st, n := range lrep.Crowd {

@@ -119,8 +119,18 @@ type Config struct {
 	// raised to it; negative means no bound.
 	MaxBodyBytesInFlight int64
 	// BodyWait is how long a PUT waits for room under
-	// MaxBodyBytesInFlight; 0 means DefaultBodyWait.
+	// MaxBodyBytesInFlight, and at most for its tenant's upload rate; 0
+	// means DefaultBodyWait.
 	BodyWait time.Duration
+	// UploadBytesPerSecond is each tenant's upload rate: the bytes of PUT
+	// bodies one tenant may send a second, beyond a burst of one second's
+	// worth. A PUT takes its Content-Length from its tenant's allowance
+	// before its body is read and waits for it if need be, at most
+	// BodyWait; one that would wait longer is answered 429 with
+	// Retry-After, its body unread. A body without Content-Length is
+	// counted once read and delays the tenant's next PUT. 0 means
+	// DefaultUploadBytesPerSecond; negative means no limit.
+	UploadBytesPerSecond int64
 }
 
 // Server is the reference CacheKit HTTP API server: an http.Handler for the
@@ -143,7 +153,8 @@ type Server struct {
 	cors       *corsPolicy
 	limiter    *rateLimiter
 	edge       *edgeTier
-	bodies     *byteSem // nil: no bound on bodies in flight
+	bodies     *byteSem    // nil: no bound on bodies in flight
+	uploads    *uploadRate // nil: no per-tenant upload rate
 	bodyWait   time.Duration
 	// writes orders the writes of a key (hashed) within this process:
 	// PATCH /ttl reads an entry and writes it back, and a PUT or DELETE
@@ -206,6 +217,11 @@ func New(cfg Config) (*Server, error) {
 	if s.bodyWait <= 0 {
 		s.bodyWait = DefaultBodyWait
 	}
+	uploadRate := cfg.UploadBytesPerSecond
+	if uploadRate == 0 {
+		uploadRate = DefaultUploadBytesPerSecond
+	}
+	s.uploads = newUploadRate(uploadRate, s.now)
 	if l, ok := cfg.Storage.(core.Locker); ok && !cfg.LocalLocks {
 		s.locker = l
 	}
@@ -610,6 +626,21 @@ func (s *Server) put(q *request) {
 		writeError(q.w, http.StatusRequestEntityTooLarge, "value too large")
 		return
 	}
+	// The tenant's upload rate, before its body is read or holds any of
+	// the bound below: one tenant's large values cannot take the CPU.
+	if s.uploads != nil {
+		wait, retry, ok := s.uploads.reserve(q.tenant, max(r.ContentLength, 0), s.bodyWait)
+		if !ok {
+			q.w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+			writeError(q.w, http.StatusTooManyRequests, "upload rate exceeded")
+			return
+		}
+		if !sleepCtx(r.Context(), wait) {
+			q.w.Header().Set("Retry-After", "1")
+			writeError(q.w, http.StatusServiceUnavailable, "request canceled")
+			return
+		}
+	}
 	// Reserve the body's bytes before reading it: many concurrent large
 	// uploads wait, then are turned away, instead of growing the process.
 	reserve := s.maxValue
@@ -633,6 +664,9 @@ func (s *Server) put(q *request) {
 		}
 		writeError(q.w, http.StatusBadRequest, "could not read request body")
 		return
+	}
+	if s.uploads != nil && r.ContentLength < 0 {
+		s.uploads.charge(q.tenant, int64(len(stored)-entryHeaderSize))
 	}
 	// Stamp from floor(stored_at) (API-50), after the body has arrived.
 	now := s.now()

@@ -14,6 +14,9 @@
 //	           set, the Go runtime's soft memory limit is this + -max-inflight-mb + 64 MiB
 //	-max-inflight-mb CACHEKIT_SERVER_MAX_INFLIGHT_MB  bytes of PUT bodies received at once, in MiB (default 64);
 //	           a PUT finding no room within a second is answered 503 + Retry-After
+//	-upload-rate-mb CACHEKIT_SERVER_UPLOAD_RATE_MB  MiB of PUT bodies a second per tenant, a second's worth
+//	           banked (default 32; 0: no limit); a PUT that would wait over a second for its bytes
+//	           is answered 429 + Retry-After, its body unread
 //	-lock-quota CACHEKIT_SERVER_LOCK_QUOTA  live lock leases per tenant (default 10000); beyond it 429 + Retry-After
 //	-max-value-bytes CACHEKIT_SERVER_MAX_VALUE_BYTES  largest value a PUT may store (default 25 MiB)
 //	-plain-http CACHEKIT_SERVER_PLAIN_HTTP serve HTTP without TLS (behind a TLS terminator only)
@@ -87,6 +90,7 @@ type config struct {
 	edgeStoreSignals                                               bool
 	maxInflightMB                                                  int64
 	lockQuota                                                      int
+	uploadRateMB                                                   int64
 }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
@@ -127,6 +131,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	envNum("CACHEKIT_SERVER_EDGE_BUDGET", server.DefaultEdgeBudget.String(), func(v string) (err error) { c.edgeBudget, err = time.ParseDuration(v); return })
 	envNum("CACHEKIT_SERVER_MAX_INFLIGHT_MB", strconv.Itoa(server.DefaultMaxBodyBytesInFlight>>20), func(v string) (err error) { c.maxInflightMB, err = strconv.ParseInt(v, 10, 64); return })
 	envNum("CACHEKIT_SERVER_LOCK_QUOTA", strconv.Itoa(server.DefaultLockQuota), func(v string) (err error) { c.lockQuota, err = strconv.Atoi(v); return })
+	envNum("CACHEKIT_SERVER_UPLOAD_RATE_MB", strconv.Itoa(server.DefaultUploadBytesPerSecond>>20), func(v string) (err error) { c.uploadRateMB, err = strconv.ParseInt(v, 10, 64); return })
 	envNum("CACHEKIT_SERVER_EDGE_STORE_SIGNALS", "true", func(v string) (err error) { c.edgeStoreSignals, err = strconv.ParseBool(v); return })
 	if envErr != nil {
 		return c, envErr
@@ -137,6 +142,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.edgeBudget, "edge-budget", c.edgeBudget, "how long an edge copy may be served (at most 300s)")
 	fs.Int64Var(&c.maxInflightMB, "max-inflight-mb", c.maxInflightMB, "MiB of PUT bodies received at once; a PUT finding no room within a second gets 503 + Retry-After")
 	fs.IntVar(&c.lockQuota, "lock-quota", c.lockQuota, "live lock leases per tenant; beyond it 429 + Retry-After")
+	fs.Int64Var(&c.uploadRateMB, "upload-rate-mb", c.uploadRateMB, "MiB of PUT bodies a second per tenant; a PUT that would wait over a second for it gets 429 + Retry-After (0: no limit)")
 	fs.BoolVar(&c.edgeStoreSignals, "edge-store-signals", c.edgeStoreSignals, "whether the store below the edge tier emits X-CacheKit-Fresh-For")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -154,6 +160,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.maxInflightMB <= 0 || c.maxInflightMB > math.MaxInt64>>20 {
 		return c, fmt.Errorf("-max-inflight-mb: %d is not a positive size in MiB", c.maxInflightMB)
+	}
+	if c.uploadRateMB < 0 || c.uploadRateMB > math.MaxInt64>>20 {
+		return c, fmt.Errorf("-upload-rate-mb: %d is not a rate in MiB a second from 0 (no limit) to %d", c.uploadRateMB, int64(math.MaxInt64>>20))
 	}
 	if c.lockQuota <= 0 {
 		return c, fmt.Errorf("-lock-quota: %d is not a positive count", c.lockQuota)
@@ -174,6 +183,15 @@ const defaultMaxMemoryMB = 256
 func memoryBudget(c config) (store, locks int64) {
 	total := c.maxMemoryMB << 20
 	return total - total/8, total / 8
+}
+
+// uploadRate is server.Config.UploadBytesPerSecond for -upload-rate-mb:
+// 0 turns the limit off.
+func uploadRate(c config) int64 {
+	if c.uploadRateMB == 0 {
+		return -1
+	}
+	return c.uploadRateMB << 20
 }
 
 func newStorage(c config) (core.Backend, error) {
@@ -258,6 +276,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		CORSOrigins: origins, RateLimit: c.rateLimit, RateBurst: c.rateBurst,
 		EdgeCacheBytes: c.edgeCacheMB << 20, EdgeBudget: c.edgeBudget, EdgeStorePreSignal: !c.edgeStoreSignals,
 		LockQuota: c.lockQuota, LockMemoryBytes: lockBytes, MaxBodyBytesInFlight: c.maxInflightMB << 20,
+		UploadBytesPerSecond: uploadRate(c),
 	})
 	if err != nil {
 		return err
