@@ -709,9 +709,17 @@ func runLoad(t *testing.T, cfg loadConfig) {
 		t.Errorf("no upload was stored: %v", lrep.Uploads)
 	}
 	for st, n := range lrep.Uploads {
-		if st != 200 && st != http.StatusServiceUnavailable && st != http.StatusTooManyRequests {
+		// -1 is a transport error: a refused upload's answer (429 or 503)
+		// comes before its body is read, and net/http closes such a
+		// connection shortly after; on a starved box the reset can reach
+		// the uploader before it has read the answer. It is the hostile
+		// uploader's outcome, not the good tenant's.
+		if st != 200 && st != http.StatusServiceUnavailable && st != http.StatusTooManyRequests && st != -1 {
 			t.Errorf("uploads got %d (%d times), want 200, 429 or 503 only", st, n)
 		}
+	}
+	if n := lrep.Uploads[-1]; n > 0 {
+		t.Logf("%d uploads ended in a transport error (a reset after an early refusal)", n)
 	}
 	for st, n := range lrep.Crowd {
 		if st != 200 && st != http.StatusNotFound {
