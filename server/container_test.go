@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +22,15 @@ import (
 	"github.com/cachekit-io/cachekit-go/server/devcert"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
 
-const serverImage = "localhost/cachekit-server:test"
+// serverImage is this test process's own tag: rig.sh image replaces an
+// image of the same tag with `rmi -f`, which stops every container running
+// it, so two test processes sharing a container engine (two checkouts on
+// one machine) must not share the tag. TestConformanceContainer removes it.
+var serverImage = "localhost/cachekit-server:test-" + strconv.Itoa(os.Getpid())
 
 var (
 	imageOnce sync.Once
@@ -90,8 +99,30 @@ func startServerContainer(t *testing.T, args ...string) (string, *devcert.Bundle
 	if err := os.WriteFile(keysPath, keysJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freeLoopbackPort(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// The port is picked free and released before the server binds it, so
+	// another process on a busy machine can take it in between: the server
+	// then exits, and a bare TCP dial would reach the other process. So the
+	// wait asks for our server's health over TLS with this test's CA, and a
+	// server that exited is started again on another port.
+	for attempt := 1; ; attempt++ {
+		addr := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t))
+		err := runServerContainer(t, addr, bundle, cert, key, keysPath, args)
+		if err == nil {
+			return "https://" + addr, bundle
+		}
+		if attempt == 3 {
+			t.Fatalf("server container: %v", err)
+		}
+		t.Logf("server container on %s: %v; starting another", addr, err)
+	}
+}
+
+// runServerContainer starts one server container listening on addr and
+// waits until it answers its health endpoint over TLS with a certificate of
+// bundle's CA. It fails when the container stops (its port was taken) or
+// does not answer within a minute.
+func runServerContainer(t *testing.T, addr string, bundle *devcert.Bundle, cert, key, keysPath string, args []string) error {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ctr, err := testcontainers.Run(ctx, serverImage,
@@ -114,26 +145,48 @@ func startServerContainer(t *testing.T, args ...string) (string, *devcert.Bundle
 		t.Cleanup(func() {
 			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer scancel()
+			if t.Failed() {
+				// The server's own account of the failure (a crash, a lost
+				// port, a storage error), which the suite cannot see.
+				if rc, err := ctr.Logs(sctx); err == nil {
+					logs, _ := io.ReadAll(io.LimitReader(rc, 64<<10))
+					rc.Close()
+					t.Logf("server container %s log:\n%s", addr, logs)
+				}
+			}
 			_ = ctr.Terminate(sctx)
 		})
 	}
 	if err != nil {
 		t.Fatalf("start server container: %v", err)
 	}
-	// Host networking publishes no ports: wait for the listener directly.
+	client := &http.Client{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: bundle.Pool}},
+		Timeout:   2 * time.Second,
+	}
+	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		req, _ := http.NewRequest("GET", "https://"+addr+"/v1/cache/health", nil)
+		req.Header.Set("Authorization", "Bearer "+sdkA)
+		req.Header.Set("X-CacheKit-L1-Status", "disabled") // asked of ck_sdk_ keys
+		res, err := client.Do(req)
 		if err == nil {
-			c.Close()
-			break
+			body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("health answered %d %s", res.StatusCode, body)
+		}
+		if st, serr := ctr.State(ctx); serr == nil && !st.Running {
+			return fmt.Errorf("the container stopped (exit code %d) before answering: %v", st.ExitCode, err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server container never listened on %s", addr)
+			return fmt.Errorf("no answer from its health endpoint within a minute: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return "https://" + addr, bundle
 }
 
 // TestConformanceContainer runs the conformance suite for backend/cachekitio
@@ -146,6 +199,7 @@ func TestConformanceContainer(t *testing.T) {
 	}
 	rig.Require(t)
 	buildServerImage(t)
+	t.Cleanup(func() { removeServerImage(t) }) // after the parallel subtests
 	t.Run("bigcache", func(t *testing.T) {
 		t.Parallel()
 		url, b := startServerContainer(t, "-storage", "bigcache")
@@ -157,4 +211,19 @@ func TestConformanceContainer(t *testing.T) {
 		url, b := startServerContainer(t, "-storage", "redis", "-redis-url", r.URL())
 		conformance.RunBackend(t, harness(url, b.Pool, conformanceValueLimit))
 	})
+}
+
+// removeServerImage removes this process's server image from the engine.
+func removeServerImage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		t.Logf("remove %s: %v", serverImage, err)
+		return
+	}
+	defer cli.Close()
+	if _, err := cli.ImageRemove(ctx, serverImage, client.ImageRemoveOptions{Force: true}); err != nil {
+		t.Logf("remove %s: %v", serverImage, err)
+	}
 }
