@@ -186,6 +186,9 @@ func New(opts ...Option) (*Backend, error) {
 		return nil, core.NewError(core.KindConfig, "bigcache.new", "invalid configuration", err)
 	}
 	b.c = c
+	if b.clock == nil {
+		coarse.acquire() // released by Close
+	}
 	return b, nil
 }
 
@@ -228,6 +231,20 @@ func (b *Backend) now() int64 {
 		return maxClockNanos
 	}
 	return t.UnixNano()
+}
+
+// coarseNow returns the time a hit on an entry that expires at exp is
+// judged by when its freshness need not be exact (GetLocalMarked): the
+// coarse clock's (see clock.go), but the precise clock's when the coarse
+// one leaves less than nearExpiry before exp.
+func (b *Backend) coarseNow(exp int64) int64 {
+	if b.clock != nil {
+		return b.now()
+	}
+	if now := coarse.now(); exp-now > nearExpiry {
+		return now
+	}
+	return time.Now().UnixNano()
 }
 
 // deadline returns now+d for now as b.now returns it and d > 0, clamped to
@@ -326,12 +343,13 @@ func (h header) freshness(left, now int64) core.Freshness {
 // Get implements core.Backend. A hit reports the remaining lifetime in
 // Freshness (Known always true); an expired entry is a miss and is deleted.
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
-	e, _, found, err := b.get(ctx, key)
+	e, _, found, err := b.get(ctx, key, false)
 	return e, found, err
 }
 
-// get is Get that also returns the entry's mark.
-func (b *Backend) get(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+// get is Get that also returns the entry's mark; with coarse, it reads the
+// clock as coarseNow does.
+func (b *Backend) get(ctx context.Context, key string, coarse bool) (core.Entry, core.GuardMark, bool, error) {
 	if err := b.check(ctx, "bigcache.get", key); err != nil {
 		return core.Entry{}, 0, false, err
 	}
@@ -352,7 +370,12 @@ func (b *Backend) get(ctx context.Context, key string) (core.Entry, core.GuardMa
 	if h.exp == 0 {
 		return core.Entry{Value: v, Freshness: core.Freshness{Known: true, NoExpiry: true}}, h.mark, true, nil
 	}
-	now := b.now()
+	var now int64
+	if coarse {
+		now = b.coarseNow(h.exp)
+	} else {
+		now = b.now()
+	}
 	left := h.exp - now
 	if left <= 0 {
 		b.expiredHits.Add(1)
@@ -369,9 +392,12 @@ func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, e
 }
 
 // GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
-// SetCopyMarked stored with the entry (0 for any other write).
+// SetCopyMarked stored with the entry (0 for any other write). It reads the
+// coarse clock (see clock.go): an entry is served until it expires, as by
+// Get, but its Freshness may overstate the time left by a millisecond or
+// so, as the tier contract allows.
 func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
-	return b.get(ctx, key)
+	return b.get(ctx, key, true)
 }
 
 // InMemory implements tier.InMemory: entries live in bigcache's shards, in
@@ -719,6 +745,9 @@ func (b *Backend) Close() error {
 		if b.c != nil {
 			_ = b.c.Close()
 			_ = b.c.Reset()
+			if b.clock == nil {
+				coarse.release()
+			}
 		}
 	})
 	return nil
