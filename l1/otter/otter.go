@@ -27,14 +27,16 @@ import (
 
 // Compile-time checks of the capabilities.
 var (
-	_ core.Backend       = (*Backend)(nil)
-	_ core.TTLInspector  = (*Backend)(nil)
-	_ core.TTLRefresher  = (*Backend)(nil)
-	_ core.StatsReporter = (*Backend)(nil)
-	_ tier.LocalGetter   = (*Backend)(nil)
-	_ tier.InMemory      = (*Backend)(nil)
-	_ tier.CopySetter    = (*Backend)(nil)
-	_ tier.Clearer       = (*Backend)(nil)
+	_ core.Backend           = (*Backend)(nil)
+	_ core.TTLInspector      = (*Backend)(nil)
+	_ core.TTLRefresher      = (*Backend)(nil)
+	_ core.StatsReporter     = (*Backend)(nil)
+	_ tier.LocalGetter       = (*Backend)(nil)
+	_ tier.InMemory          = (*Backend)(nil)
+	_ tier.CopySetter        = (*Backend)(nil)
+	_ tier.MarkedCopySetter  = (*Backend)(nil)
+	_ tier.MarkedLocalGetter = (*Backend)(nil)
+	_ tier.Clearer           = (*Backend)(nil)
 )
 
 // The fresh deadline of a copy, when it is not a time.
@@ -53,9 +55,10 @@ const noExpiry = 100 * 365 * 24 * time.Hour
 // item is one stored value; it is never modified once stored.
 type item struct {
 	value []byte
-	exp   int64 // expiry, Unix nanoseconds; 0: none
-	copy  bool  // stored by SetCopy: fresh is the value's freshness
-	fresh int64 // fresh deadline (Unix nanoseconds), freshUnknown or freshForever
+	exp   int64          // expiry, Unix nanoseconds; 0: none
+	copy  bool           // stored by SetCopy: fresh is the value's freshness
+	fresh int64          // fresh deadline (Unix nanoseconds), freshUnknown or freshForever
+	mark  core.GuardMark // stored by SetCopyMarked; 0 otherwise
 }
 
 // Backend is an L1 core.Backend on otter. Create it with New; it is safe
@@ -216,10 +219,30 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		b.misses.Add(1)
 		return core.Entry{}, false, nil
 	}
+	return b.hit(it, now), true, nil
+}
+
+// hit counts a hit on it at now and returns its entry: a copy of its value.
+func (b *Backend) hit(it *item, now int64) core.Entry {
 	b.hits.Add(1)
 	v := make([]byte, len(it.value))
 	copy(v, it.value)
-	return core.Entry{Value: v, Freshness: it.freshness(now)}, true, nil
+	return core.Entry{Value: v, Freshness: it.freshness(now)}
+}
+
+// GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
+// SetCopyMarked stored with the entry (0 for any other write).
+func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+	if err := b.check(ctx, "otter.get", key); err != nil {
+		return core.Entry{}, 0, false, err
+	}
+	now := b.now()
+	it, ok := b.live(key, now)
+	if !ok {
+		b.misses.Add(1)
+		return core.Entry{}, 0, false, nil
+	}
+	return b.hit(it, now), it.mark, true, nil
 }
 
 // freshness is what Get reports for it at now.
@@ -270,17 +293,27 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 // SetCopy implements tier.CopySetter: the entry expires after keep, and
 // until then Get reports fresh, aged, as the value's freshness.
 func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
+	return b.setCopy(ctx, "otter.setcopy", key, value, keep, fresh, 0)
+}
+
+// SetCopyMarked implements tier.MarkedCopySetter: SetCopy, with mark kept
+// with the copy for GetLocalMarked.
+func (b *Backend) SetCopyMarked(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
+	return b.setCopy(ctx, "otter.setcopymarked", key, value, keep, fresh, mark)
+}
+
+func (b *Backend) setCopy(ctx context.Context, op, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
 	switch {
 	case keep <= 0:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "otter.setcopy", Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
 	case fresh.Stale:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "otter.setcopy", Key: key, Msg: "stale values are not copied"}
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "stale values are not copied"}
 	}
-	if err := b.check(ctx, "otter.setcopy", key); err != nil {
+	if err := b.check(ctx, op, key); err != nil {
 		return err
 	}
 	now := b.now()
-	it := &item{value: append(make([]byte, 0, len(value)), value...), exp: deadline(now, keep), copy: true}
+	it := &item{value: append(make([]byte, 0, len(value)), value...), exp: deadline(now, keep), copy: true, mark: mark}
 	switch {
 	case !fresh.Known:
 		it.fresh = freshUnknown
