@@ -67,6 +67,7 @@ type item struct {
 type Backend struct {
 	c         *ot.Cache[string, *item]
 	clock     func() time.Time // nil: the process clock from base
+	coarse    *ot.CoarseClock  // without WithClock: otter's clock, and GetLocalMarked's
 	base      time.Time        // New's time.Now, with its monotonic reading
 	baseUnix  int64            // base in Unix nanoseconds
 	closed    atomic.Bool
@@ -125,7 +126,11 @@ func New(opts ...Option) (*Backend, error) {
 	}
 	base := time.Now()
 	b := &Backend{clock: cfg.clock, base: base, baseUnix: base.UnixNano()}
+	if b.clock == nil {
+		b.coarse = ot.NewCoarseClock(coarseTick) // stopped by Close
+	}
 	o := &ot.Options[string, *item]{
+		Clock: b.otterClock(),
 		// Maintenance (draining otter's read and write buffers, eviction)
 		// runs on the goroutine that triggered it, instead of a goroutine
 		// started for it: no scheduler hand-off per drain, and its cost
@@ -135,7 +140,10 @@ func New(opts ...Option) (*Backend, error) {
 			if e.Value.exp == 0 {
 				return noExpiry
 			}
-			return time.Duration(max(e.Value.exp-b.now(), 1))
+			// otter drops the entry nearExpiry after its expiry: its
+			// clock may lag behind (see coarseNow), and this backend
+			// decides expiry itself (live).
+			return time.Duration(max(e.Value.exp-b.now(), 1)) + time.Duration(nearExpiry)
 		}),
 		OnDeletion: func(e ot.DeletionEvent[string, *item]) {
 			if e.Cause == ot.CauseOverflow {
@@ -172,6 +180,40 @@ func (b *Backend) now() int64 {
 		return b.baseUnix + int64(time.Since(b.base))
 	}
 	return b.clock().UnixNano()
+}
+
+// The coarse clock. Reading the time is a large part of a hit (otter reads
+// its clock on every read, and this backend reads its own to judge the
+// entry's expiry). Without WithClock, otter reads a CoarseClock (updated
+// by a goroutine every coarseTick), and so does GetLocalMarked, unless it
+// leaves less than nearExpiry before the entry expires: closer to the end
+// the precise clock decides. An entry is thus served exactly until it
+// expires unless that goroutine falls more than nearExpiry behind, and the
+// Freshness GetLocalMarked reports overstates the time left by at most the
+// clock's lag. Every other operation reads the precise clock.
+const (
+	coarseTick = time.Millisecond
+	nearExpiry = int64(time.Second)
+)
+
+// otterClock is the clock otter is given: the coarse one, or nil (otter's
+// default) with WithClock.
+func (b *Backend) otterClock() ot.Clock {
+	if b.coarse == nil {
+		return nil
+	}
+	return b.coarse
+}
+
+// coarseNow is the time GetLocalMarked judges an entry that expires at exp
+// by (see coarseTick).
+func (b *Backend) coarseNow(exp int64) int64 {
+	if b.coarse != nil {
+		if now := b.coarse.NowNano(); exp-now > nearExpiry {
+			return now
+		}
+	}
+	return b.now()
 }
 
 // deadline is now + d without overflowing.
@@ -231,13 +273,20 @@ func (b *Backend) hit(it *item, now int64) core.Entry {
 }
 
 // GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
-// SetCopyMarked stored with the entry (0 for any other write).
+// SetCopyMarked stored with the entry (0 for any other write). It reads the
+// coarse clock (see coarseTick): an entry is served until it expires, as by
+// Get, but its Freshness may overstate the time left by a millisecond or
+// so, as the tier contract allows.
 func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
 	if err := b.check(ctx, "otter.get", key); err != nil {
 		return core.Entry{}, 0, false, err
 	}
-	now := b.now()
-	it, ok := b.live(key, now)
+	it, ok := b.c.GetIfPresent(key)
+	var now int64
+	if ok && it.exp != 0 {
+		now = b.coarseNow(it.exp)
+		ok = now < it.exp
+	}
 	if !ok {
 		b.misses.Add(1)
 		return core.Entry{}, 0, false, nil
@@ -423,6 +472,9 @@ func (b *Backend) Close() error {
 		if b.c != nil {
 			b.c.InvalidateAll()
 			b.c.StopAllGoroutines()
+		}
+		if b.coarse != nil {
+			b.coarse.Stop()
 		}
 	})
 	return nil
