@@ -140,10 +140,14 @@ func New(opts ...Option) (*Backend, error) {
 			if e.Value.exp == 0 {
 				return noExpiry
 			}
-			// otter drops the entry nearExpiry after its expiry: its
-			// clock may lag behind (see coarseNow), and this backend
-			// decides expiry itself (live).
-			return time.Duration(max(e.Value.exp-b.now(), 1)) + time.Duration(nearExpiry)
+			d := time.Duration(max(e.Value.exp-b.now(), 1))
+			if b.coarse != nil {
+				// otter drops the entry nearExpiry after its expiry: its
+				// clock may lag behind (see coarseNow), and this backend
+				// decides expiry itself (live).
+				d += time.Duration(nearExpiry)
+			}
+			return d
 		}),
 		OnDeletion: func(e ot.DeletionEvent[string, *item]) {
 			if e.Cause == ot.CauseOverflow {
