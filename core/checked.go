@@ -75,26 +75,32 @@ func (c *Client) readLocal(ctx context.Context, sk string) (e Entry, mark GuardM
 	return e, mark, true
 }
 
-// decodeMarked is decodeValue for bytes that may carry a mark: a non-zero
-// mark (which readLocal returns only for a client without encryption whose
-// codec is a CheckingCodec) decodes with the codec's UnmarshalChecked.
-func decodeMarked[T any](c *Client, data []byte, sk string, mark GuardMark) (T, error) {
-	if mark == 0 {
-		return decodeValue[T](c, data, true, sk)
-	}
+// decodeMarked is decodeValue into *out for bytes that may carry a mark: a
+// non-zero mark (which readLocal returns only for a client without
+// encryption whose codec is a CheckingCodec) decodes with the codec's
+// UnmarshalChecked. On error *out is the zero T. Writing into the caller's
+// variable saves a copy of the value on the hot path.
+func decodeMarked[T any](c *Client, data []byte, sk string, mark GuardMark, out *T) error {
 	var zero T
+	if mark == 0 {
+		v, err := decodeValue[T](c, data, true, sk)
+		*out = v
+		return err
+	}
 	if isAbsentEntry(data) {
-		return zero, ErrAbsent
+		*out = zero
+		return ErrAbsent
 	}
 	pool := targetPool[T]()
 	p := pool.Get().(*T)
 	err := c.checking.UnmarshalChecked(data, p, mark)
-	v := *p
+	*out = *p
 	*p = zero
 	pool.Put(p)
 	if err != nil {
+		*out = zero
 		c.sh.counters.errors.Add(1)
-		return zero, Wrap(err, KindSerialization, "decode")
+		return Wrap(err, KindSerialization, "decode")
 	}
-	return v, nil
+	return nil
 }

@@ -270,7 +270,7 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 		}
 	}
 	// The bytes of a read are this call's alone: they may open in place.
-	if value, err = decodeMarked[T](c, e.Value, sk, mark); err != nil {
+	if err = decodeMarked(c, e.Value, sk, mark, &value); err != nil {
 		return value, false, err
 	}
 	if c.sh.objects != nil {
