@@ -428,7 +428,11 @@ func withBackend(ctor string, p core.Preset, backend core.Backend, opts []Option
 // On failure it releases everything it was given (enc, and backend when
 // owned).
 func build(ctor string, p core.Preset, backend core.Backend, owned bool, enc *crypto.Encryptor, cfg *config) (*core.Client, error) {
-	stack, release, err := buildStack(p, backend, owned, cfg)
+	var guard core.Codec
+	if enc == nil { // an encrypting client's L1 holds ciphertext: no guard reads it
+		guard = presetCodec(cfg)
+	}
+	stack, release, err := buildStack(p, backend, owned, cfg, guard)
 	if err != nil {
 		closeEnc(enc)
 		if owned {
@@ -439,16 +443,20 @@ func build(ctor string, p core.Preset, backend core.Backend, owned bool, enc *cr
 	return client(ctor, p, stack, release, enc, cfg)
 }
 
+// presetCodec is the client's codec: WithCodec's, or the envelope.
+func presetCodec(cfg *config) core.Codec {
+	if !cfg.has("WithCodec") {
+		return protocol.Envelope()
+	}
+	return cfg.codec
+}
+
 // client is core.New with the preset's client defaults (core.WithPreset:
 // TTL, stale-while-revalidate, retries, the fill lock), the codec, the
 // read-through options (fill lock, negative caching, TTL jitter), the encryptor and the
 // caller's overrides, releasing the stack and the key material on Close.
 func client(ctor string, p core.Preset, stack core.Backend, release func() error, enc *crypto.Encryptor, cfg *config) (*core.Client, error) {
-	codec := cfg.codec
-	if !cfg.has("WithCodec") {
-		codec = protocol.Envelope()
-	}
-	opts := []core.Option{core.WithPreset(p), core.WithCodec(codec), core.WithOnClose(release)}
+	opts := []core.Option{core.WithPreset(p), core.WithCodec(presetCodec(cfg)), core.WithOnClose(release)}
 	if enc != nil {
 		opts = append(opts, core.WithEncryptor(enc), core.WithOnClose(enc.Close))
 	}

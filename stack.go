@@ -38,14 +38,16 @@ func Stack(p core.Preset, backend core.Backend, opts ...Option) (core.Backend, f
 	if backend == nil {
 		return nil, nil, configErr("cachekit.stack", "nil backend")
 	}
-	return buildStack(p, backend, false, cfg)
+	return buildStack(p, backend, false, cfg, nil)
 }
 
 // buildStack is the stack posture of every preset, defined here once: an
 // L1 unless WithoutL1, cross-process invalidation unless the preset is
 // minimal (PRE-7, PRE-8, PRE-9). owned says that the preset opened backend
-// itself, so releasing the stack closes it too.
-func buildStack(p core.Preset, backend core.Backend, owned bool, cfg *config) (core.Backend, func() error, error) {
+// itself, so releasing the stack closes it too. guard, when not nil, is the
+// codec of the client over the stack, which checks the L1's copies
+// (compose.WithGuard); nil for a client that encrypts.
+func buildStack(p core.Preset, backend core.Backend, owned bool, cfg *config, guard core.Codec) (core.Backend, func() error, error) {
 	if cfg.l1MaxBytes < 0 {
 		return nil, nil, configErr("cachekit.l1", "WithL1MaxBytes: negative bound "+strconv.FormatInt(cfg.l1MaxBytes, 10)+" (0: unbounded)")
 	}
@@ -67,6 +69,9 @@ func buildStack(p core.Preset, backend core.Backend, owned bool, cfg *config) (c
 	copts := []compose.Option{compose.WithNames("l1"), compose.WithInvalidation(inv)}
 	if cfg.observer != nil {
 		copts = append(copts, compose.WithObserver(cfg.observer))
+	}
+	if guard != nil {
+		copts = append(copts, compose.WithGuard(guard))
 	}
 	if !owned {
 		// The caller's backend stays open when the stack is released.

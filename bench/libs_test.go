@@ -275,7 +275,14 @@ func newCachekit(tb testing.TB, srv *server, cfg cachekitConfig, load loaderFunc
 			tb.Fatal(err)
 		}
 		invalidation := !cfg.bounded && srv.mini == nil
-		if l.stack, err = compose.New(l.l1, be, compose.WithInvalidation(invalidation), compose.WithObserver(cfg.observer)); err != nil {
+		copts := []compose.Option{compose.WithInvalidation(invalidation), compose.WithObserver(cfg.observer)}
+		if !cfg.encrypted {
+			// The stack checks its copies with the clients' codec (their
+			// L1 hits then skip the guard); an encrypting client's L1
+			// holds ciphertext, which no guard reads.
+			copts = append(copts, compose.WithGuard(protocol.Msgpack()))
+		}
+		if l.stack, err = compose.New(l.l1, be, copts...); err != nil {
 			tb.Fatal(err)
 		}
 		if invalidation {

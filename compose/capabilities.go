@@ -38,6 +38,24 @@ func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, e
 	return e, true, nil
 }
 
+// GetLocalMarked implements tier.MarkedLocalGetter: GetLocal, with the mark
+// the upper tier stored with the copy when the composition checks its
+// copies (WithGuard); otherwise it is GetLocal with a zero mark.
+func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+	if b.marked == nil || b.read != ReadSequential {
+		e, found, err := b.GetLocal(ctx, key)
+		return e, 0, found, err
+	}
+	t := b.obsStart()
+	e, mark, found, err := b.marked.GetLocalMarked(ctx, key)
+	if err != nil || !found || e.Freshness.Stale {
+		return core.Entry{}, 0, false, nil
+	}
+	b.st[upperTier].hits.Add(1)
+	b.observe(ctx, upperTier, core.OpGet, core.ResultHit, nil, len(e.Value), t)
+	return e, mark, true, nil
+}
+
 // TTL implements core.TTLInspector by asking the lower (authoritative) tier.
 // It fails with core.KindNotSupported when the lower tier cannot.
 func (b *Backend) TTL(ctx context.Context, key string) (time.Duration, bool, error) {

@@ -46,11 +46,16 @@ var compositionSeq atomic.Uint64
 type Backend struct {
 	upper, lower core.Backend
 	copier       tier.CopySetter // upper, if it can keep a copy's freshness apart
-	read         ReadPolicy
-	write        WritePolicy
-	refill       RefillPolicy
-	inline       bool // backfills are written on the reader's goroutine
-	cap          time.Duration
+	// marker is upper when it is in memory, stores marked copies and reads
+	// them back, and the composition has a guard (WithGuard); else nil.
+	marker tier.MarkedCopySetter
+	marked tier.MarkedLocalGetter // upper's, when marker is set
+	guard  core.CheckingCodec
+	read   ReadPolicy
+	write  WritePolicy
+	refill RefillPolicy
+	inline bool // backfills are written on the reader's goroutine
+	cap    time.Duration
 
 	off     *offload.Offloader
 	ownsOff bool
@@ -77,17 +82,18 @@ type Backend struct {
 }
 
 var (
-	_ core.Backend       = (*Backend)(nil)
-	_ tier.LocalGetter   = (*Backend)(nil)
-	_ tier.InMemory      = (*Backend)(nil)
-	_ core.TTLInspector  = (*Backend)(nil)
-	_ core.TTLRefresher  = (*Backend)(nil)
-	_ core.Locker        = (*Backend)(nil)
-	_ core.BatchGetter   = (*Backend)(nil)
-	_ core.BatchSetter   = (*Backend)(nil)
-	_ core.StatsReporter = (*Backend)(nil)
-	_ tier.Invalidator   = (*Backend)(nil)
-	_ io.Closer          = (*Backend)(nil)
+	_ core.Backend           = (*Backend)(nil)
+	_ tier.LocalGetter       = (*Backend)(nil)
+	_ tier.MarkedLocalGetter = (*Backend)(nil)
+	_ tier.InMemory          = (*Backend)(nil)
+	_ core.TTLInspector      = (*Backend)(nil)
+	_ core.TTLRefresher      = (*Backend)(nil)
+	_ core.Locker            = (*Backend)(nil)
+	_ core.BatchGetter       = (*Backend)(nil)
+	_ core.BatchSetter       = (*Backend)(nil)
+	_ core.StatsReporter     = (*Backend)(nil)
+	_ tier.Invalidator       = (*Backend)(nil)
+	_ io.Closer              = (*Backend)(nil)
 )
 
 // New composes upper over lower. Without options it reads sequentially,
@@ -196,6 +202,13 @@ func build(upper, lower core.Backend, cfg config, defaults [2]string) *Backend {
 		defaultNames: defaults,
 	}
 	b.copier, _ = upper.(tier.CopySetter)
+	if cfg.guard != nil && inMemory(upper) {
+		ms, okSet := upper.(tier.MarkedCopySetter)
+		mg, okGet := upper.(tier.MarkedLocalGetter)
+		if okSet && okGet {
+			b.marker, b.marked, b.guard = ms, mg, cfg.guard
+		}
+	}
 	b.obs = cfg.obs
 	_, b.nestedLower = lower.(*Backend)
 	if r, ok := lower.(tier.UpperReportReader); ok {

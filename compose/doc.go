@@ -63,6 +63,13 @@
 // it. Over an upper tier without the capability the copy is written with
 // Set, and its hits report the copy's own remaining lifetime.
 //
+// With WithGuard (the presets pass their clients' codec), each copy written
+// into an in-memory upper tier that stores marks (tier.MarkedCopySetter) is
+// first checked with the codec's hostile-input guard and stored with the
+// verdict; a client's Get then decodes a hit on a marked copy without
+// walking the guard again. Bytes the guard rejects are copied unmarked and
+// rejected on every read; bytes from the lower tier are never trusted.
+//
 // A backfill never overwrites a newer write. Every Set, Delete, Expire and
 // SetMany marks its key's write generation (a striped counter of writes
 // started and in flight) for its whole duration; a backfill takes a snapshot

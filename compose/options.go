@@ -149,9 +149,10 @@ type config struct {
 	off      *offload.Offloader
 	names    []string
 
-	noInvalidation bool           // WithInvalidation(false)
-	obs            *core.Observer // WithObserver
-	borrowBottom   bool           // WithBorrowedBottom
+	noInvalidation bool               // WithInvalidation(false)
+	obs            *core.Observer     // WithObserver
+	borrowBottom   bool               // WithBorrowedBottom
+	guard          core.CheckingCodec // WithGuard, or nil
 }
 
 // newConfig applies opts in order. A nil option, or an option given a bad
@@ -318,6 +319,28 @@ func WithNames(names ...string) Option {
 func WithInvalidation(on bool) Option {
 	return func(c *config) error {
 		c.noInvalidation = !on
+		return nil
+	}
+}
+
+// WithGuard gives the composition the codec its clients decode with, so
+// that it can vouch for the copies it keeps in memory. When codec is a
+// core.CheckingCodec (protocol.Msgpack() is) and the upper tier is in
+// memory and a tier.MarkedCopySetter (l1/bigcache, l1/otter), every
+// backfilled copy is first checked with codec.Check and stored with the
+// mark it returns; GetLocalMarked hands the mark back with a hit, and a
+// core client with the same codec then decodes the hit without walking the
+// hostile-input guard again. Bytes the guard rejects are still copied,
+// unmarked, and every read of them is checked (and rejected) in full. A
+// stack whose clients encrypt gains nothing from it (they ignore marks: the
+// tiers hold ciphertext); give such a stack no guard. Any other codec, or
+// nil, leaves the composition as it is without the option.
+//
+// Give a stack only the codec of the clients that read it: a mark is
+// meaningful to the codec that made it alone.
+func WithGuard(codec core.Codec) Option {
+	return func(c *config) error {
+		c.guard, _ = codec.(core.CheckingCodec)
 		return nil
 	}
 }

@@ -379,9 +379,14 @@ func (b *Backend) applyBackfill(ctx context.Context, key string, value []byte, t
 		return
 	}
 	var err error
-	if b.copier != nil {
+	switch {
+	case b.marker != nil:
+		// The guard runs here, over the bytes the tier copies: a hit on
+		// the copy may then skip it (see WithGuard).
+		err = b.marker.SetCopyMarked(ctx, key, value, ttl, f, b.guard.Check(value))
+	case b.copier != nil:
 		err = b.copier.SetCopy(ctx, key, value, ttl, f)
-	} else {
+	default:
 		err = b.upper.Set(ctx, key, value, ttl)
 	}
 	if !b.gens.unchanged(key, word) {

@@ -68,6 +68,12 @@ import (
 //     unknown, NoExpiry stays NoExpiry, never below the copy's own remaining
 //     lifetime); Set and Expire replace it; a non-positive keep or a stale
 //     freshness is rejected with KindInvalidInput and stores nothing.
+//   - Marked local reads (tier.MarkedLocalGetter, with
+//     tier.MarkedCopySetter when the backend has it): GetLocalMarked
+//     answers what GetLocal would, with no mark for what Set wrote; a copy
+//     stored by SetCopyMarked comes back with its mark until Set or SetCopy
+//     rewrites the key, and expires with its keep; bad copies are refused
+//     as SetCopy refuses them.
 //   - Close (io.Closer): returns nil, may be called more than once, and
 //     calls made after it return errors or results but never panic.
 func RunBackend(t *testing.T, h Harness) {
@@ -145,6 +151,7 @@ func (s *suite) tests() []testCase {
 		{"TTLInspector", s.testTTLInspector},
 		{"TTLRefresher", s.testTTLRefresher},
 		{"CopySetter", s.testCopySetter},
+		{"MarkedLocalGetter", s.testMarkedLocalGetter},
 		{"Locker", s.testLocker},
 		{"BatchGetter", s.testBatchGetter},
 		{"BatchSetter", s.testBatchSetter},

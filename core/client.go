@@ -25,7 +25,9 @@ import (
 // and statistics.
 type Client struct {
 	backend     Backend
-	values      ValueGetter // backend's ValueGetter, or nil
+	values      ValueGetter       // backend's ValueGetter, or nil
+	marked      markedLocalGetter // backend's, or nil
+	checking    CheckingCodec     // codec's, or nil; nil with an encryptor
 	codec       Codec
 	encryptor   Encryptor
 	inPlace     InPlaceDecrypter // encryptor's, or nil
@@ -118,9 +120,16 @@ func New(backend Backend, opts ...Option) (*Client, error) {
 	}
 	values, _ := backend.(ValueGetter)
 	inPlace, _ := s.encryptor.(InPlaceDecrypter)
+	marked, _ := backend.(markedLocalGetter)
+	checking, _ := codec.(CheckingCodec)
+	if s.encryptor != nil {
+		checking = nil // the tiers hold ciphertext: no guard saw it
+	}
 	c := &Client{
 		backend:     backend,
 		values:      values,
+		marked:      marked,
+		checking:    checking,
 		codec:       codec,
 		encryptor:   s.encryptor,
 		inPlace:     inPlace,
@@ -246,18 +255,22 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	if c.sh.objects != nil {
 		gen = c.sh.versions.current(sk)
 	}
-	// Only the object cache looks at a hit's freshness here.
-	e, found, err := c.read(ctx, sk, c.sh.objects != nil)
-	if err != nil && c.sh.st != nil && c.sh.st.cfg.GetFailOpen && unreachable(KindOf(err)) {
-		c.sh.counters.degraded.Add(1)
-		c.sh.warn.warn("cachekit: Get answered a miss: the backend is unavailable (GetFailOpen)", KindOf(err))
-		return value, false, nil
-	}
-	if err != nil || !found {
-		return value, false, err
+	// An in-process hit first (see readLocal); only the object cache looks
+	// at a hit's freshness here.
+	e, mark, found := c.readLocal(ctx, sk)
+	if !found {
+		e, found, err = c.read(ctx, sk, c.sh.objects != nil)
+		if err != nil && c.sh.st != nil && c.sh.st.cfg.GetFailOpen && unreachable(KindOf(err)) {
+			c.sh.counters.degraded.Add(1)
+			c.sh.warn.warn("cachekit: Get answered a miss: the backend is unavailable (GetFailOpen)", KindOf(err))
+			return value, false, nil
+		}
+		if err != nil || !found {
+			return value, false, err
+		}
 	}
 	// The bytes of a read are this call's alone: they may open in place.
-	if value, err = decodeValue[T](c, e.Value, true, sk); err != nil {
+	if err = decodeMarked(c, e.Value, sk, mark, &value); err != nil {
 		return value, false, err
 	}
 	if c.sh.objects != nil {

@@ -93,6 +93,69 @@ func (c msgpackCodec) Unmarshal(data []byte, v any) error {
 // both sides with KindPayloadTooLarge. n <= 0 removes the limit.
 func (c msgpackCodec) WithMaxSize(n int) core.Codec { c.max = n; return c }
 
+// The marks of the codecs' Check (core.CheckingCodec): the guard accepted
+// the bytes' value document as exactly one document declaring at most
+// uncheckedElems elements (so checkAllocation has nothing to check either),
+// and markSentinel says it holds a string spelled like a temporal sentinel
+// key. Each codec has a tag of its own in the upper bits, so that a mark
+// one codec made is never taken by another (the same bytes may be a valid
+// document for one and an envelope for the other).
+const (
+	markMsgpack  core.GuardMark = 0xa4
+	markEnvelope core.GuardMark = 0xb4
+	markV2       core.GuardMark = 0xc4
+	markSentinel core.GuardMark = 0x01
+)
+
+// checkValue runs the guard over a value document as unmarshalValue does
+// and returns tag, with markSentinel when the guard saw a sentinel key, or
+// 0 when the document fails or declares more than uncheckedElems elements
+// (its decode then checks the target type's allocation bound, which
+// depends on the target).
+func checkValue(op string, data []byte, tag core.GuardMark) core.GuardMark {
+	sentinel, elems, err := checkOne(data, op)
+	if err != nil || elems > uncheckedElems {
+		return 0
+	}
+	if sentinel {
+		return tag | markSentinel
+	}
+	return tag
+}
+
+// decodeMarked decodes a value document whose container mark m says the
+// guard accepted it, with the sentinel bit m carries.
+func decodeMarked(op string, data []byte, v any, m core.GuardMark) error {
+	return decodeChecked(op, data, v, m&markSentinel != 0)
+}
+
+// hasTag reports whether m is a mark with tag.
+func hasTag(m, tag core.GuardMark) bool { return m&^markSentinel == tag }
+
+// Check implements core.CheckingCodec: it runs the size bound and the
+// guard over data as Unmarshal would, and returns a mark for
+// UnmarshalChecked when both pass; 0 otherwise (see checkValue).
+func (c msgpackCodec) Check(data []byte) core.GuardMark {
+	if c.max > 0 && len(data) > c.max {
+		return 0
+	}
+	return checkValue("protocol.msgpack.check", data, markMsgpack)
+}
+
+// UnmarshalChecked implements core.CheckingCodec: data that Check marked
+// is decoded without walking the guard again (the size bound still
+// applies); with any other mark it is Unmarshal.
+func (c msgpackCodec) UnmarshalChecked(data []byte, v any, m core.GuardMark) error {
+	if !hasTag(m, markMsgpack) {
+		return c.Unmarshal(data, v)
+	}
+	const op = "protocol.msgpack.unmarshal"
+	if c.max > 0 && len(data) > c.max {
+		return formatErr(op, "msgpack", RuleMaxSize, "value exceeds the configured max size")
+	}
+	return decodeMarked(op, data, v, m)
+}
+
 type envelopeCodec struct{ max int }
 
 func (envelopeCodec) Format() string   { return Format }
@@ -155,6 +218,36 @@ func (c envelopeCodec) Unmarshal(data []byte, v any) error {
 // restores the protocol's 512 MiB cap.
 func (c envelopeCodec) WithMaxSize(n int) core.Codec { c.max = n; return c }
 
+// Check implements core.CheckingCodec: it opens the envelope (limits,
+// decompression, checksum) and runs the guard over the value inside, as
+// Unmarshal would; see msgpackCodec.Check.
+func (c envelopeCodec) Check(data []byte) core.GuardMark {
+	const op = "protocol.envelope.check"
+	payload, format, err := openEnvelope(op, data, decodeLimit(c.max))
+	if err != nil || format != Format {
+		return 0
+	}
+	return checkValue(op, payload, markEnvelope)
+}
+
+// UnmarshalChecked implements core.CheckingCodec: an envelope that Check
+// marked is still opened (the value is inside it), and the value decoded
+// without walking the guard again; with any other mark it is Unmarshal.
+func (c envelopeCodec) UnmarshalChecked(data []byte, v any, m core.GuardMark) error {
+	if !hasTag(m, markEnvelope) {
+		return c.Unmarshal(data, v)
+	}
+	const op = "protocol.envelope.unmarshal"
+	payload, format, err := openEnvelope(op, data, decodeLimit(c.max))
+	if err != nil {
+		return err
+	}
+	if format != Format {
+		return formatErr(op, "envelope", RuleFormat, "format is not \"msgpack\"")
+	}
+	return decodeMarked(op, payload, v, m)
+}
+
 type v2Codec struct {
 	compress bool
 	max      int
@@ -181,9 +274,37 @@ func (c v2Codec) Unmarshal(data []byte, v any) error {
 // WithMaxSize implements core.MaxSizer, as for Envelope.
 func (c v2Codec) WithMaxSize(n int) core.Codec { c.max = n; return c }
 
+// Check implements core.CheckingCodec: it opens the container and runs the
+// guard over the value inside, as Unmarshal would; see msgpackCodec.Check.
+func (c v2Codec) Check(data []byte) core.GuardMark {
+	const op = "protocol.v2.check"
+	value, err := openV2(op, data, decodeLimit(c.max))
+	if err != nil {
+		return 0
+	}
+	return checkValue(op, value, markV2)
+}
+
+// UnmarshalChecked implements core.CheckingCodec, as for Envelope.
+func (c v2Codec) UnmarshalChecked(data []byte, v any, m core.GuardMark) error {
+	if !hasTag(m, markV2) {
+		return c.Unmarshal(data, v)
+	}
+	const op = "protocol.v2.unmarshal"
+	value, err := openV2(op, data, decodeLimit(c.max))
+	if err != nil {
+		return err
+	}
+	return decodeMarked(op, value, v, m)
+}
+
 // Interface checks.
 var (
 	_ core.MaxSizer = msgpackCodec{}
 	_ core.MaxSizer = envelopeCodec{}
 	_ core.MaxSizer = v2Codec{}
+
+	_ core.CheckingCodec = msgpackCodec{}
+	_ core.CheckingCodec = envelopeCodec{}
+	_ core.CheckingCodec = v2Codec{}
 )

@@ -16,6 +16,11 @@
 //     reader's goroutine, and follows invalidations only for such a tier.
 //   - CopySetter: compose stores the copy of a lower-tier hit with it, so the
 //     copy reports its value's freshness rather than its own shorter life.
+//   - MarkedCopySetter and MarkedLocalGetter: a composition given its
+//     clients' codec (compose.WithGuard) checks each copy it backfills with
+//     the codec's hostile-input guard and stores the verdict with it (a
+//     core.GuardMark); core's Get reads in-process hits with their marks
+//     first and decodes a marked one without walking the guard again.
 //   - Clearer: compose drops every upper-tier copy when its lower tier loses
 //     track of changes (see InvalidationWatcher.Reset).
 //   - UpperReport and UpperReportReader: compose tells a lower tier that
@@ -26,7 +31,8 @@
 //     upper-tier copies of them, whichever process made the change.
 //
 // An L1 that wants the most out of a composition over Redis implements
-// LocalGetter, InMemory, CopySetter and Clearer, as l1/bigcache does. The
+// LocalGetter, InMemory, CopySetter, MarkedCopySetter, MarkedLocalGetter
+// and Clearer, as l1/bigcache and l1/otter do. The
 // conformance module checks the contracts of LocalGetter, CopySetter and
 // Invalidator for a backend that implements them; run it on yours.
 //

@@ -113,3 +113,42 @@ type InvalidationWatcher interface {
 	// says whether changes are reported from now on.
 	Reset(live bool)
 }
+
+// MarkedLocalGetter is an optional core.Backend capability of in-process
+// tiers, and of compositions over them: GetLocal that also returns the
+// core.GuardMark stored with the entry (by MarkedCopySetter), 0 when none
+// was. core's Get asks it first, and decodes a marked hit without running
+// the codec's hostile-input guard again (see core.CheckingCodec).
+//
+// It is the read of a hot path that does not look at freshness: an L1 may
+// judge the hit by a coarse clock, as long as it still serves an entry only
+// until it expires, so the Freshness it reports may overstate the time left
+// by that clock's lag (l1/bigcache and l1/otter: about a millisecond).
+//
+// Contract, checked by the conformance module when a backend implements
+// it: GetLocalMarked answers what GetLocal would, and its mark is the one
+// stored by the SetCopyMarked that wrote the entry, or 0 when any other
+// write (Set, SetCopy, Expire, a batch write) wrote it last. A composition
+// answers marks only for copies it checked itself (compose.WithGuard), and
+// never a mark for bytes it read from a tier that is not in memory.
+type MarkedLocalGetter interface {
+	// GetLocalMarked returns key's entry and its mark if the backend holds
+	// it in process.
+	GetLocalMarked(ctx context.Context, key string) (e core.Entry, mark core.GuardMark, found bool, err error)
+}
+
+// MarkedCopySetter is an optional core.Backend capability of in-process
+// tiers that hold a composition's copies: CopySetter's SetCopy that also
+// stores mark with the copy, for MarkedLocalGetter to return. The caller
+// vouches for the mark: it made it with the Check of the codec that reads
+// the copy, over exactly these bytes. The backend must keep its own copy of
+// value (as Set does), so that the bytes a mark describes cannot change.
+//
+// Contract, checked by the conformance module when a backend implements
+// it: SetCopyMarked(ctx, key, value, keep, fresh, mark) is SetCopy(ctx,
+// key, value, keep, fresh) that also records mark; any later write of key
+// other than SetCopyMarked drops it.
+type MarkedCopySetter interface {
+	// SetCopyMarked stores value under key as SetCopy does, with mark.
+	SetCopyMarked(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error
+}

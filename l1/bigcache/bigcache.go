@@ -28,6 +28,11 @@ const (
 	// nanoseconds, or one of these.
 	freshUnknown = -1
 	freshForever = -2
+	// A copy stored by SetCopyMarked has a 24-byte header: its second word
+	// is markedWord minus the mark (from markedWord-255 to markedWord), and
+	// a third word holds the value's freshness.
+	markedWord       = -256
+	markedHeaderSize = 24
 )
 
 // DefaultShards is the number of bigcache shards used without WithShards.
@@ -80,14 +85,16 @@ type Backend struct {
 
 // Compile-time checks of the capabilities.
 var (
-	_ core.Backend       = (*Backend)(nil)
-	_ core.TTLInspector  = (*Backend)(nil)
-	_ tier.LocalGetter   = (*Backend)(nil)
-	_ tier.InMemory      = (*Backend)(nil)
-	_ tier.CopySetter    = (*Backend)(nil)
-	_ core.TTLRefresher  = (*Backend)(nil)
-	_ core.StatsReporter = (*Backend)(nil)
-	_ tier.Clearer       = (*Backend)(nil)
+	_ core.Backend           = (*Backend)(nil)
+	_ core.TTLInspector      = (*Backend)(nil)
+	_ tier.LocalGetter       = (*Backend)(nil)
+	_ tier.InMemory          = (*Backend)(nil)
+	_ tier.CopySetter        = (*Backend)(nil)
+	_ tier.MarkedCopySetter  = (*Backend)(nil)
+	_ tier.MarkedLocalGetter = (*Backend)(nil)
+	_ core.TTLRefresher      = (*Backend)(nil)
+	_ core.StatsReporter     = (*Backend)(nil)
+	_ tier.Clearer           = (*Backend)(nil)
 )
 
 // config collects the options.
@@ -179,6 +186,9 @@ func New(opts ...Option) (*Backend, error) {
 		return nil, core.NewError(core.KindConfig, "bigcache.new", "invalid configuration", err)
 	}
 	b.c = c
+	if b.clock == nil {
+		coarse.acquire() // released by Close
+	}
 	return b, nil
 }
 
@@ -223,6 +233,20 @@ func (b *Backend) now() int64 {
 	return t.UnixNano()
 }
 
+// coarseNow returns the time a hit on an entry that expires at exp is
+// judged by when its freshness need not be exact (GetLocalMarked): the
+// coarse clock's (see clock.go), but the precise clock's when the coarse
+// one leaves less than nearExpiry before exp.
+func (b *Backend) coarseNow(exp int64) int64 {
+	if b.clock != nil {
+		return b.now()
+	}
+	if now := coarse.now(); exp-now > nearExpiry {
+		return now
+	}
+	return time.Now().UnixNano()
+}
+
 // deadline returns now+d for now as b.now returns it and d > 0, clamped to
 // maxDeadline: a header cannot hold a later expiry, and the unchecked sum
 // would overflow into copyFlag.
@@ -261,10 +285,11 @@ func (b *Backend) check(ctx context.Context, op, key string) error {
 
 // header is the decoded header of a stored entry.
 type header struct {
-	exp   int64 // expiry, Unix nanoseconds; 0: none
-	copy  bool  // stored by SetCopy: fresh is the value's freshness
-	fresh int64 // a fresh deadline, freshUnknown or freshForever
-	size  int   // header bytes in front of the value
+	exp   int64          // expiry, Unix nanoseconds; 0: none
+	copy  bool           // stored by SetCopy: fresh is the value's freshness
+	fresh int64          // a fresh deadline, freshUnknown or freshForever
+	mark  core.GuardMark // stored by SetCopyMarked; 0 otherwise
+	size  int            // header bytes in front of the value
 }
 
 // parseHeader decodes the header of a stored entry; ok is false for bytes
@@ -280,7 +305,17 @@ func parseHeader(data []byte) (h header, ok bool) {
 	if len(data) < copyHeaderSize {
 		return header{}, false
 	}
-	return header{exp: int64(w &^ copyFlag), copy: true, fresh: int64(binary.LittleEndian.Uint64(data[headerSize:])), size: copyHeaderSize}, true
+	h = header{exp: int64(w &^ copyFlag), copy: true, fresh: int64(binary.LittleEndian.Uint64(data[headerSize:])), size: copyHeaderSize}
+	if h.fresh > markedWord || h.fresh < markedWord-255 {
+		return h, true
+	}
+	if len(data) < markedHeaderSize {
+		return header{}, false
+	}
+	h.mark = core.GuardMark(markedWord - h.fresh)
+	h.fresh = int64(binary.LittleEndian.Uint64(data[copyHeaderSize:]))
+	h.size = markedHeaderSize
+	return h, true
 }
 
 // expiry decodes the expiry of a stored entry.
@@ -308,40 +343,61 @@ func (h header) freshness(left, now int64) core.Freshness {
 // Get implements core.Backend. A hit reports the remaining lifetime in
 // Freshness (Known always true); an expired entry is a miss and is deleted.
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	e, _, found, err := b.get(ctx, key, false)
+	return e, found, err
+}
+
+// get is Get that also returns the entry's mark; with coarse, it reads the
+// clock as coarseNow does.
+func (b *Backend) get(ctx context.Context, key string, coarse bool) (core.Entry, core.GuardMark, bool, error) {
 	if err := b.check(ctx, "bigcache.get", key); err != nil {
-		return core.Entry{}, false, err
+		return core.Entry{}, 0, false, err
 	}
 	data, err := b.c.Get(key)
 	if err != nil {
 		if err == bc.ErrEntryNotFound {
-			return core.Entry{}, false, nil
+			return core.Entry{}, 0, false, nil
 		}
-		return core.Entry{}, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.get", Key: key, Err: err}
+		return core.Entry{}, 0, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.get", Key: key, Err: err}
 	}
 	h, ok := parseHeader(data)
 	if !ok {
 		b.expiredHits.Add(1)
-		return core.Entry{}, false, nil
+		return core.Entry{}, 0, false, nil
 	}
 	// bigcache.Get returned a copy: hand out the part behind the header.
 	v := data[h.size:len(data):len(data)]
 	if h.exp == 0 {
-		return core.Entry{Value: v, Freshness: core.Freshness{Known: true, NoExpiry: true}}, true, nil
+		return core.Entry{Value: v, Freshness: core.Freshness{Known: true, NoExpiry: true}}, h.mark, true, nil
 	}
-	now := b.now()
+	var now int64
+	if coarse {
+		now = b.coarseNow(h.exp)
+	} else {
+		now = b.now()
+	}
 	left := h.exp - now
 	if left <= 0 {
 		b.expiredHits.Add(1)
 		b.dropExpired(key)
-		return core.Entry{}, false, nil
+		return core.Entry{}, 0, false, nil
 	}
-	return core.Entry{Value: v, Freshness: h.freshness(left, now)}, true, nil
+	return core.Entry{Value: v, Freshness: h.freshness(left, now)}, h.mark, true, nil
 }
 
 // GetLocal implements tier.LocalGetter: everything this backend holds is in
 // process, so it is Get.
 func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, error) {
 	return b.Get(ctx, key)
+}
+
+// GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
+// SetCopyMarked stored with the entry (0 for any other write). It reads the
+// coarse clock (see clock.go): an entry is served until it expires, as by
+// Get, but its Freshness may overstate the time left by a millisecond or
+// so, as the tier contract allows.
+func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+	return b.get(ctx, key, true)
 }
 
 // InMemory implements tier.InMemory: entries live in bigcache's shards, in
@@ -446,20 +502,30 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 	if ttl > 0 {
 		exp = deadline(b.now(), ttl)
 	}
-	return b.store(key, value, uint64(exp), 0)
+	return b.store(key, value, uint64(exp), 0, 0)
 }
 
 // SetCopy implements tier.CopySetter: the entry expires after keep, and
 // until then Get reports fresh, aged, as the value's freshness. It is
 // stored behind a 16-byte header (see the package doc).
 func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
+	return b.setCopy(ctx, "bigcache.setcopy", key, value, keep, fresh, 0)
+}
+
+// SetCopyMarked implements tier.MarkedCopySetter: SetCopy, with mark stored
+// in the copy's header (24 bytes instead of 16) for GetLocalMarked.
+func (b *Backend) SetCopyMarked(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
+	return b.setCopy(ctx, "bigcache.setcopymarked", key, value, keep, fresh, mark)
+}
+
+func (b *Backend) setCopy(ctx context.Context, op, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
 	switch {
 	case keep <= 0:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "bigcache.setcopy", Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
 	case fresh.Stale:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "bigcache.setcopy", Key: key, Msg: "stale values are not copied"}
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "stale values are not copied"}
 	}
-	if err := b.check(ctx, "bigcache.setcopy", key); err != nil {
+	if err := b.check(ctx, op, key); err != nil {
 		return err
 	}
 	now := b.now()
@@ -475,19 +541,25 @@ func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep ti
 			fw = deadline(now, fresh.FreshFor)
 		}
 	}
-	return b.store(key, value, uint64(deadline(now, keep))|copyFlag, fw)
+	return b.store(key, value, uint64(deadline(now, keep))|copyFlag, fw, mark)
 }
 
-// store writes value behind its header: w0, and for a copy (copyFlag set
-// in w0) w1.
-func (b *Backend) store(key string, value []byte, w0 uint64, w1 int64) error {
+// store writes value behind its header: w0, for a copy (copyFlag set in
+// w0) w1, and for a copy with a mark the marked word before w1.
+func (b *Backend) store(key string, value []byte, w0 uint64, w1 int64, mark core.GuardMark) error {
 	hsize := headerSize
 	if w0&copyFlag != 0 {
 		hsize = copyHeaderSize
+		if mark != 0 {
+			hsize = markedHeaderSize
+		}
 	}
 	pb, class := getBuf(hsize + len(value))
 	buf := binary.LittleEndian.AppendUint64((*pb)[:0], w0)
-	if hsize == copyHeaderSize {
+	if hsize == markedHeaderSize {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(markedWord-int64(mark)))
+	}
+	if hsize >= copyHeaderSize {
 		buf = binary.LittleEndian.AppendUint64(buf, uint64(w1))
 	}
 	buf = append(buf, value...)
@@ -631,7 +703,7 @@ func (b *Backend) Expire(ctx context.Context, key string, ttl time.Duration) (bo
 	// data is bigcache's copy: rewrite its header in place and store it. A
 	// copy becomes a plain entry: its value's freshness is now the new TTL.
 	if h, _ := parseHeader(data); h.copy {
-		n := copy(data[headerSize:], data[copyHeaderSize:])
+		n := copy(data[headerSize:], data[h.size:])
 		data = data[:headerSize+n]
 	}
 	binary.LittleEndian.PutUint64(data, uint64(deadline(b.now(), ttl)))
@@ -673,6 +745,9 @@ func (b *Backend) Close() error {
 		if b.c != nil {
 			_ = b.c.Close()
 			_ = b.c.Reset()
+			if b.clock == nil {
+				coarse.release()
+			}
 		}
 	})
 	return nil

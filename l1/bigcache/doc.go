@@ -23,7 +23,11 @@
 // freshness, not its own. It has a 16-byte header: the expiry with its top
 // bit set (which marks a copy; Unix nanoseconds never reach it), then the
 // value's fresh deadline in Unix nanoseconds, or -1 for an unknown freshness
-// and -2 for none. Expire turns a copy back into a plain entry.
+// and -2 for none. A copy stored with a guard mark (tier.MarkedCopySetter's
+// SetCopyMarked) has a 24-byte header: the expiry word, then -256 less the
+// mark (a word no freshness uses), then the freshness word; GetLocalMarked
+// returns the mark. Expire turns a copy back into a plain entry, without a
+// mark.
 //
 // # Bounds
 //

@@ -8,6 +8,8 @@ require (
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
 )
 
+require go.uber.org/goleak v1.3.0
+
 replace (
 	github.com/cachekit-io/cachekit-go/conformance => ../../conformance
 	github.com/cachekit-io/cachekit-go/core => ../../core

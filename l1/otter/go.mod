@@ -12,3 +12,5 @@ require (
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
 	github.com/maypok86/otter/v2 v2.4.0
 )
+
+require go.uber.org/goleak v1.3.0

@@ -27,14 +27,16 @@ import (
 
 // Compile-time checks of the capabilities.
 var (
-	_ core.Backend       = (*Backend)(nil)
-	_ core.TTLInspector  = (*Backend)(nil)
-	_ core.TTLRefresher  = (*Backend)(nil)
-	_ core.StatsReporter = (*Backend)(nil)
-	_ tier.LocalGetter   = (*Backend)(nil)
-	_ tier.InMemory      = (*Backend)(nil)
-	_ tier.CopySetter    = (*Backend)(nil)
-	_ tier.Clearer       = (*Backend)(nil)
+	_ core.Backend           = (*Backend)(nil)
+	_ core.TTLInspector      = (*Backend)(nil)
+	_ core.TTLRefresher      = (*Backend)(nil)
+	_ core.StatsReporter     = (*Backend)(nil)
+	_ tier.LocalGetter       = (*Backend)(nil)
+	_ tier.InMemory          = (*Backend)(nil)
+	_ tier.CopySetter        = (*Backend)(nil)
+	_ tier.MarkedCopySetter  = (*Backend)(nil)
+	_ tier.MarkedLocalGetter = (*Backend)(nil)
+	_ tier.Clearer           = (*Backend)(nil)
 )
 
 // The fresh deadline of a copy, when it is not a time.
@@ -53,9 +55,10 @@ const noExpiry = 100 * 365 * 24 * time.Hour
 // item is one stored value; it is never modified once stored.
 type item struct {
 	value []byte
-	exp   int64 // expiry, Unix nanoseconds; 0: none
-	copy  bool  // stored by SetCopy: fresh is the value's freshness
-	fresh int64 // fresh deadline (Unix nanoseconds), freshUnknown or freshForever
+	exp   int64          // expiry, Unix nanoseconds; 0: none
+	copy  bool           // stored by SetCopy: fresh is the value's freshness
+	fresh int64          // fresh deadline (Unix nanoseconds), freshUnknown or freshForever
+	mark  core.GuardMark // stored by SetCopyMarked; 0 otherwise
 }
 
 // Backend is an L1 core.Backend on otter. Create it with New; it is safe
@@ -64,6 +67,7 @@ type item struct {
 type Backend struct {
 	c         *ot.Cache[string, *item]
 	clock     func() time.Time // nil: the process clock from base
+	coarse    *ot.CoarseClock  // without WithClock: otter's clock, and GetLocalMarked's
 	base      time.Time        // New's time.Now, with its monotonic reading
 	baseUnix  int64            // base in Unix nanoseconds
 	closed    atomic.Bool
@@ -122,7 +126,11 @@ func New(opts ...Option) (*Backend, error) {
 	}
 	base := time.Now()
 	b := &Backend{clock: cfg.clock, base: base, baseUnix: base.UnixNano()}
+	if b.clock == nil {
+		b.coarse = ot.NewCoarseClock(coarseTick) // stopped by Close
+	}
 	o := &ot.Options[string, *item]{
+		Clock: b.otterClock(),
 		// Maintenance (draining otter's read and write buffers, eviction)
 		// runs on the goroutine that triggered it, instead of a goroutine
 		// started for it: no scheduler hand-off per drain, and its cost
@@ -132,7 +140,14 @@ func New(opts ...Option) (*Backend, error) {
 			if e.Value.exp == 0 {
 				return noExpiry
 			}
-			return time.Duration(max(e.Value.exp-b.now(), 1))
+			d := time.Duration(max(e.Value.exp-b.now(), 1))
+			if b.coarse != nil {
+				// otter drops the entry nearExpiry after its expiry: its
+				// clock may lag behind (see coarseNow), and this backend
+				// decides expiry itself (live).
+				d += time.Duration(nearExpiry)
+			}
+			return d
 		}),
 		OnDeletion: func(e ot.DeletionEvent[string, *item]) {
 			if e.Cause == ot.CauseOverflow {
@@ -169,6 +184,40 @@ func (b *Backend) now() int64 {
 		return b.baseUnix + int64(time.Since(b.base))
 	}
 	return b.clock().UnixNano()
+}
+
+// The coarse clock. Reading the time is a large part of a hit (otter reads
+// its clock on every read, and this backend reads its own to judge the
+// entry's expiry). Without WithClock, otter reads a CoarseClock (updated
+// by a goroutine every coarseTick), and so does GetLocalMarked, unless it
+// leaves less than nearExpiry before the entry expires: closer to the end
+// the precise clock decides. An entry is thus served exactly until it
+// expires unless that goroutine falls more than nearExpiry behind, and the
+// Freshness GetLocalMarked reports overstates the time left by at most the
+// clock's lag. Every other operation reads the precise clock.
+const (
+	coarseTick = time.Millisecond
+	nearExpiry = int64(time.Second)
+)
+
+// otterClock is the clock otter is given: the coarse one, or nil (otter's
+// default) with WithClock.
+func (b *Backend) otterClock() ot.Clock {
+	if b.coarse == nil {
+		return nil
+	}
+	return b.coarse
+}
+
+// coarseNow is the time GetLocalMarked judges an entry that expires at exp
+// by (see coarseTick).
+func (b *Backend) coarseNow(exp int64) int64 {
+	if b.coarse != nil {
+		if now := b.coarse.NowNano(); exp-now > nearExpiry {
+			return now
+		}
+	}
+	return b.now()
 }
 
 // deadline is now + d without overflowing.
@@ -216,10 +265,37 @@ func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error)
 		b.misses.Add(1)
 		return core.Entry{}, false, nil
 	}
+	return b.hit(it, now), true, nil
+}
+
+// hit counts a hit on it at now and returns its entry: a copy of its value.
+func (b *Backend) hit(it *item, now int64) core.Entry {
 	b.hits.Add(1)
 	v := make([]byte, len(it.value))
 	copy(v, it.value)
-	return core.Entry{Value: v, Freshness: it.freshness(now)}, true, nil
+	return core.Entry{Value: v, Freshness: it.freshness(now)}
+}
+
+// GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
+// SetCopyMarked stored with the entry (0 for any other write). It reads the
+// coarse clock (see coarseTick): an entry is served until it expires, as by
+// Get, but its Freshness may overstate the time left by a millisecond or
+// so, as the tier contract allows.
+func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+	if err := b.check(ctx, "otter.get", key); err != nil {
+		return core.Entry{}, 0, false, err
+	}
+	it, ok := b.c.GetIfPresent(key)
+	var now int64
+	if ok && it.exp != 0 {
+		now = b.coarseNow(it.exp)
+		ok = now < it.exp
+	}
+	if !ok {
+		b.misses.Add(1)
+		return core.Entry{}, 0, false, nil
+	}
+	return b.hit(it, now), it.mark, true, nil
 }
 
 // freshness is what Get reports for it at now.
@@ -270,17 +346,27 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, ttl time.Du
 // SetCopy implements tier.CopySetter: the entry expires after keep, and
 // until then Get reports fresh, aged, as the value's freshness.
 func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
+	return b.setCopy(ctx, "otter.setcopy", key, value, keep, fresh, 0)
+}
+
+// SetCopyMarked implements tier.MarkedCopySetter: SetCopy, with mark kept
+// with the copy for GetLocalMarked.
+func (b *Backend) SetCopyMarked(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
+	return b.setCopy(ctx, "otter.setcopymarked", key, value, keep, fresh, mark)
+}
+
+func (b *Backend) setCopy(ctx context.Context, op, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
 	switch {
 	case keep <= 0:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "otter.setcopy", Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
 	case fresh.Stale:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "otter.setcopy", Key: key, Msg: "stale values are not copied"}
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "stale values are not copied"}
 	}
-	if err := b.check(ctx, "otter.setcopy", key); err != nil {
+	if err := b.check(ctx, op, key); err != nil {
 		return err
 	}
 	now := b.now()
-	it := &item{value: append(make([]byte, 0, len(value)), value...), exp: deadline(now, keep), copy: true}
+	it := &item{value: append(make([]byte, 0, len(value)), value...), exp: deadline(now, keep), copy: true, mark: mark}
 	switch {
 	case !fresh.Known:
 		it.fresh = freshUnknown
@@ -390,6 +476,9 @@ func (b *Backend) Close() error {
 		if b.c != nil {
 			b.c.InvalidateAll()
 			b.c.StopAllGoroutines()
+		}
+		if b.coarse != nil {
+			b.coarse.Stop()
 		}
 	})
 	return nil

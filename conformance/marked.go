@@ -1,0 +1,87 @@
+package conformance
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+	"github.com/cachekit-io/cachekit-go/core/tier"
+)
+
+// testMarkedLocalGetter checks tier.MarkedLocalGetter: GetLocalMarked
+// answers what GetLocal would (a local miss is always allowed), with no
+// mark for what Set wrote; and, when the backend is also a
+// tier.MarkedCopySetter, that a copy's mark comes back with it until any
+// other write of the key, and that the copy expires with its keep.
+func (s *suite) testMarkedLocalGetter(t tester) {
+	b, x, ok := capability[tier.MarkedLocalGetter](s, t)
+	if !ok {
+		return
+	}
+	// check reads key; want is the value it may answer (nil: none) and
+	// mark the mark it must carry if it answers.
+	check := func(what, key string, want []byte, mark core.GuardMark) {
+		t.Helper()
+		e, m, found, err := x.GetLocalMarked(t.Context(), key)
+		if !noErr(t, err, fmt.Sprintf("GetLocalMarked(%q) %s", key, what)) || !found {
+			return
+		}
+		switch {
+		case want == nil:
+			t.Errorf("GetLocalMarked(%q) %s answered %q for a key that is not stored", key, what, e.Value)
+		case !bytes.Equal(e.Value, want):
+			t.Errorf("GetLocalMarked(%q) %s = %q, want %q", key, what, e.Value, want)
+		case e.Freshness.Stale:
+			t.Errorf("GetLocalMarked(%q) %s answered a stale value", key, what)
+		case m != mark:
+			t.Errorf("GetLocalMarked(%q) %s: mark %#x, want %#x", key, what, m, mark)
+		}
+	}
+	k := s.key(t, "k")
+	check("before any write", k, nil, 0)
+	if !set(t, b, k, []byte("v1"), s.long) {
+		return
+	}
+	check("after Set", k, []byte("v1"), 0)
+
+	ms, ok := b.(tier.MarkedCopySetter)
+	if !ok {
+		return
+	}
+	const mark core.GuardMark = 0xa5
+	setMarked := func(key string, v []byte, keep time.Duration) (window, bool) {
+		t.Helper()
+		w := window{start: time.Now()}
+		err := ms.SetCopyMarked(t.Context(), key, v, keep, core.FreshFor(s.long), mark)
+		w.end = time.Now()
+		return w, noErr(t, err, fmt.Sprintf("SetCopyMarked(%q)", key))
+	}
+	// An in-process tier answers its own copy, with the mark.
+	if _, ok := setMarked(k, []byte("c1"), s.long); ok {
+		e, m, found, err := x.GetLocalMarked(t.Context(), k)
+		if noErr(t, err, "GetLocalMarked after SetCopyMarked") && (!found || !bytes.Equal(e.Value, []byte("c1")) || m != mark) {
+			t.Errorf("GetLocalMarked after SetCopyMarked = %q, mark %#x, found %v; want %q with mark %#x", e.Value, m, found, "c1", mark)
+		}
+	}
+	if set(t, b, k, []byte("v2"), s.long) {
+		check("after SetCopyMarked, then Set", k, []byte("v2"), 0)
+	}
+	if cs, ok := b.(tier.CopySetter); ok {
+		if _, ok := setMarked(k, []byte("c2"), s.long); ok &&
+			noErr(t, cs.SetCopy(t.Context(), k, []byte("c3"), s.long, core.FreshFor(s.long)), "SetCopy") {
+			check("after SetCopyMarked, then SetCopy", k, []byte("c3"), 0)
+		}
+	}
+	// Bad copies are refused as SetCopy refuses them.
+	wantKind(t, ms.SetCopyMarked(t.Context(), k, []byte("x"), 0, core.FreshFor(s.long), mark), core.KindInvalidInput, "SetCopyMarked(keep 0)")
+	stale := core.FreshFor(s.long)
+	stale.Stale = true
+	wantKind(t, ms.SetCopyMarked(t.Context(), k, []byte("x"), s.long, stale, mark), core.KindInvalidInput, "SetCopyMarked(stale)")
+	// A marked copy expires with its keep.
+	ks := s.key(t, "short")
+	if w, ok := setMarked(ks, []byte("s"), s.short); ok {
+		s.sleepPast(w, s.short)
+		check("after the copy's keep", ks, nil, 0)
+	}
+}

@@ -1,0 +1,187 @@
+package core_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachekit-io/cachekit-go/core"
+)
+
+// markedMem is memBackend with marks: an in-process tier that answers
+// GetLocalMarked with the mark its test gave the key.
+type markedMem struct {
+	*memBackend
+	marks      map[string]core.GuardMark
+	localReads atomic.Int64
+	localErr   error
+	stale      bool
+}
+
+func newMarkedMem() *markedMem {
+	return &markedMem{memBackend: newMem(), marks: map[string]core.GuardMark{}}
+}
+
+func (m *markedMem) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+	m.localReads.Add(1)
+	if m.localErr != nil {
+		return core.Entry{}, 0, false, m.localErr
+	}
+	e, found, err := m.Get(ctx, key)
+	if err != nil || !found {
+		return core.Entry{}, 0, found, err
+	}
+	e.Freshness.Stale = m.stale
+	return e, m.marks[key], true, nil
+}
+
+// checkingCodec is jsonCodec with marks: Check marks everything with mark,
+// and UnmarshalChecked counts the decodes that trusted a mark.
+type checkingCodec struct {
+	jsonCodec
+	mark    core.GuardMark
+	trusted *atomic.Int64
+	full    *atomic.Int64
+}
+
+func newCheckingCodec() checkingCodec {
+	return checkingCodec{mark: 0x42, trusted: new(atomic.Int64), full: new(atomic.Int64)}
+}
+
+func (c checkingCodec) Check([]byte) core.GuardMark { return c.mark }
+
+func (c checkingCodec) Unmarshal(b []byte, v any) error {
+	c.full.Add(1)
+	return c.jsonCodec.Unmarshal(b, v)
+}
+
+func (c checkingCodec) UnmarshalChecked(b []byte, v any, m core.GuardMark) error {
+	if m != c.mark {
+		return c.Unmarshal(b, v)
+	}
+	c.trusted.Add(1)
+	return c.jsonCodec.Unmarshal(b, v)
+}
+
+// TestGetDecodesAMarkedLocalHitWithUnmarshalChecked: a Get answered by an
+// in-process hit with a mark decodes it with the codec's UnmarshalChecked;
+// a hit without a mark, or a client that encrypts, gets the full Unmarshal.
+func TestGetDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
+	ctx := context.Background()
+	b := newMarkedMem()
+	codec := newCheckingCodec()
+	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	b.marks["k"] = codec.mark
+	v, found, err := core.Get[string](ctx, c, "k")
+	if err != nil || !found || v != "v1" {
+		t.Fatalf("Get = %q, %v, %v", v, found, err)
+	}
+	if codec.trusted.Load() != 1 || codec.full.Load() != 0 {
+		t.Errorf("marked hit: %d checked decodes, %d full ones; want 1, 0", codec.trusted.Load(), codec.full.Load())
+	}
+	if gets := b.gets.Load(); gets != 1 { // the local read's, not a second backend read
+		t.Errorf("backend Gets = %d, want 1", gets)
+	}
+	if st := c.Stats(); st.Hits != 1 {
+		t.Errorf("Stats.Hits = %d, want 1", st.Hits)
+	}
+
+	delete(b.marks, "k")
+	if _, _, err := core.Get[string](ctx, c, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if codec.trusted.Load() != 1 || codec.full.Load() != 1 {
+		t.Errorf("unmarked hit: %d checked decodes, %d full ones; want 1, 1", codec.trusted.Load(), codec.full.Load())
+	}
+
+	// An encrypting client ignores marks: its tiers hold ciphertext.
+	enc := &xorEncryptor{}
+	ce, err := core.New(b, core.WithCodec(codec), core.WithEncryptor(enc), core.WithDefaultTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ce.Set(ctx, "e", "sealed"); err != nil {
+		t.Fatal(err)
+	}
+	b.marks["e"] = codec.mark
+	if v, found, err := core.Get[string](ctx, ce, "e"); err != nil || !found || v != "sealed" {
+		t.Fatalf("encrypted Get = %q, %v, %v", v, found, err)
+	}
+	if codec.trusted.Load() != 1 || codec.full.Load() != 2 {
+		t.Errorf("encrypted hit: %d checked decodes, %d full ones; want 1, 2", codec.trusted.Load(), codec.full.Load())
+	}
+}
+
+// TestGetFallsBackFromTheLocalRead: a local read that misses, fails or is
+// stale leaves the decision to the backend's Get, which then counts it.
+func TestGetFallsBackFromTheLocalRead(t *testing.T) {
+	ctx := context.Background()
+	b := newMarkedMem()
+	codec := newCheckingCodec()
+	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := core.Get[string](ctx, c, "missing"); found || err != nil {
+		t.Fatalf("Get(missing) = %v, %v", found, err)
+	}
+	if st := c.Stats(); st.Misses != 1 || st.Hits != 0 {
+		t.Errorf("after a miss: Stats = %+v, want 1 miss", st)
+	}
+	if err := c.Set(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	b.marks["k"] = codec.mark
+	for _, tc := range []struct {
+		name  string
+		err   error
+		stale bool
+		gets  int64 // the backend's Get, and the local read's for stale
+	}{
+		{name: "error", err: core.NewError(core.KindTimeout, "local", "slow", nil), gets: 1},
+		{name: "stale", stale: true, gets: 2},
+	} {
+		b.localErr, b.stale = tc.err, tc.stale
+		before := b.gets.Load()
+		v, found, err := core.Get[string](ctx, c, "k")
+		if err != nil || !found || v != "v" {
+			t.Fatalf("%s: Get = %q, %v, %v", tc.name, v, found, err)
+		}
+		if n := b.gets.Load() - before; n != tc.gets {
+			t.Errorf("%s: %d reads of the backend, want %d (the local read's answer is not served)", tc.name, n, tc.gets)
+		}
+	}
+	if codec.trusted.Load() != 0 {
+		t.Errorf("%d decodes trusted a mark that came from the backend's Get", codec.trusted.Load())
+	}
+}
+
+// TestGetWithObjectCacheReadsTheBackend: a client with an object cache
+// bounds what it keeps by a hit's freshness, so it does not take the
+// marked local read (whose freshness may come from a coarse clock).
+func TestGetWithObjectCacheReadsTheBackend(t *testing.T) {
+	ctx := context.Background()
+	b := newMarkedMem()
+	codec := newCheckingCodec()
+	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute), core.WithObjectCache(10, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	b.marks["k"] = codec.mark
+	if v, found, err := core.Get[string](ctx, c, "k"); err != nil || !found || v != "v" {
+		t.Fatalf("Get = %q, %v, %v", v, found, err)
+	}
+	if n := b.localReads.Load(); n != 0 {
+		t.Errorf("GetLocalMarked called %d times with an object cache", n)
+	}
+}
