@@ -73,15 +73,57 @@ func (s *suite) testMarkedLocalGetter(t tester) {
 			check("after SetCopyMarked, then SetCopy", k, []byte("c3"), 0)
 		}
 	}
+	// Every mark comes back as it was stored, and so does the value through
+	// Get.
+	for m := 1; m <= 255; m++ {
+		if !setMarkedAs(ms, t, k, []byte("m"), s.long, core.GuardMark(m)) {
+			break
+		}
+		e, got, found, err := x.GetLocalMarked(t.Context(), k)
+		if !noErr(t, err, "GetLocalMarked") || !found {
+			continue
+		}
+		if got != core.GuardMark(m) || string(e.Value) != "m" {
+			t.Errorf("GetLocalMarked after SetCopyMarked(mark %#x) = %q, mark %#x", m, e.Value, got)
+			break
+		}
+		if e, found, err := b.Get(t.Context(), k); noErr(t, err, "Get") && (!found || string(e.Value) != "m") {
+			t.Errorf("Get after SetCopyMarked(mark %#x) = %q, %v", m, e.Value, found)
+			break
+		}
+	}
+	// Expire keeps the value and drops the mark: the mark vouches for one
+	// write of the key, and only that one.
+	if r, ok := b.(core.TTLRefresher); ok {
+		if _, ok := setMarked(k, []byte("e"), s.long); ok {
+			if _, err := r.Expire(t.Context(), k, s.long); noErr(t, err, "Expire") {
+				check("after SetCopyMarked, then Expire", k, []byte("e"), 0)
+			}
+		}
+	}
 	// Bad copies are refused as SetCopy refuses them.
 	wantKind(t, ms.SetCopyMarked(t.Context(), k, []byte("x"), 0, core.FreshFor(s.long), mark), core.KindInvalidInput, "SetCopyMarked(keep 0)")
 	stale := core.FreshFor(s.long)
 	stale.Stale = true
 	wantKind(t, ms.SetCopyMarked(t.Context(), k, []byte("x"), s.long, stale, mark), core.KindInvalidInput, "SetCopyMarked(stale)")
-	// A marked copy expires with its keep.
-	ks := s.key(t, "short")
+	// A marked copy expires with its keep, and a value Set with a TTL is
+	// not answered past it either.
+	ks, kp := s.key(t, "short"), s.key(t, "short-set")
 	if w, ok := setMarked(ks, []byte("s"), s.short); ok {
+		wp := window{start: time.Now()}
+		if set(t, b, kp, []byte("p"), s.short) {
+			wp.end = time.Now()
+			s.sleepPast(wp, s.short)
+			check("after the value's TTL", kp, nil, 0)
+		}
 		s.sleepPast(w, s.short)
 		check("after the copy's keep", ks, nil, 0)
 	}
+}
+
+// setMarkedAs stores v under key as a copy with the given mark, reporting
+// whether that succeeded.
+func setMarkedAs(ms tier.MarkedCopySetter, t tester, key string, v []byte, keep time.Duration, mark core.GuardMark) bool {
+	t.Helper()
+	return noErr(t, ms.SetCopyMarked(t.Context(), key, v, keep, core.FreshFor(keep), mark), fmt.Sprintf("SetCopyMarked(%q, mark %#x)", key, mark))
 }
