@@ -95,8 +95,19 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	loadAny := absentAware(ls, func(ctx context.Context) (any, error) { return load(ctx) })
 
 	// In-process tiers answer outside the flight: a local hit costs no
-	// coordination.
-	if lg, ok := c.backend.(localGetter); ok {
+	// coordination. A copy the stack checked on its way in (readLocal)
+	// decodes without the guard's walk, as in Get; stale-while-revalidate
+	// and the object cache want the exact freshness and take the path below.
+	if c.marked != nil && c.sh.objects == nil && !ls.swr {
+		if e, mark, found := c.readLocal(ctx, sk); found {
+			var v T
+			err := decodeMarked(c, e.Value, sk, mark, &v)
+			if err != nil && unreadable(err) {
+				return heal(ctx, c, sk, 0, ls.storeTTL(), loadAny, load, err)
+			}
+			return v, err
+		}
+	} else if lg, ok := c.backend.(localGetter); ok {
 		var gen uint64
 		if c.sh.objects != nil || ls.swr {
 			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
