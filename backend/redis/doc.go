@@ -47,6 +47,14 @@
 //     one node, a pipeline of GETs in a cluster.
 //   - core.StatsReporter (hits, misses, errors) and io.Closer.
 //
+// A key holding another type than string (a list, a hash) is never taken
+// for a miss by Get or GetMany: MGET answers nil for it, its PTTL shows it
+// exists, and one TYPE command then makes the read fail with Redis's
+// WRONGTYPE error (core.KindPermanent), so a read-through does not
+// overwrite data that is not the cache's. A Redis ACL for the backend's
+// user must allow the commands above (the @read, @write and @scripting
+// categories cover them; GET alone is not enough since reads use MGET).
+//
 // # Invalidations
 //
 // WatchInvalidations (tier.Invalidator) uses Redis's server-assisted client
