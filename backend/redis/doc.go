@@ -53,7 +53,8 @@
 // WRONGTYPE error (core.KindPermanent), so a read-through does not
 // overwrite data that is not the cache's. A Redis ACL for the backend's
 // user must allow the commands above (the @read, @write and @scripting
-// categories cover them; GET alone is not enough since reads use MGET).
+// categories cover them; GET alone is not enough since reads use MGET),
+// and for WatchInvalidations CLIENT and SUBSCRIBE too.
 //
 // # Invalidations
 //
