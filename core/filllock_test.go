@@ -247,45 +247,11 @@ func TestFillLockFailOpenAndPerCall(t *testing.T) {
 	}
 }
 
-// A waiter returns the value the holder writes, without loading.
+// A waiter returns the value the holder writes, without loading. Its polls
+// for that value are not reads of their own: its GetOrLoad counts the one
+// miss that sent it to the lock, and a fill wait, however many times it
+// looked (before FillWaits: a miss per poll and a hit for the last one).
 func TestFillLockWaiterReadsHoldersValue(t *testing.T) {
-	b := newLeaseBackend()
-	cs := fleet(t, b, 2, core.WithFillLock(time.Second, 5*time.Second))
-	inLoad := make(chan struct{})
-	release := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		_, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) {
-			close(inLoad)
-			<-release
-			return "holder", nil
-		})
-		done <- err
-	}()
-	<-inLoad
-	got := make(chan string, 1)
-	go func() {
-		v, err := core.GetOrLoad(context.Background(), cs[1], "k", func(ctx context.Context) (string, error) { return "waiter", nil })
-		if err != nil {
-			v = err.Error()
-		}
-		got <- v
-	}()
-	time.Sleep(30 * time.Millisecond)
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if v := <-got; v != "holder" {
-		t.Fatalf("the waiter got %q; want the holder's value", v)
-	}
-}
-
-// A waiter's polls for the holder's value are not reads of their own: the
-// waiter's GetOrLoad counts the one miss that sent it to the lock, and a
-// fill wait, however many times it looked (old code: a miss per poll and a
-// hit for the last one).
-func TestFillLockWaiterCountsOneMiss(t *testing.T) {
 	b := newLeaseBackend()
 	cs := fleet(t, b, 2, core.WithFillLock(time.Second, 5*time.Second))
 	inLoad := make(chan struct{})
