@@ -179,6 +179,21 @@ func BenchmarkL1HitPaired(b *testing.B) {
 	})
 }
 
+// BenchmarkL1LoadHitPaired: L1HitPaired through GetOrLoad, the read-through
+// most callers use, paired the same way (raw's GetOrLoad on a hit is its
+// bigcache.Get + decode). A local hit takes no flight and loads nothing.
+func BenchmarkL1LoadHitPaired(b *testing.B) {
+	ctx := context.Background()
+	each(b, l1PairedLibs, func(b *testing.B, s valueSize, name string) {
+		row := readRow(b, pairedRow{rawL1: true, batch: l1Batch})
+		row.op = func(sd *pairSide, j int, v Profile) {
+			got, err := sd.l.GetOrLoad(ctx, sd.keys[j])
+			check(b, v, got, err == nil, err)
+		}
+		runPaired(b, s, name, row)
+	})
+}
+
 // BenchmarkL2HitPaired: the Redis hit of L2Hit (L1 cold), paired with raw
 // go-redis GET + shamaton decode.
 func BenchmarkL2HitPaired(b *testing.B) {

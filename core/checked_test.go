@@ -188,41 +188,49 @@ func TestGetWithObjectCacheReadsTheBackend(t *testing.T) {
 
 // TestGetOrLoadDecodesAMarkedLocalHitWithUnmarshalChecked: GetOrLoad takes
 // the same guard-free path as Get for a marked in-process hit (no load, no
-// flight); with stale-while-revalidate, which wants the exact freshness, it
-// reads through the flight and decodes in full; a local miss still loads.
+// flight), with stale-while-revalidate too, which still refreshes a value
+// past its fresh share in the background; a local miss still loads.
 func TestGetOrLoadDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
 	ctx := context.Background()
-	b := newMarkedMem()
-	codec := newCheckingCodec()
-	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute), core.WithStaleWhileRevalidate(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var loads atomic.Int64
-	load := func(context.Context) (string, error) { loads.Add(1); return "loaded", nil }
-	if err := c.Set(ctx, "k", "v1"); err != nil {
-		t.Fatal(err)
-	}
-	b.marks["k"] = codec.mark
-	if v, err := core.GetOrLoad(ctx, c, "k", load); err != nil || v != "v1" {
-		t.Fatalf("GetOrLoad = %q, %v", v, err)
-	}
-	if codec.trusted.Load() != 1 || codec.full.Load() != 0 || loads.Load() != 0 {
-		t.Errorf("marked hit: %d checked decodes, %d full ones, %d loads; want 1, 0, 0", codec.trusted.Load(), codec.full.Load(), loads.Load())
-	}
-	if v, err := core.GetOrLoad(ctx, c, "absent", load); err != nil || v != "loaded" || loads.Load() != 1 {
-		t.Fatalf("GetOrLoad of a local miss = %q, %v (%d loads)", v, err, loads.Load())
-	}
-
-	swr, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute), core.WithStaleWhileRevalidate(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := codec.trusted.Load()
-	if v, err := core.GetOrLoad(ctx, swr, "k", load); err != nil || v != "v1" {
-		t.Fatalf("GetOrLoad with SWR = %q, %v", v, err)
-	}
-	if codec.trusted.Load() != trusted {
-		t.Errorf("with stale-while-revalidate a marked hit decoded without the guard")
+	for _, swr := range []bool{false, true} {
+		b := newMarkedMem()
+		codec := newCheckingCodec()
+		c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute), core.WithStaleWhileRevalidate(swr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var loads atomic.Int64
+		load := func(context.Context) (string, error) { loads.Add(1); return "loaded", nil }
+		if err := c.Set(ctx, "k", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		b.marks["k"] = codec.mark
+		if v, err := core.GetOrLoad(ctx, c, "k", load); err != nil || v != "v1" {
+			t.Fatalf("swr %v: GetOrLoad = %q, %v", swr, v, err)
+		}
+		if codec.trusted.Load() != 1 || codec.full.Load() != 0 || loads.Load() != 0 {
+			t.Errorf("swr %v: marked hit: %d checked decodes, %d full ones, %d loads; want 1, 0, 0",
+				swr, codec.trusted.Load(), codec.full.Load(), loads.Load())
+		}
+		if v, err := core.GetOrLoad(ctx, c, "absent", load); err != nil || v != "loaded" || loads.Load() != 1 {
+			t.Fatalf("swr %v: GetOrLoad of a local miss = %q, %v (%d loads)", swr, v, err, loads.Load())
+		}
+		if !swr {
+			_ = c.Close()
+			continue
+		}
+		// A value with a second of its minute left is past its fresh share:
+		// served at once, refreshed in the background.
+		if err := c.Set(ctx, "old", "stale-ish", core.TTL(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		b.marks["old"] = codec.mark
+		if v, err := core.GetOrLoad(ctx, c, "old", load, core.TTL(time.Minute)); err != nil || v != "stale-ish" {
+			t.Fatalf("GetOrLoad of a stale marked hit = %q, %v", v, err)
+		}
+		_ = c.Close() // waits for the refresh
+		if st := c.Stats(); st.StaleServed != 1 || st.Refreshes != 1 || loads.Load() != 2 {
+			t.Errorf("stale marked hit: stale served %d, refreshes %d, loads %d; want 1, 1, 2", st.StaleServed, st.Refreshes, loads.Load())
+		}
 	}
 }

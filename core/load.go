@@ -96,16 +96,28 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 
 	// In-process tiers answer outside the flight: a local hit costs no
 	// coordination. A copy the stack checked on its way in (readLocal)
-	// decodes without the guard's walk, as in Get; stale-while-revalidate
-	// and the object cache want the exact freshness and take the path below.
-	if c.marked != nil && c.sh.objects == nil && !ls.swr {
+	// decodes without the guard's walk, as in Get. Its freshness comes from
+	// a coarse clock (off by at most the clock's lag, about a millisecond),
+	// which is exact enough to decide staleness; the object cache, which
+	// keeps what it decodes for the time left, takes the path below.
+	if c.marked != nil && c.sh.objects == nil {
+		var gen uint64
+		if ls.swr {
+			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
+		}
 		if e, mark, found := c.readLocal(ctx, sk); found {
 			var v T
-			err := decodeMarked(c, e.Value, sk, mark, &v)
-			if err != nil && unreadable(err) {
-				return heal(ctx, c, sk, 0, ls.storeTTL(), loadAny, load, err)
+			if err := decodeMarked(c, e.Value, sk, mark, &v); err != nil {
+				if unreadable(err) {
+					return heal(ctx, c, sk, gen, ls.storeTTL(), loadAny, load, err)
+				}
+				return v, err
 			}
-			return v, err
+			if ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio) {
+				c.sh.counters.staleServed.Add(1)
+				c.refreshInBackground(sk, gen, loadAny, ls.storeTTL())
+			}
+			return v, nil
 		}
 	} else if lg, ok := c.backend.(localGetter); ok {
 		var gen uint64
