@@ -92,7 +92,6 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 	if err != nil {
 		return zero, err
 	}
-	loadAny := absentAware(ls, func(ctx context.Context) (any, error) { return load(ctx) })
 
 	// In-process tiers answer outside the flight: a local hit costs no
 	// coordination. A copy the stack checked on its way in (readLocal)
@@ -109,13 +108,13 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 			var v T
 			if err := decodeMarked(c, e.Value, sk, mark, &v); err != nil {
 				if unreadable(err) {
-					return heal(ctx, c, sk, gen, ls.storeTTL(), loadAny, load, err)
+					return heal(ctx, c, sk, gen, ls.storeTTL(), anyLoader(ls, load), load, err)
 				}
 				return v, err
 			}
 			if ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio) {
 				c.sh.counters.staleServed.Add(1)
-				c.refreshInBackground(sk, gen, loadAny, ls.storeTTL())
+				c.refreshInBackground(sk, gen, anyLoader(ls, load), ls.storeTTL())
 			}
 			return v, nil
 		}
@@ -129,6 +128,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 			c.sh.counters.hits.Add(1)
 			c.opDone(ctx, OpGet, ResultHit, nil, len(e.Value), t)
 			r := &flightRead{entry: e, gen: gen, stale: ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio)}
+			loadAny := anyLoader(ls, load)
 			v, err := serveRead[T](c, sk, r, e.Value, false, loadAny, ls.storeTTL())
 			if err != nil && unreadable(err) {
 				return heal(ctx, c, sk, gen, ls.storeTTL(), loadAny, load, err)
@@ -139,6 +139,7 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 
 	// Everything else is one flight per key: the backend read and, on a
 	// miss, the load are shared by every caller that asks meanwhile.
+	loadAny := anyLoader(ls, load)
 	var (
 		v      any
 		shared bool
@@ -209,6 +210,12 @@ func unreadable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// anyLoader is load as a GetOrLoad flight calls it (see absentAware). A
+// local hit makes none: it is built where a load may follow.
+func anyLoader[T any](ls callSettings, load Loader[T]) func(context.Context) (any, error) {
+	return absentAware(ls, func(ctx context.Context) (any, error) { return load(ctx) })
 }
 
 // heal answers a GetOrLoad whose stored value could not be read (cause):
