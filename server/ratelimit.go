@@ -39,16 +39,7 @@ func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter 
 func (l *rateLimiter) allow(tenant string) (bool, int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[tenant]
-	if !ok {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[tenant] = b
-	}
-	if d := now.Sub(b.last); d > 0 {
-		b.tokens = math.Min(l.burst, b.tokens+d.Seconds()*l.rate)
-	}
-	b.last = now
+	b := refilled(l.buckets, tenant, l.now(), l.rate, l.burst)
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
@@ -58,4 +49,20 @@ func (l *rateLimiter) allow(tenant string) (bool, int64) {
 		wait = 1
 	}
 	return false, wait
+}
+
+// refilled returns tenant's bucket in buckets, made full on first use, and
+// refilled at rate tokens a second, up to burst, for the time since its
+// last use. The caller holds the lock that guards buckets.
+func refilled(buckets map[string]*bucket, tenant string, now time.Time, rate, burst float64) *bucket {
+	b, ok := buckets[tenant]
+	if !ok {
+		b = &bucket{tokens: burst, last: now}
+		buckets[tenant] = b
+	}
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = math.Min(burst, b.tokens+d.Seconds()*rate)
+	}
+	b.last = now
+	return b
 }

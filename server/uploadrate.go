@@ -45,16 +45,7 @@ func newUploadRate(bytesPerSecond int64, now func() time.Time) *uploadRate {
 func (u *uploadRate) reserve(tenant string, n int64, maxWait time.Duration) (time.Duration, int64, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	now := u.now()
-	b, ok := u.buckets[tenant]
-	if !ok {
-		b = &bucket{tokens: u.burst, last: now}
-		u.buckets[tenant] = b
-	}
-	if d := now.Sub(b.last); d > 0 {
-		b.tokens = math.Min(u.burst, b.tokens+d.Seconds()*u.rate)
-	}
-	b.last = now
+	b := refilled(u.buckets, tenant, u.now(), u.rate, u.burst)
 	left := b.tokens - float64(n)
 	if left >= 0 {
 		b.tokens = left
