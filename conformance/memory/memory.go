@@ -211,11 +211,8 @@ func (b *Backend) put(key string, value []byte, ttl time.Duration) {
 // SetCopy implements tier.CopySetter: the entry expires after keep, and Get
 // reports fresh, aged, until then.
 func (b *Backend) SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error {
-	switch {
-	case keep <= 0:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "memory.setcopy", Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
-	case fresh.Stale:
-		return &core.Error{Kind: core.KindInvalidInput, Op: "memory.setcopy", Key: key, Msg: "stale values are not copied"}
+	if err := tier.CheckCopy("memory.setcopy", key, keep, fresh); err != nil {
+		return err
 	}
 	if err := b.begin(ctx, "setcopy", key); err != nil {
 		return err

@@ -64,6 +64,20 @@ type CopySetter interface {
 	SetCopy(ctx context.Context, key string, value []byte, keep time.Duration, fresh core.Freshness) error
 }
 
+// CheckCopy checks a copy's arguments as every CopySetter (and
+// MarkedCopySetter) must: a keep that is not positive, or a stale value,
+// is a *core.Error of KindInvalidInput for op and key, and nothing is
+// stored. Tiers call it before anything else.
+func CheckCopy(op, key string, keep time.Duration, fresh core.Freshness) error {
+	switch {
+	case keep <= 0:
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
+	case fresh.Stale:
+		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "stale values are not copied"}
+	}
+	return nil
+}
+
 // Clearer is an optional core.Backend capability of in-process tiers:
 // dropping every entry at once. A composition needs it to use its lower
 // tier's invalidations: when those are lost, it must forget all its copies.

@@ -356,11 +356,8 @@ func (b *Backend) SetCopyMarked(ctx context.Context, key string, value []byte, k
 }
 
 func (b *Backend) setCopy(ctx context.Context, op, key string, value []byte, keep time.Duration, fresh core.Freshness, mark core.GuardMark) error {
-	switch {
-	case keep <= 0:
-		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "copy lifetime must be positive, got " + keep.String()}
-	case fresh.Stale:
-		return &core.Error{Kind: core.KindInvalidInput, Op: op, Key: key, Msg: "stale values are not copied"}
+	if err := tier.CheckCopy(op, key, keep, fresh); err != nil {
+		return err
 	}
 	if err := b.check(ctx, op, key); err != nil {
 		return err
