@@ -339,13 +339,21 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 		held, dones = append(held, i), append(dones, done)
 	}
 	if len(items) > 0 {
-		absent, err := useCapability(ctx, c, "loadmany", "BatchSetter", func(ctx context.Context, bs BatchSetter) error {
+		// Each write is bounded as a GetOrLoad write-back is (readTimeout:
+		// OpTimeout under the reliability stack), not by the load timeout:
+		// a backend that stops answering must not hold the batch's callers.
+		wctx, wcancel := withOwnTimeout(ctx, c.readTimeout())
+		absent, err := useCapability(wctx, c, "loadmany", "BatchSetter", func(ctx context.Context, bs BatchSetter) error {
 			return bs.SetMany(ctx, items)
 		})
+		wcancel()
 		if absent {
 			err = nil
 			for _, it := range items {
-				if werr := c.write(ctx, it.Key, it.Value, it.TTL); werr != nil && err == nil {
+				wctx, wcancel := withOwnTimeout(ctx, c.readTimeout())
+				werr := c.write(wctx, it.Key, it.Value, it.TTL)
+				wcancel()
+				if werr != nil && err == nil {
 					err = werr
 				}
 			}

@@ -204,3 +204,30 @@ func TestGetOrLoadManyDegraded(t *testing.T) {
 		t.Errorf("Degraded = %d; want 2", c.Stats().Degraded)
 	}
 }
+
+// A batch's write-back is bounded by OpTimeout under the reliability stack,
+// not by the 30 s load timeout: with SetMany hanging (a backend that stopped
+// answering after the read), GetOrLoadMany still returns the loaded values
+// in about OpTimeout (old code: after the load timeout).
+func TestGetOrLoadManyWriteBackBoundedByOpTimeout(t *testing.T) {
+	b := newCapBackend()
+	b.hangSets.Store(true)
+	r := core.DefaultReliability()
+	r.OpTimeout = 50 * time.Millisecond
+	c, err := core.New(b, core.WithCodec(jsonCodec{}), core.WithReliability(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	start := time.Now()
+	got, err := core.GetOrLoadMany(context.Background(), c, []int{1, 2}, userKey, (&countingLoader{}).load)
+	if err != nil || got[1] != "u1" || got[2] != "u2" {
+		t.Fatalf("GetOrLoadMany = %v, %v; want the loaded values", got, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("GetOrLoadMany took %v with SetMany hanging; want about OpTimeout (50ms)", d)
+	}
+	if b.batchSets.Load() == 0 {
+		t.Fatal("SetMany was never called")
+	}
+}

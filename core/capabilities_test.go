@@ -26,6 +26,7 @@ type capBackend struct {
 	batchDels  atomic.Int64
 	lastLocked atomic.Pointer[string]
 	failTTL    atomic.Int32 // TTL fails transiently this many more times
+	hangSets   atomic.Bool  // SetMany blocks until its context ends
 }
 
 func newCapBackend() *capBackend {
@@ -97,6 +98,10 @@ func (b *capBackend) GetMany(ctx context.Context, keys []string) ([]core.BatchRe
 
 func (b *capBackend) SetMany(ctx context.Context, items []core.BatchItem) error {
 	b.batchSets.Add(1)
+	if b.hangSets.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	for _, it := range items {
 		if err := b.memBackend.Set(ctx, it.Key, it.Value, it.TTL); err != nil {
 			return err

@@ -138,7 +138,14 @@ func (c *Client) awaitFill(sk string, ls callSettings) (hit *flightRead, unlock 
 	fresh := ls.swr || c.sh.objects != nil
 	reread := func() (*flightRead, bool) {
 		gen := c.sh.versions.current(sk)
-		e, found, err := c.readBackend(ctx, sk, fresh)
+		// Each re-read is bounded as the flight's first read is (readTimeout:
+		// OpTimeout under the reliability stack), not by the whole wait:
+		// a backend that stops answering must not hold the flight, and
+		// every caller that joined it, for the wait bound. The deadline is
+		// the client's own: running into it counts against the backend.
+		rctx, rcancel := withOwnTimeout(ctx, c.readTimeout())
+		e, found, err := c.readBackend(rctx, sk, fresh)
+		rcancel()
 		if err != nil {
 			c.sh.counters.errors.Add(1)
 			return nil, false

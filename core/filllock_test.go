@@ -314,6 +314,48 @@ func TestFillLockAttemptBoundedByOpTimeout(t *testing.T) {
 	}
 }
 
+// hangAfterFirstGet is a leaseBackend whose Gets after the first block
+// until their context ends: a backend that stops answering (a paused
+// Redis) between a miss and a fill-lock waiter's re-read.
+type hangAfterFirstGet struct {
+	*leaseBackend
+	gets atomic.Int64
+}
+
+func (h *hangAfterFirstGet) Get(ctx context.Context, key string) (core.Entry, bool, error) {
+	if h.gets.Add(1) > 1 {
+		<-ctx.Done()
+		return core.Entry{}, false, ctx.Err()
+	}
+	return h.leaseBackend.Get(ctx, key)
+}
+
+// With the reliability stack on, a fill-lock waiter's re-read is bounded by
+// OpTimeout, not by the whole wait bound: another process holds the lock,
+// the backend stops answering, and the waiter loads after about OpTimeout
+// (old code: its re-read hung until the 5 s wait bound, and every caller
+// that joined the flight with it; the chaos test's pause showed it).
+func TestFillLockWaiterReadBoundedByOpTimeout(t *testing.T) {
+	b := &hangAfterFirstGet{leaseBackend: newLeaseBackend()}
+	if _, ok, err := b.Lock(context.Background(), "k", 10*time.Second); !ok || err != nil {
+		t.Fatalf("Lock = %v, %v", ok, err)
+	}
+	r := core.DefaultReliability()
+	r.OpTimeout = 50 * time.Millisecond
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
+	start := time.Now()
+	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
+	if err != nil || v != "v" {
+		t.Fatalf("GetOrLoad = %q, %v", v, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("GetOrLoad took %v with a backend that stopped answering; want about OpTimeout (50ms)", d)
+	}
+	if n := b.gets.Load(); n < 2 {
+		t.Fatalf("%d Gets: the waiter never re-read", n)
+	}
+}
+
 func TestFillLockOptionsRejectBadValues(t *testing.T) {
 	for _, o := range []core.Option{
 		core.WithFillLock(0, time.Second),

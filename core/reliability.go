@@ -68,8 +68,9 @@ type Reliability struct {
 
 	// OpTimeout bounds one client operation (all its attempts and
 	// backoffs) when the caller's context has no deadline. The backend read
-	// of a GetOrLoad flight and a load's write-back are bounded by it too
-	// (and by WithLoadTimeout). A context.Background() or context.TODO()
+	// of a GetOrLoad flight, each re-read of a fill-lock waiter, and a
+	// load's write-back (one key or a GetOrLoadMany batch) are bounded by it
+	// too (and by WithLoadTimeout). A context.Background() or context.TODO()
 	// call shares a deadline context made every OpTimeout/4 and costs no
 	// allocation; another context without a deadline costs a derived
 	// context.WithTimeout per call.
