@@ -88,6 +88,7 @@ func worker() error {
 	}
 	rep := chaos.Run(context.Background(), c, chaos.Workload{
 		ID: os.Getenv("CHAOS_ID"), Goroutines: 16, Keys: 500, Duration: dur, Think: 2 * time.Millisecond,
+		StallAfter: 1500 * time.Millisecond, StallOut: os.Stderr,
 	})
 	rep.Stats = c.Stats()
 	rep.Stats.Tiers = nil

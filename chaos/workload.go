@@ -3,7 +3,9 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +31,11 @@ type Workload struct {
 	Duration   time.Duration
 	// Think is the pause of each goroutine between two operations.
 	Think time.Duration
+	// StallAfter, when positive, makes the first GetOrLoad slower than it
+	// write every goroutine's stack to StallOut: what the call waited on
+	// when a fault test's latency bound fails.
+	StallAfter time.Duration
+	StallOut   io.Writer
 }
 
 // HistBuckets is the number of buckets of a Hist.
@@ -175,6 +182,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 		wrong, late                        atomic.Uint64
 	)
 	deadline := start.Add(w.Duration)
+	var dumped atomic.Bool
 	for g := range w.Goroutines {
 		wg.Add(1)
 		go func() {
@@ -198,12 +206,24 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 					if own {
 						before = keys[n].acked.Load()
 					}
+					var wd *time.Timer
+					if w.StallAfter > 0 && w.StallOut != nil && !dumped.Load() {
+						wd = time.AfterFunc(w.StallAfter, func() {
+							if dumped.CompareAndSwap(false, true) {
+								fmt.Fprintf(w.StallOut, "=== %s: GetOrLoad %s begun at +%v still waits after %v; goroutines:\n", w.ID, key, t0.Sub(start).Round(time.Millisecond), w.StallAfter)
+								_ = pprof.Lookup("goroutine").WriteTo(w.StallOut, 2)
+							}
+						})
+					}
 					v, err := core.GetOrLoad(context.Background(), c, key, func(context.Context) (Value, error) {
 						if own {
 							return Value{W: w.ID, S: keys[n].db.Load()}, nil
 						}
 						return Value{W: w.ID, S: shared.Add(1)}, nil
 					})
+					if wd != nil {
+						wd.Stop()
+					}
 					b.Load.add(time.Since(t0))
 					switch {
 					case err != nil:
