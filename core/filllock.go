@@ -242,9 +242,16 @@ func (c *Client) tryFillLock(ctx context.Context, sk string) (heldFill, bool, er
 }
 
 // release releases the lock with a compare-and-delete, bounded by one
-// second; a failure is only logged (the lease ends the lock anyway).
+// second and by readTimeout (OpTimeout under the reliability stack); a
+// failure is only logged (the lease ends the lock anyway). With the
+// stack's breaker not closed the backend is not called: the lease ends the
+// lock, and the caller that loaded (who waits for the release when its
+// flight ran on its own goroutine) does not wait on a failing backend.
 func (h heldFill) release(c *Client) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if st := c.sh.st; st != nil && BreakerState(st.brk.state.Load()) != BreakerClosed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), min(time.Second, c.readTimeout()))
 	defer cancel()
 	if _, err := h.locker.Unlock(ctx, h.sk, h.token); err != nil {
 		c.logger.Warn("cachekit: releasing a fill lock failed", "kind", KindOf(err).String())

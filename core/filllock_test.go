@@ -16,13 +16,15 @@ import (
 // Redis keeps them (SET NX PX), and a switch to make Lock fail.
 type leaseBackend struct {
 	*memBackend
-	lmu      sync.Mutex
-	locks    map[string]leaseLock
-	n        atomic.Int64
-	lockErr  atomic.Pointer[error]
-	lockHang atomic.Bool // Lock blocks until its context ends
-	lockTry  atomic.Int64
-	unlocked atomic.Int64
+	lmu          sync.Mutex
+	locks        map[string]leaseLock
+	n            atomic.Int64
+	lockErr      atomic.Pointer[error]
+	lockHang     atomic.Bool  // Lock blocks until its context ends
+	unlockHang   atomic.Bool  // Unlock blocks until its context ends
+	unlockBudget atomic.Int64 // the time left to the last Unlock's deadline, at its call
+	lockTry      atomic.Int64
+	unlocked     atomic.Int64
 }
 
 type leaseLock struct {
@@ -54,6 +56,13 @@ func (b *leaseBackend) Lock(ctx context.Context, key string, lease time.Duration
 }
 
 func (b *leaseBackend) Unlock(ctx context.Context, key, token string) (bool, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		b.unlockBudget.Store(int64(time.Until(dl)))
+	}
+	if b.unlockHang.Load() {
+		<-ctx.Done()
+		return false, ctx.Err()
+	}
 	b.lmu.Lock()
 	defer b.lmu.Unlock()
 	if l, ok := b.locks[key]; !ok || l.token != token {
@@ -353,6 +362,50 @@ func TestFillLockWaiterReadBoundedByOpTimeout(t *testing.T) {
 	}
 	if n := b.gets.Load(); n < 2 {
 		t.Fatalf("%d Gets: the waiter never re-read", n)
+	}
+}
+
+// With the reliability stack on, releasing the fill lock is bounded by
+// OpTimeout: a GetOrLoad whose flight ran on its own goroutine (a context
+// that never ends) waits for the release, and a backend that stops
+// answering after the load cost it a whole second (old code).
+func TestFillLockReleaseBoundedByOpTimeout(t *testing.T) {
+	b := newLeaseBackend()
+	b.unlockHang.Store(true)
+	r := core.DefaultReliability()
+	r.OpTimeout = 50 * time.Millisecond
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
+	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
+	if err != nil || v != "v" {
+		t.Fatalf("GetOrLoad = %q, %v", v, err)
+	}
+	if d := time.Duration(b.unlockBudget.Load()); d <= 0 || d > 50*time.Millisecond {
+		t.Fatalf("Unlock was given %v; want at most OpTimeout (50ms)", d)
+	}
+	if !b.held("k") {
+		t.Fatal("the lock is not held: Unlock was not the call that hung")
+	}
+}
+
+// A fill lock is not released through an open breaker: the write-back
+// failed and opened it, and the release leaves the lock to its lease
+// instead of calling a backend the stack has stopped calling.
+func TestFillLockReleaseSkippedWhileBreakerOpen(t *testing.T) {
+	b := newLeaseBackend()
+	e := errTransient
+	b.failSet.Store(&e)
+	r := core.DefaultReliability()
+	r.Retries, r.BreakerFailures = 0, 1
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
+	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
+	if err != nil || v != "v" {
+		t.Fatalf("GetOrLoad = %q, %v", v, err)
+	}
+	if st := cs[0].Stats(); st.BreakerOpens != 1 {
+		t.Fatalf("BreakerOpens = %d; want 1 (the failed write-back)", st.BreakerOpens)
+	}
+	if n := b.unlocked.Load(); n != 0 || !b.held("k") {
+		t.Fatalf("%d Unlocks, held %v; want the lock left to its lease", n, b.held("k"))
 	}
 }
 
