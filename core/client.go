@@ -66,6 +66,7 @@ type shared struct {
 	objects   *objectCache // nil unless WithObjectCache
 	st        *stack       // the reliability stack, or nil
 	warn      *warnings    // rate-limited warnings
+	strays    strayLocks   // fill locks this client could not release
 }
 
 // EncryptionOverhead is what sealing adds to a value: a 12-byte nonce and a

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +27,8 @@ import (
 // out and one waiter takes the lock and loads. A waiter whose wait bound
 // runs out loads without the lock; a lock or read error loads at once
 // (fail-open): the fill lock can cost a duplicate load, never an error.
+// A lock this client took and could not release (strayLocks) does not make
+// its own next miss of the key wait: that miss frees it and takes it anew.
 
 // Defaults of the fill lock (WithFillLock).
 const (
@@ -235,6 +239,16 @@ func (c *Client) tryFillLock(ctx context.Context, sk string) (heldFill, bool, er
 		defer cancel()
 	}
 	token, acquired, err := l.Lock(ctx, sk, c.fill.lease)
+	if err == nil && !acquired {
+		if stray, ok := c.sh.strays.take(sk); ok {
+			// The holder may be this client: a lock it took and could not
+			// release. Free it (compare-and-delete: only if it is still
+			// ours) and try once more, instead of waiting out our own lease.
+			if freed, uerr := l.Unlock(ctx, sk, stray); uerr == nil && freed {
+				token, acquired, err = l.Lock(ctx, sk, c.fill.lease)
+			}
+		}
+	}
 	if err != nil || !acquired {
 		return heldFill{}, false, err
 	}
@@ -249,13 +263,74 @@ func (c *Client) tryFillLock(ctx context.Context, sk string) (heldFill, bool, er
 // flight ran on its own goroutine) does not wait on a failing backend.
 func (h heldFill) release(c *Client) {
 	if st := c.sh.st; st != nil && BreakerState(st.brk.state.Load()) != BreakerClosed {
+		c.sh.strays.add(h.sk, h.token, c.fill.lease)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), min(time.Second, c.readTimeout()))
 	defer cancel()
 	if _, err := h.locker.Unlock(ctx, h.sk, h.token); err != nil {
+		c.sh.strays.add(h.sk, h.token, c.fill.lease)
 		c.logger.Warn("cachekit: releasing a fill lock failed", "kind", KindOf(err).String())
 	}
+}
+
+// maxStrayLocks bounds the fill locks a client remembers as its own and
+// unreleased; beyond it, a lock is left to its lease.
+const maxStrayLocks = 1024
+
+// strayLocks are the fill locks this client took and could not release
+// (the release failed, or was not sent while the breaker was open), by
+// storage key: its next flight of such a key frees the lock at once
+// (tryFillLock) instead of waiting for its own lease to run out. An entry
+// is kept no longer than the lease.
+type strayLocks struct {
+	n  atomic.Int32 // len(m), read without mu on the path of a busy lock
+	mu sync.Mutex
+	m  map[string]strayLock
+}
+
+type strayLock struct {
+	token string
+	until time.Time
+}
+
+// add remembers token as this client's unreleased lock of sk.
+func (s *strayLocks) add(sk, token string, lease time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if s.m == nil {
+		s.m = make(map[string]strayLock)
+	}
+	if len(s.m) >= maxStrayLocks {
+		for k, l := range s.m {
+			if now.After(l.until) {
+				delete(s.m, k)
+			}
+		}
+		if len(s.m) >= maxStrayLocks {
+			return
+		}
+	}
+	s.m[sk] = strayLock{token: token, until: now.Add(lease)}
+	s.n.Store(int32(len(s.m)))
+}
+
+// take returns and forgets the unreleased lock of sk, if its lease may not
+// have run out yet.
+func (s *strayLocks) take(sk string) (string, bool) {
+	if s.n.Load() == 0 {
+		return "", false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.m[sk]
+	if !ok {
+		return "", false
+	}
+	delete(s.m, sk)
+	s.n.Store(int32(len(s.m)))
+	return l.token, time.Now().Before(l.until)
 }
 
 // claimRefresh takes the fill lock of sk for a background refresh, without

@@ -409,6 +409,42 @@ func TestFillLockReleaseSkippedWhileBreakerOpen(t *testing.T) {
 	}
 }
 
+// A client does not wait for its own lock: the release of its first load
+// failed (Unlock hung past its deadline), so the lock outlives the flight;
+// the next miss of the key frees it (compare-and-delete with the
+// remembered token) and loads at once. Old code: it waited for the lock
+// until the 5 s wait bound, since the 10 s lease outlasts it.
+func TestFillLockReclaimsOwnUnreleasedLock(t *testing.T) {
+	b := newLeaseBackend()
+	b.unlockHang.Store(true)
+	r := core.DefaultReliability()
+	r.OpTimeout = 50 * time.Millisecond
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
+	ctx := context.Background()
+	var loads atomic.Int64
+	load := func(ctx context.Context) (string, error) { return fmt.Sprint("v", loads.Add(1)), nil }
+	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v1" {
+		t.Fatalf("first GetOrLoad = %q, %v", v, err)
+	}
+	if !b.held("k") {
+		t.Fatal("the lock was released: the test needs a failed release")
+	}
+	b.unlockHang.Store(false)
+	if err := cs[0].Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v2" {
+		t.Fatalf("second GetOrLoad = %q, %v; want a load", v, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the second GetOrLoad took %v: it waited for the client's own lock", d)
+	}
+	if b.held("k") || b.unlocked.Load() != 2 {
+		t.Fatalf("held %v after %d Unlocks; want the reclaimed lock released too", b.held("k"), b.unlocked.Load())
+	}
+}
+
 func TestFillLockOptionsRejectBadValues(t *testing.T) {
 	for _, o := range []core.Option{
 		core.WithFillLock(0, time.Second),
