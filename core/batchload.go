@@ -327,7 +327,7 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 		sk := b.sks[l.k]
 		data, err := c.encode(sk, v)
 		if err != nil {
-			c.logger.Warn("cachekit: encoding a loaded value failed", "kind", KindOf(err).String())
+			c.sh.warn.warn("cachekit: encoding a loaded value failed", KindOf(err), LogKeyOp, "loadmany", LogKeyNamespace, c.namespace)
 			continue
 		}
 		verdict, done := c.sh.versions.beginStore(ctx, sk, l.gen)
@@ -361,7 +361,7 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 			c.sh.counters.errors.Add(1)
 		}
 		if err != nil {
-			c.logger.Warn("cachekit: storing loaded values failed", "kind", KindOf(err).String())
+			c.sh.warn.warn("cachekit: storing loaded values failed", KindOf(err), LogKeyOp, "setmany", LogKeyNamespace, c.namespace)
 		}
 	}
 	for j, i := range held {

@@ -270,7 +270,7 @@ func (h heldFill) release(c *Client) {
 	defer cancel()
 	if _, err := h.locker.Unlock(ctx, h.sk, h.token); err != nil {
 		c.sh.strays.add(h.sk, h.token, c.fill.lease)
-		c.logger.Warn("cachekit: releasing a fill lock failed", "kind", KindOf(err).String())
+		c.sh.warn.warn("cachekit: releasing a fill lock failed", KindOf(err), LogKeyOp, "unlock", LogKeyNamespace, c.namespace)
 	}
 }
 
