@@ -159,10 +159,10 @@ func TestFaultsCachekitio(t *testing.T) {
 	rep.Breaker = events
 	mu.Unlock()
 	st := c.Stats()
-	t.Logf("%d GetOrLoad, %d Set (%d failed), breaker opened %d times, %d rejected, %d degraded, %d warnings",
-		rep.GetOrLoads, rep.Sets, rep.SetErrors, st.BreakerOpens, st.BreakerRejected, st.Degraded, logs.n.Load())
-	if rep.Wrong != 0 || rep.GetOrLoadErrors != 0 {
-		t.Errorf("%d wrong values, %d GetOrLoad errors; first: %q", rep.Wrong, rep.GetOrLoadErrors, rep.Examples)
+	t.Logf("%d GetOrLoad, %d GetOrLoadMany, %d Set (%d failed), breaker opened %d times, %d rejected, %d degraded, %d warnings",
+		rep.GetOrLoads, rep.Batches, rep.Sets, rep.SetErrors, st.BreakerOpens, st.BreakerRejected, st.Degraded, logs.n.Load())
+	if rep.Wrong != 0 || rep.GetOrLoadErrors != 0 || rep.BatchErrors != 0 {
+		t.Errorf("%d wrong values, %d GetOrLoad errors, %d GetOrLoadMany errors; first: %q", rep.Wrong, rep.GetOrLoadErrors, rep.BatchErrors, rep.Examples)
 	}
 	if n := logs.n.Load(); n > 18 {
 		t.Errorf("%d warnings in 18 s", n)
@@ -177,13 +177,17 @@ func TestFaultsCachekitio(t *testing.T) {
 		fail := rep.Window(opened+chaos.BucketWidth.Milliseconds(), w.to)
 		during := rep.Window(w.from, w.to)
 		closed := rep.FirstBreaker("closed", opened)
-		t.Logf("%s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d); closed %+d ms after the server returned",
-			w.name, opened-w.from, fail.Fail.Quantile(0.99), fail.Fail.Count(), during.Load.Quantile(0.99), during.Load.Count(), closed-w.to)
+		t.Logf("%s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d); GetOrLoadMany p99 %v (%d); closed %+d ms after the server returned",
+			w.name, opened-w.from, fail.Fail.Quantile(0.99), fail.Fail.Count(), during.Load.Quantile(0.99), during.Load.Count(),
+			during.Batch.Quantile(0.99), during.Batch.Count(), closed-w.to)
 		if q := fail.Fail.Quantile(0.99); q > 100*time.Millisecond {
 			t.Errorf("%s: failing calls p99 %v, want ≤ 100ms", w.name, q)
 		}
 		if q := during.Load.Quantile(0.99); q > 2*time.Second {
 			t.Errorf("%s: GetOrLoad p99 %v, want ≤ 2s", w.name, q)
+		}
+		if q := during.Batch.Quantile(0.99); q > 2*time.Second {
+			t.Errorf("%s: GetOrLoadMany p99 %v, want ≤ 2s", w.name, q)
 		}
 		if closed < 0 || closed > w.to+6000 {
 			t.Errorf("%s: breaker closed at %+d ms after the server returned, want within 6 s", w.name, closed-w.to)

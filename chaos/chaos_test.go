@@ -247,14 +247,14 @@ func TestFaults(t *testing.T) {
 	b := p.bounds
 	for _, rep := range reps {
 		secs := float64(len(rep.Buckets)) * chaos.BucketWidth.Seconds()
-		t.Logf("%s: %d GetOrLoad, %d Set (%d failed), %d Delete (%d failed), breaker opened %d times, %d rejected, %d shed, %d degraded, %d warnings",
-			rep.ID, rep.GetOrLoads, rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors,
+		t.Logf("%s: %d GetOrLoad, %d GetOrLoadMany, %d Set (%d failed), %d Delete (%d failed), breaker opened %d times, %d rejected, %d shed, %d degraded, %d warnings",
+			rep.ID, rep.GetOrLoads, rep.Batches, rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors,
 			rep.Stats.BreakerOpens, rep.Stats.BreakerRejected, rep.Stats.Shed, rep.Stats.Degraded, rep.Warnings)
 		if rep.Late != 0 {
 			t.Logf("%s: %d values written by a Set that failed (unknown outcome) and landed after a later acknowledged Set", rep.ID, rep.Late)
 		}
-		if rep.Wrong != 0 || rep.GetOrLoadErrors != 0 {
-			t.Errorf("%s: %d wrong values, %d GetOrLoad errors; first: %q", rep.ID, rep.Wrong, rep.GetOrLoadErrors, rep.Examples)
+		if rep.Wrong != 0 || rep.GetOrLoadErrors != 0 || rep.BatchErrors != 0 {
+			t.Errorf("%s: %d wrong values, %d GetOrLoad errors, %d GetOrLoadMany errors; first: %q", rep.ID, rep.Wrong, rep.GetOrLoadErrors, rep.BatchErrors, rep.Examples)
 		}
 		if float64(rep.Warnings) > secs {
 			t.Errorf("%s: %d warnings in %.0f s: more than one per second", rep.ID, rep.Warnings, secs)
@@ -275,14 +275,18 @@ func TestFaults(t *testing.T) {
 			// bucket to settle).
 			fail := rep.Window(opened+chaos.BucketWidth.Milliseconds(), w.to)
 			during := rep.Window(w.begin, w.to)
-			t.Logf("%s %s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d)",
-				rep.ID, w.kind, max(0, opened-w.from), fail.Fail.Quantile(0.99), fail.Fail.Count(), during.Load.Quantile(0.99), during.Load.Count())
+			t.Logf("%s %s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d); GetOrLoadMany p99 %v (%d)",
+				rep.ID, w.kind, max(0, opened-w.from), fail.Fail.Quantile(0.99), fail.Fail.Count(), during.Load.Quantile(0.99), during.Load.Count(),
+				during.Batch.Quantile(0.99), during.Batch.Count())
 			if q := fail.Fail.Quantile(0.99); q > b.failP99 {
 				t.Errorf("%s %s: failing calls p99 %v, want ≤ %v", rep.ID, w.kind, q, b.failP99)
 			}
 			if w.kind == "pause" {
 				if q := during.Load.Quantile(0.99); q > b.loadP99 {
 					t.Errorf("%s pause: GetOrLoad p99 %v, want ≤ %v", rep.ID, q, b.loadP99)
+				}
+				if q := during.Batch.Quantile(0.99); q > b.loadP99 {
+					t.Errorf("%s pause: GetOrLoadMany p99 %v, want ≤ %v", rep.ID, q, b.loadP99)
 				}
 				if during.Load.Count() < 100 {
 					t.Errorf("%s pause: only %d GetOrLoad answered during the pause", rep.ID, during.Load.Count())

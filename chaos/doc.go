@@ -4,21 +4,23 @@
 // freezer), killed and restarted empty, and made slow (DEBUG SLEEP).
 //
 // Each worker process runs Workload: 16 goroutines over Zipf-distributed
-// keys, 94 % GetOrLoad, 5 % Set, 1 % Delete, through the stack the README
-// recommends (an L1 composed over Redis, the production preset's
-// reliability stack). Keys private to a process are checked for
-// read-your-writes: a GetOrLoad never returns a value older than one its
-// process's own Set acknowledged (or its own Delete removed) before the
-// call began. Shared keys are written by every process, which exercises
+// keys, 90 % GetOrLoad, 4 % GetOrLoadMany (up to 8 private keys), 5 % Set,
+// 1 % Delete, through the stack the README recommends (an L1 composed over
+// Redis, the production preset's reliability stack). Keys private to a process are checked for
+// read-your-writes: a GetOrLoad (or GetOrLoadMany) never returns a value
+// older than one its process's own Set acknowledged (or its own Delete
+// removed) before the call began. Shared keys are written by every process, which exercises
 // load write-backs against other processes' Sets.
 //
 // What the tests assert, per worker and fault:
-//   - zero wrong values (read-your-writes, as above) and zero GetOrLoad
-//     errors: with the backend down, GetOrLoad answers from the loader;
+//   - zero wrong values (read-your-writes, as above) and zero GetOrLoad or
+//     GetOrLoadMany errors: with the backend down, they answer from the
+//     loader;
 //   - the breaker opens soon after the fault begins, and calls that fail
 //     while it is open fail fast;
-//   - GetOrLoad's p99 over the fault window stays bounded (a paused Redis
-//     no longer holds callers for the driver's timeouts);
+//   - GetOrLoad's and GetOrLoadMany's p99 over the fault window stay
+//     bounded (a paused Redis no longer holds callers for the driver's
+//     timeouts);
 //   - the stack recovers after Redis returns: a Set succeeds and the breaker
 //     closes;
 //   - warnings stay under one per second per process, and after Close no

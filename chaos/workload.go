@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -94,10 +95,11 @@ const BucketWidth = 100 * time.Millisecond
 
 // Bucket holds what happened in one BucketWidth of a run, by start time.
 type Bucket struct {
-	// Load: GetOrLoad latencies. Fail: latencies of Set and Delete calls
-	// that failed. SetOK: Sets that succeeded.
-	Load, Fail Hist
-	SetOK      uint32
+	// Load: GetOrLoad latencies. Batch: GetOrLoadMany latencies. Fail:
+	// latencies of Set and Delete calls that failed. SetOK: Sets that
+	// succeeded.
+	Load, Batch, Fail Hist
+	SetOK             uint32
 }
 
 // BreakerEvent is a change of the breaker's state at At (Unix ms).
@@ -114,9 +116,9 @@ type Report struct {
 	Start   int64
 	Buckets []Bucket
 	Breaker []BreakerEvent
-	// GetOrLoads, GetOrLoadErrors, Sets, SetErrors, Deletes, DeleteErrors
-	// count operations.
-	GetOrLoads, GetOrLoadErrors, Sets, SetErrors, Deletes, DeleteErrors uint64
+	// GetOrLoads, GetOrLoadErrors, Batches, BatchErrors (GetOrLoadMany
+	// calls), Sets, SetErrors, Deletes, DeleteErrors count operations.
+	GetOrLoads, GetOrLoadErrors, Batches, BatchErrors, Sets, SetErrors, Deletes, DeleteErrors uint64
 	// Wrong counts GetOrLoad results that broke read-your-writes on a
 	// private key; Examples describes the first few, and the first
 	// GetOrLoad errors. Late counts results older than an acknowledged
@@ -179,8 +181,22 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	var (
 		wg                                 sync.WaitGroup
 		gl, glErr, sets, setErr, dels, dlE atomic.Uint64
+		bat, batErr                        atomic.Uint64
 		wrong, late                        atomic.Uint64
 	)
+	// check counts a value read from private key n against the sequence
+	// this process had acknowledged before the call began.
+	check := func(t0 time.Time, call, key string, n int, v Value, before uint64) {
+		switch {
+		case v.W == w.ID && v.S < before && keys[n].hasFailed(v.S):
+			late.Add(1)
+			note("+%v %s %s returned %+v, written by a Set that failed; seq %d was acknowledged before the call", t0.Sub(start).Round(time.Millisecond), call, key, v, before)
+		case v.W != w.ID || v.S < before:
+			wrong.Add(1)
+			note("+%v %s %s returned %+v; this process had acknowledged seq %d before the call", t0.Sub(start).Round(time.Millisecond), call, key, v, before)
+		}
+	}
+	privateKey := func(n int) string { return "p:" + w.ID + ":" + strconv.Itoa(n) }
 	deadline := start.Add(w.Duration)
 	var dumped atomic.Bool
 	for g := range w.Goroutines {
@@ -199,42 +215,82 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 				op := rnd.IntN(100)
 				t0 := time.Now()
 				b := &rep.Buckets[min(int(t0.Sub(start)/BucketWidth), len(rep.Buckets)-1)]
+				// watch dumps the goroutines once if the call begun at t0
+				// outlasts StallAfter; the caller stops it when the call
+				// returns.
+				watch := func(call string) func() bool {
+					if w.StallAfter <= 0 || w.StallOut == nil || dumped.Load() {
+						return func() bool { return false }
+					}
+					return time.AfterFunc(w.StallAfter, func() {
+						if dumped.CompareAndSwap(false, true) {
+							fmt.Fprintf(w.StallOut, "=== %s: %s begun at +%v still waits after %v; goroutines:\n", w.ID, call, t0.Sub(start).Round(time.Millisecond), w.StallAfter)
+							_ = pprof.Lookup("goroutine").WriteTo(w.StallOut, 2)
+						}
+					}).Stop
+				}
 				switch {
-				case op < 94:
+				case op < 90:
 					gl.Add(1)
 					var before uint64
 					if own {
 						before = keys[n].acked.Load()
 					}
-					var wd *time.Timer
-					if w.StallAfter > 0 && w.StallOut != nil && !dumped.Load() {
-						wd = time.AfterFunc(w.StallAfter, func() {
-							if dumped.CompareAndSwap(false, true) {
-								fmt.Fprintf(w.StallOut, "=== %s: GetOrLoad %s begun at +%v still waits after %v; goroutines:\n", w.ID, key, t0.Sub(start).Round(time.Millisecond), w.StallAfter)
-								_ = pprof.Lookup("goroutine").WriteTo(w.StallOut, 2)
-							}
-						})
-					}
+					stop := watch("GetOrLoad " + key)
 					v, err := core.GetOrLoad(context.Background(), c, key, func(context.Context) (Value, error) {
 						if own {
 							return Value{W: w.ID, S: keys[n].db.Load()}, nil
 						}
 						return Value{W: w.ID, S: shared.Add(1)}, nil
 					})
-					if wd != nil {
-						wd.Stop()
-					}
+					stop()
 					b.Load.add(time.Since(t0))
 					switch {
 					case err != nil:
 						glErr.Add(1)
 						note("GetOrLoad %s: %v", key, err)
-					case own && v.W == w.ID && v.S < before && keys[n].hasFailed(v.S):
-						late.Add(1)
-						note("+%v GetOrLoad %s returned %+v, written by a Set that failed; seq %d was acknowledged before the call", t0.Sub(start).Round(time.Millisecond), key, v, before)
-					case own && (v.W != w.ID || v.S < before):
-						wrong.Add(1)
-						note("+%v GetOrLoad %s returned %+v; this process had acknowledged seq %d before the call", t0.Sub(start).Round(time.Millisecond), key, v, before)
+					case own:
+						check(t0, "GetOrLoad", key, n, v, before)
+					}
+				case op < 94:
+					// A batch read-through of up to 8 distinct private keys.
+					bat.Add(1)
+					ns := []int{n}
+					for range 32 {
+						if len(ns) == 8 {
+							break
+						}
+						if m := int(zipf.Uint64()); !slices.Contains(ns, m) {
+							ns = append(ns, m)
+						}
+					}
+					befores := make([]uint64, len(ns))
+					for i, m := range ns {
+						befores[i] = keys[m].acked.Load()
+					}
+					stop := watch(fmt.Sprintf("GetOrLoadMany of %d keys", len(ns)))
+					got, err := core.GetOrLoadMany(context.Background(), c, ns, privateKey, func(_ context.Context, missing []int) (map[int]Value, error) {
+						out := make(map[int]Value, len(missing))
+						for _, m := range missing {
+							out[m] = Value{W: w.ID, S: keys[m].db.Load()}
+						}
+						return out, nil
+					})
+					stop()
+					b.Batch.add(time.Since(t0))
+					if err != nil {
+						batErr.Add(1)
+						note("GetOrLoadMany %v: %v", ns, err)
+						break
+					}
+					for i, m := range ns {
+						v, ok := got[m]
+						if !ok {
+							wrong.Add(1)
+							note("+%v GetOrLoadMany left out %s, which its loader returns", t0.Sub(start).Round(time.Millisecond), privateKey(m))
+							continue
+						}
+						check(t0, "GetOrLoadMany", privateKey(m), m, v, befores[i])
 					}
 				case op < 99:
 					sets.Add(1)
@@ -284,6 +340,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	}
 	wg.Wait()
 	rep.GetOrLoads, rep.GetOrLoadErrors = gl.Load(), glErr.Load()
+	rep.Batches, rep.BatchErrors = bat.Load(), batErr.Load()
 	rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors = sets.Load(), setErr.Load(), dels.Load(), dlE.Load()
 	rep.Wrong, rep.Late = wrong.Load(), late.Load()
 	return rep
@@ -295,6 +352,7 @@ func (r *Report) Window(from, to int64) (b Bucket) {
 		at := r.Start + int64(i)*BucketWidth.Milliseconds()
 		if at >= from && at < to {
 			b.Load.Merge(&r.Buckets[i].Load)
+			b.Batch.Merge(&r.Buckets[i].Batch)
 			b.Fail.Merge(&r.Buckets[i].Fail)
 			b.SetOK += r.Buckets[i].SetOK
 		}
