@@ -247,8 +247,8 @@ func TestFaults(t *testing.T) {
 	b := p.bounds
 	for _, rep := range reps {
 		secs := float64(len(rep.Buckets)) * chaos.BucketWidth.Seconds()
-		t.Logf("%s: %d GetOrLoad, %d GetOrLoadMany, %d Set (%d failed), %d Delete (%d failed), breaker opened %d times, %d rejected, %d shed, %d degraded, %d warnings",
-			rep.ID, rep.GetOrLoads, rep.Batches, rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors,
+		t.Logf("%s: %d GetOrLoad, %d GetOrLoadMany, %d GetMany (%d failed), %d Set (%d failed), %d Delete (%d failed), breaker opened %d times, %d rejected, %d shed, %d degraded, %d warnings",
+			rep.ID, rep.GetOrLoads, rep.Batches, rep.ManyReads, rep.ManyReadErrors, rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors,
 			rep.Stats.BreakerOpens, rep.Stats.BreakerRejected, rep.Stats.Shed, rep.Stats.Degraded, rep.Warnings)
 		if rep.Late != 0 {
 			t.Logf("%s: %d values written by a Set that failed (unknown outcome) and landed after a later acknowledged Set", rep.ID, rep.Late)
@@ -275,7 +275,7 @@ func TestFaults(t *testing.T) {
 			// bucket to settle).
 			fail := rep.Window(opened+chaos.BucketWidth.Milliseconds(), w.to)
 			during := rep.Window(w.begin, w.to)
-			t.Logf("%s %s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d); GetOrLoadMany p99 %v (%d)",
+			t.Logf("%s %s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d); batch reads p99 %v (%d)",
 				rep.ID, w.kind, max(0, opened-w.from), fail.Fail.Quantile(0.99), fail.Fail.Count(), during.Load.Quantile(0.99), during.Load.Count(),
 				during.Batch.Quantile(0.99), during.Batch.Count())
 			if q := fail.Fail.Quantile(0.99); q > b.failP99 {
@@ -286,7 +286,7 @@ func TestFaults(t *testing.T) {
 					t.Errorf("%s pause: GetOrLoad p99 %v, want ≤ %v", rep.ID, q, b.loadP99)
 				}
 				if q := during.Batch.Quantile(0.99); q > b.loadP99 {
-					t.Errorf("%s pause: GetOrLoadMany p99 %v, want ≤ %v", rep.ID, q, b.loadP99)
+					t.Errorf("%s pause: batch reads (GetOrLoadMany, GetMany) p99 %v, want ≤ %v", rep.ID, q, b.loadP99)
 				}
 				if during.Load.Count() < 100 {
 					t.Errorf("%s pause: only %d GetOrLoad answered during the pause", rep.ID, during.Load.Count())

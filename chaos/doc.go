@@ -4,13 +4,15 @@
 // freezer), killed and restarted empty, and made slow (DEBUG SLEEP).
 //
 // Each worker process runs Workload: 16 goroutines over Zipf-distributed
-// keys, 90 % GetOrLoad, 4 % GetOrLoadMany (up to 8 private keys), 5 % Set,
-// 1 % Delete, through the stack the README recommends (an L1 composed over
-// Redis, the production preset's reliability stack). Keys private to a process are checked for
-// read-your-writes: a GetOrLoad (or GetOrLoadMany) never returns a value
-// older than one its process's own Set acknowledged (or its own Delete
-// removed) before the call began. Shared keys are written by every process, which exercises
-// load write-backs against other processes' Sets.
+// keys, 90 % GetOrLoad, 2 % GetMany and 2 % GetOrLoadMany (up to 8 private
+// keys), 5 % Set (a fifth of the private ones a SetMany of up to 4 keys),
+// 1 % Delete (half of the private ones a DeleteMany), through the stack the
+// README recommends (an L1 composed over Redis, the production preset's
+// reliability stack). Keys private to a process are checked for
+// read-your-writes: no read (GetOrLoad, GetMany, GetOrLoadMany) returns a
+// value older than one its process's own Set acknowledged (or its own
+// Delete removed) before the call began. Shared keys are written by every
+// process, which exercises load write-backs against other processes' Sets.
 //
 // What the tests assert, per worker and fault:
 //   - zero wrong values (read-your-writes, as above) and zero GetOrLoad or

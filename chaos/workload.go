@@ -95,9 +95,10 @@ const BucketWidth = 100 * time.Millisecond
 
 // Bucket holds what happened in one BucketWidth of a run, by start time.
 type Bucket struct {
-	// Load: GetOrLoad latencies. Batch: GetOrLoadMany latencies. Fail:
-	// latencies of Set and Delete calls that failed. SetOK: Sets that
-	// succeeded.
+	// Load: GetOrLoad latencies. Batch: latencies of GetOrLoadMany calls
+	// and of GetMany calls that succeeded. Fail: latencies of Set, Delete
+	// and GetMany calls (and their batch forms) that failed. SetOK: Sets
+	// that succeeded.
 	Load, Batch, Fail Hist
 	SetOK             uint32
 }
@@ -117,8 +118,11 @@ type Report struct {
 	Buckets []Bucket
 	Breaker []BreakerEvent
 	// GetOrLoads, GetOrLoadErrors, Batches, BatchErrors (GetOrLoadMany
-	// calls), Sets, SetErrors, Deletes, DeleteErrors count operations.
-	GetOrLoads, GetOrLoadErrors, Batches, BatchErrors, Sets, SetErrors, Deletes, DeleteErrors uint64
+	// calls), ManyReads, ManyReadErrors (GetMany calls, which may fail
+	// while the backend is down), Sets, SetErrors, Deletes, DeleteErrors
+	// (SetMany and DeleteMany calls included) count operations.
+	GetOrLoads, GetOrLoadErrors, Batches, BatchErrors, ManyReads, ManyReadErrors uint64
+	Sets, SetErrors, Deletes, DeleteErrors                                       uint64
 	// Wrong counts GetOrLoad results that broke read-your-writes on a
 	// private key; Examples describes the first few, and the first
 	// GetOrLoad errors. Late counts results older than an acknowledged
@@ -181,7 +185,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	var (
 		wg                                 sync.WaitGroup
 		gl, glErr, sets, setErr, dels, dlE atomic.Uint64
-		bat, batErr                        atomic.Uint64
+		bat, batErr, many, manyErr         atomic.Uint64
 		wrong, late                        atomic.Uint64
 	)
 	// check counts a value read from private key n against the sequence
@@ -205,6 +209,32 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 			defer wg.Done()
 			rnd := rand.New(rand.NewPCG(uint64(g), uint64(start.UnixNano())))
 			zipf := rand.NewZipf(rnd, 1.1, 1, uint64(w.Keys-1))
+			// distinct returns first and up to k-1 more distinct key
+			// indexes, in ascending order: the order in which a writer of
+			// several private keys takes their locks.
+			distinct := func(first, k int) []int {
+				ns := []int{first}
+				for range 4 * k {
+					if len(ns) == k {
+						break
+					}
+					if m := int(zipf.Uint64()); !slices.Contains(ns, m) {
+						ns = append(ns, m)
+					}
+				}
+				slices.Sort(ns)
+				return ns
+			}
+			lockAll := func(ns []int) {
+				for _, m := range ns {
+					keys[m].mu.Lock()
+				}
+			}
+			unlockAll := func(ns []int) {
+				for _, m := range ns {
+					keys[m].mu.Unlock()
+				}
+			}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				n := int(zipf.Uint64())
 				own := rnd.IntN(10) < 7
@@ -252,18 +282,34 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 					case own:
 						check(t0, "GetOrLoad", key, n, v, before)
 					}
+				case op < 92:
+					// A batch read of up to 8 distinct private keys, without
+					// a loader: what it finds must be this process's latest.
+					many.Add(1)
+					ns := distinct(n, 8)
+					names := make([]string, len(ns))
+					befores := make([]uint64, len(ns))
+					for i, m := range ns {
+						names[i], befores[i] = privateKey(m), keys[m].acked.Load()
+					}
+					stop := watch(fmt.Sprintf("GetMany of %d keys", len(ns)))
+					got, err := core.GetMany[Value](context.Background(), c, names)
+					stop()
+					if err != nil {
+						manyErr.Add(1)
+						b.Fail.add(time.Since(t0))
+						break
+					}
+					b.Batch.add(time.Since(t0))
+					for i, m := range ns {
+						if v, ok := got[names[i]]; ok {
+							check(t0, "GetMany", names[i], m, v, befores[i])
+						}
+					}
 				case op < 94:
 					// A batch read-through of up to 8 distinct private keys.
 					bat.Add(1)
-					ns := []int{n}
-					for range 32 {
-						if len(ns) == 8 {
-							break
-						}
-						if m := int(zipf.Uint64()); !slices.Contains(ns, m) {
-							ns = append(ns, m)
-						}
-					}
+					ns := distinct(n, 8)
 					befores := make([]uint64, len(ns))
 					for i, m := range ns {
 						befores[i] = keys[m].acked.Load()
@@ -295,7 +341,27 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 				case op < 99:
 					sets.Add(1)
 					var err error
-					if own {
+					if own && rnd.IntN(5) == 0 {
+						// SetMany of up to 4 private keys: acknowledged (or
+						// of unknown outcome) together.
+						ns := distinct(n, 4)
+						lockAll(ns)
+						items := make(map[string]any, len(ns))
+						seqs := make([]uint64, len(ns))
+						for i, m := range ns {
+							seqs[i] = keys[m].db.Add(1)
+							items[privateKey(m)] = Value{W: w.ID, S: seqs[i]}
+						}
+						err = c.SetMany(context.Background(), items)
+						for i, m := range ns {
+							if err == nil {
+								keys[m].acked.Store(seqs[i])
+							} else {
+								keys[m].fail(seqs[i])
+							}
+						}
+						unlockAll(ns)
+					} else if own {
 						k := &keys[n]
 						k.mu.Lock()
 						s := k.db.Add(1)
@@ -317,7 +383,20 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 				default:
 					dels.Add(1)
 					var err error
-					if own {
+					if own && rnd.IntN(2) == 0 {
+						ns := distinct(n, 4)
+						lockAll(ns)
+						names := make([]string, len(ns))
+						for i, m := range ns {
+							names[i] = privateKey(m)
+						}
+						if err = c.DeleteMany(context.Background(), names); err == nil {
+							for _, m := range ns {
+								keys[m].acked.Store(keys[m].db.Load())
+							}
+						}
+						unlockAll(ns)
+					} else if own {
 						k := &keys[n]
 						k.mu.Lock()
 						if err = c.Delete(context.Background(), key); err == nil {
@@ -341,6 +420,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	wg.Wait()
 	rep.GetOrLoads, rep.GetOrLoadErrors = gl.Load(), glErr.Load()
 	rep.Batches, rep.BatchErrors = bat.Load(), batErr.Load()
+	rep.ManyReads, rep.ManyReadErrors = many.Load(), manyErr.Load()
 	rep.Sets, rep.SetErrors, rep.Deletes, rep.DeleteErrors = sets.Load(), setErr.Load(), dels.Load(), dlE.Load()
 	rep.Wrong, rep.Late = wrong.Load(), late.Load()
 	return rep
