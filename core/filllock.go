@@ -28,7 +28,9 @@ import (
 // runs out loads without the lock; a lock or read error loads at once
 // (fail-open): the fill lock can cost a duplicate load, never an error.
 // A lock this client took and could not release (strayLocks) does not make
-// its own next miss of the key wait: that miss frees it and takes it anew.
+// its own next miss of the key wait: that miss frees it and takes it anew;
+// nor does one whose attempt timed out (it may have been taken all the
+// same): that miss loads without the lock.
 
 // Defaults of the fill lock (WithFillLock).
 const (
@@ -239,8 +241,24 @@ func (c *Client) tryFillLock(ctx context.Context, sk string) (heldFill, bool, er
 		defer cancel()
 	}
 	token, acquired, err := l.Lock(ctx, sk, c.fill.lease)
-	if err == nil && !acquired {
+	switch {
+	case err != nil:
+		if k := KindOf(err); k == KindTimeout || k == KindTransient {
+			// The backend may have taken the lock for us all the same (a
+			// reply lost to a timeout): remember that this client may
+			// hold it, under a token it never learned.
+			c.sh.strays.add(sk, "", c.fill.lease)
+		}
+	case acquired:
+		c.sh.strays.drop(sk)
+	default:
 		if stray, ok := c.sh.strays.take(sk); ok {
+			if stray == "" {
+				// Probably this client's own lock from an attempt whose
+				// outcome it could not learn: load now (fail-open)
+				// rather than wait for its lease.
+				return heldFill{}, false, errOwnLockUnknown
+			}
 			// The holder may be this client: a lock it took and could not
 			// release. Free it (compare-and-delete: only if it is still
 			// ours) and try once more, instead of waiting out our own lease.
@@ -274,6 +292,11 @@ func (h heldFill) release(c *Client) {
 	}
 }
 
+// errOwnLockUnknown: the fill lock is busy, probably with this client's own
+// lock from an attempt whose outcome it could not learn; the caller loads
+// without the lock.
+var errOwnLockUnknown = &Error{Kind: KindUnknown, Op: "filllock", Msg: "the lock may be this client's own, from an attempt whose outcome is unknown"}
+
 // maxStrayLocks bounds the fill locks a client remembers as its own and
 // unreleased; beyond it, a lock is left to its lease.
 const maxStrayLocks = 1024
@@ -282,7 +305,9 @@ const maxStrayLocks = 1024
 // (the release failed, or was not sent while the breaker was open), by
 // storage key: its next flight of such a key frees the lock at once
 // (tryFillLock) instead of waiting for its own lease to run out. An entry
-// is kept no longer than the lease.
+// with an empty token is a lock attempt whose outcome is unknown (a
+// timeout): the next flight that finds the lock busy loads without it. An
+// entry is kept no longer than the lease.
 type strayLocks struct {
 	n  atomic.Int32 // len(m), read without mu on the path of a busy lock
 	mu sync.Mutex
@@ -313,6 +338,17 @@ func (s *strayLocks) add(sk, token string, lease time.Duration) {
 		}
 	}
 	s.m[sk] = strayLock{token: token, until: now.Add(lease)}
+	s.n.Store(int32(len(s.m)))
+}
+
+// drop forgets what was remembered of sk (its lock was just taken).
+func (s *strayLocks) drop(sk string) {
+	if s.n.Load() == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, sk)
 	s.n.Store(int32(len(s.m)))
 }
 

@@ -22,6 +22,7 @@ type leaseBackend struct {
 	lockErr      atomic.Pointer[error]
 	lockHang     atomic.Bool  // Lock blocks until its context ends
 	unlockHang   atomic.Bool  // Unlock blocks until its context ends
+	lockLost     atomic.Bool  // Lock takes the lock but reports a transient failure
 	unlockBudget atomic.Int64 // the time left to the last Unlock's deadline, at its call
 	lockTry      atomic.Int64
 	unlocked     atomic.Int64
@@ -52,6 +53,9 @@ func (b *leaseBackend) Lock(ctx context.Context, key string, lease time.Duration
 	}
 	tok := fmt.Sprintf("tok-%d", b.n.Add(1))
 	b.locks[key] = leaseLock{token: tok, until: time.Now().Add(lease)}
+	if b.lockLost.Load() {
+		return "", false, errTransient
+	}
 	return tok, true, nil
 }
 
@@ -442,6 +446,37 @@ func TestFillLockReclaimsOwnUnreleasedLock(t *testing.T) {
 	}
 	if b.held("k") || b.unlocked.Load() != 2 {
 		t.Fatalf("held %v after %d Unlocks; want the reclaimed lock released too", b.held("k"), b.unlocked.Load())
+	}
+}
+
+// A lock attempt whose outcome is unknown (the backend took the lock but
+// the reply was lost, as to a timeout) does not make the client's next miss
+// of the key wait for that lock's lease: the first call loads without the
+// lock (fail-open), and the next finds the lock busy and loads at once.
+// Old code: the second call waited for the 5 s wait bound.
+func TestFillLockUnknownOutcomeDoesNotWaitOnItself(t *testing.T) {
+	b := newLeaseBackend()
+	b.lockLost.Store(true)
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithRetries(0, 0))
+	ctx := context.Background()
+	var loads atomic.Int64
+	load := func(ctx context.Context) (string, error) { return fmt.Sprint("v", loads.Add(1)), nil }
+	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v1" {
+		t.Fatalf("first GetOrLoad = %q, %v", v, err)
+	}
+	b.lockLost.Store(false)
+	if !b.held("k") {
+		t.Fatal("the lost lock is not held: the test needs one")
+	}
+	if err := cs[0].Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v2" {
+		t.Fatalf("second GetOrLoad = %q, %v; want a load", v, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the second GetOrLoad took %v: it waited for a lock its own lost attempt took", d)
 	}
 }
 
