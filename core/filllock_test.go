@@ -314,16 +314,29 @@ func TestFillLockWaiterReadsHoldersValue(t *testing.T) {
 func TestFillLockAttemptBoundedByOpTimeout(t *testing.T) {
 	b := newLeaseBackend()
 	b.lockHang.Store(true)
+	cs := fleet(t, b, 1, core.WithFillLock(time.Second, 5*time.Second), fastOpTimeout())
+	getOrLoadPromptly(t, cs[0], "a hanging lock")
+}
+
+// fastOpTimeout is the default reliability stack with a 50 ms OpTimeout.
+func fastOpTimeout() core.Option {
 	r := core.DefaultReliability()
 	r.OpTimeout = 50 * time.Millisecond
-	cs := fleet(t, b, 1, core.WithFillLock(time.Second, 5*time.Second), core.WithReliability(r))
+	return core.WithReliability(r)
+}
+
+// getOrLoadPromptly runs a GetOrLoad of "k" that loads "v" and fails t
+// unless it returns within 2 s: the hangs it guards against last the 5 s
+// wait bound, OpTimeout (fastOpTimeout) is 50 ms.
+func getOrLoadPromptly(t *testing.T, c *core.Client, fault string) {
+	t.Helper()
 	start := time.Now()
-	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
+	v, err := core.GetOrLoad(context.Background(), c, "k", func(ctx context.Context) (string, error) { return "v", nil })
 	if err != nil || v != "v" {
 		t.Fatalf("GetOrLoad = %q, %v", v, err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("GetOrLoad took %v with a hanging lock; want about OpTimeout (50ms)", d)
+		t.Fatalf("GetOrLoad took %v with %s; want about OpTimeout (50ms)", d, fault)
 	}
 }
 
@@ -353,17 +366,8 @@ func TestFillLockWaiterReadBoundedByOpTimeout(t *testing.T) {
 	if _, ok, err := b.Lock(context.Background(), "k", 10*time.Second); !ok || err != nil {
 		t.Fatalf("Lock = %v, %v", ok, err)
 	}
-	r := core.DefaultReliability()
-	r.OpTimeout = 50 * time.Millisecond
-	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
-	start := time.Now()
-	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
-	if err != nil || v != "v" {
-		t.Fatalf("GetOrLoad = %q, %v", v, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("GetOrLoad took %v with a backend that stopped answering; want about OpTimeout (50ms)", d)
-	}
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), fastOpTimeout())
+	getOrLoadPromptly(t, cs[0], "a backend that stopped answering")
 	if n := b.gets.Load(); n < 2 {
 		t.Fatalf("%d Gets: the waiter never re-read", n)
 	}
@@ -376,9 +380,7 @@ func TestFillLockWaiterReadBoundedByOpTimeout(t *testing.T) {
 func TestFillLockReleaseBoundedByOpTimeout(t *testing.T) {
 	b := newLeaseBackend()
 	b.unlockHang.Store(true)
-	r := core.DefaultReliability()
-	r.OpTimeout = 50 * time.Millisecond
-	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
+	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), fastOpTimeout())
 	v, err := core.GetOrLoad(context.Background(), cs[0], "k", func(ctx context.Context) (string, error) { return "v", nil })
 	if err != nil || v != "v" {
 		t.Fatalf("GetOrLoad = %q, %v", v, err)
@@ -413,70 +415,54 @@ func TestFillLockReleaseSkippedWhileBreakerOpen(t *testing.T) {
 	}
 }
 
-// A client does not wait for its own lock: the release of its first load
-// failed (Unlock hung past its deadline), so the lock outlives the flight;
-// the next miss of the key frees it (compare-and-delete with the
-// remembered token) and loads at once. Old code: it waited for the lock
-// until the 5 s wait bound, since the 10 s lease outlasts it.
-func TestFillLockReclaimsOwnUnreleasedLock(t *testing.T) {
-	b := newLeaseBackend()
-	b.unlockHang.Store(true)
-	r := core.DefaultReliability()
-	r.OpTimeout = 50 * time.Millisecond
-	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithReliability(r))
-	ctx := context.Background()
-	var loads atomic.Int64
-	load := func(ctx context.Context) (string, error) { return fmt.Sprint("v", loads.Add(1)), nil }
-	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v1" {
-		t.Fatalf("first GetOrLoad = %q, %v", v, err)
-	}
-	if !b.held("k") {
-		t.Fatal("the lock was released: the test needs a failed release")
-	}
-	b.unlockHang.Store(false)
-	if err := cs[0].Delete(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v2" {
-		t.Fatalf("second GetOrLoad = %q, %v; want a load", v, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("the second GetOrLoad took %v: it waited for the client's own lock", d)
-	}
-	if b.held("k") || b.unlocked.Load() != 2 {
-		t.Fatalf("held %v after %d Unlocks; want the reclaimed lock released too", b.held("k"), b.unlocked.Load())
-	}
-}
-
-// A lock attempt whose outcome is unknown (the backend took the lock but
-// the reply was lost, as to a timeout) does not make the client's next miss
-// of the key wait for that lock's lease: the first call loads without the
-// lock (fail-open), and the next finds the lock busy and loads at once.
-// Old code: the second call waited for the 5 s wait bound.
-func TestFillLockUnknownOutcomeDoesNotWaitOnItself(t *testing.T) {
-	b := newLeaseBackend()
-	b.lockLost.Store(true)
-	cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), core.WithRetries(0, 0))
-	ctx := context.Background()
-	var loads atomic.Int64
-	load := func(ctx context.Context) (string, error) { return fmt.Sprint("v", loads.Add(1)), nil }
-	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v1" {
-		t.Fatalf("first GetOrLoad = %q, %v", v, err)
-	}
-	b.lockLost.Store(false)
-	if !b.held("k") {
-		t.Fatal("the lost lock is not held: the test needs one")
-	}
-	if err := cs[0].Delete(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v2" {
-		t.Fatalf("second GetOrLoad = %q, %v; want a load", v, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("the second GetOrLoad took %v: it waited for a lock its own lost attempt took", d)
+// A client never waits for its own lock. Its first load's lock outlives
+// the flight, either because the release failed (Unlock hung past its
+// deadline: the client still holds the token) or because the attempt's
+// reply was lost (Lock took the lock but reported a transient failure:
+// the client never learned the token). The next miss of the key loads at
+// once: it frees the lock it holds the token of (compare-and-delete) and
+// takes it anew, or loads past the one of unknown outcome. Old code: it
+// waited for the 5 s wait bound, the 10 s lease outlasting it.
+func TestFillLockNeverWaitsOnItself(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		fault     func(b *leaseBackend) *atomic.Bool
+		opt       core.Option
+		wantHeld  bool  // the first lock is still held at the end
+		wantFreed int64 // Unlocks that freed a lock
+	}{
+		{"release failed", func(b *leaseBackend) *atomic.Bool { return &b.unlockHang }, fastOpTimeout(), false, 2},
+		{"attempt's reply lost", func(b *leaseBackend) *atomic.Bool { return &b.lockLost }, core.WithRetries(0, 0), true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newLeaseBackend()
+			fault := tc.fault(b)
+			fault.Store(true)
+			cs := fleet(t, b, 1, core.WithFillLock(10*time.Second, 5*time.Second), tc.opt)
+			ctx := context.Background()
+			var loads atomic.Int64
+			load := func(ctx context.Context) (string, error) { return fmt.Sprint("v", loads.Add(1)), nil }
+			if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v1" {
+				t.Fatalf("first GetOrLoad = %q, %v", v, err)
+			}
+			fault.Store(false)
+			if !b.held("k") {
+				t.Fatal("no lock outlived the first flight: the test needs one")
+			}
+			if err := cs[0].Delete(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if v, err := core.GetOrLoad(ctx, cs[0], "k", load); err != nil || v != "v2" {
+				t.Fatalf("second GetOrLoad = %q, %v; want a load", v, err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("the second GetOrLoad took %v: it waited for the client's own lock", d)
+			}
+			if b.held("k") != tc.wantHeld || b.unlocked.Load() != tc.wantFreed {
+				t.Fatalf("held %v after %d freeing Unlocks; want %v and %d", b.held("k"), b.unlocked.Load(), tc.wantHeld, tc.wantFreed)
+			}
+		})
 	}
 }
 

@@ -440,14 +440,22 @@ func (h *countingHandler) get() []string {
 	return slices.Clone(h.lines)
 }
 
-func TestDegradedWarningsAreRateLimited(t *testing.T) {
-	ctx := context.Background()
+// degradedClient is a production-preset client without retries over a
+// backend whose reads and writes fail transiently, logging into h.
+func degradedClient(t *testing.T) (c *core.Client, h *countingHandler, clk *core.FakeClock) {
+	t.Helper()
 	m := newMem()
-	h := &countingHandler{}
-	c, clk := relClient(t, m, func(r *core.Reliability) { r.Retries = 0 },
+	h = &countingHandler{}
+	c, clk = relClient(t, m, func(r *core.Reliability) { r.Retries = 0 },
 		core.WithPreset(core.PresetProduction), core.WithLogger(slog.New(h)))
 	m.failGet.Store(&errTransient)
 	m.failSet.Store(&errTransient)
+	return c, h, clk
+}
+
+func TestDegradedWarningsAreRateLimited(t *testing.T) {
+	ctx := context.Background()
+	c, h, clk := degradedClient(t)
 	for i := range 100 {
 		_, _ = core.GetOrLoad(ctx, c, "k"+string(rune('a'+i%26)), func(context.Context) (int, error) { return 1, nil })
 	}
@@ -532,12 +540,7 @@ func TestProberChecksHealthNotCallers(t *testing.T) {
 // the cachekit.io chaos test).
 func TestBatchWarningsAreRateLimited(t *testing.T) {
 	ctx := context.Background()
-	m := newMem()
-	h := &countingHandler{}
-	c, _ := relClient(t, m, func(r *core.Reliability) { r.Retries = 0 },
-		core.WithPreset(core.PresetProduction), core.WithLogger(slog.New(h)))
-	m.failGet.Store(&errTransient)
-	m.failSet.Store(&errTransient)
+	c, h, _ := degradedClient(t)
 	load := func(_ context.Context, ids []int) (map[int]int, error) {
 		out := make(map[int]int, len(ids))
 		for _, id := range ids {
