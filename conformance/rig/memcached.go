@@ -62,6 +62,32 @@ func StartMemcached(t testing.TB, args ...string) *Memcached {
 	return nil
 }
 
+// Stop stops the memcached container. Its address is kept: Start brings a
+// server back on it, empty.
+func (m *Memcached) Stop(t testing.TB) {
+	t.Helper()
+	stopContainer(t, m.Container, m.Addr)
+}
+
+// Start starts a stopped memcached container again and waits until it
+// answers.
+func (m *Memcached) Start(t testing.TB) {
+	t.Helper()
+	startContainer(t, m.Container, m.Addr, func(ctx context.Context) error { return waitVersion(ctx, m.Addr) })
+}
+
+// Pause freezes memcached: connections stay open but nothing is answered.
+func (m *Memcached) Pause(t testing.TB) {
+	t.Helper()
+	pauseContainer(t, m.Container, m.Addr, true)
+}
+
+// Unpause resumes a paused memcached.
+func (m *Memcached) Unpause(t testing.TB) {
+	t.Helper()
+	pauseContainer(t, m.Container, m.Addr, false)
+}
+
 func startMemcached(t testing.TB, args []string) (*Memcached, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()

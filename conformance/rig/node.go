@@ -34,41 +34,59 @@ type Node struct {
 // same server back on it.
 func (n *Node) Stop(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	timeout := time.Second
-	if err := n.Container.Stop(ctx, &timeout); err != nil {
-		t.Fatalf("rig: stop %s: %v", n.Addr, err)
-	}
+	stopContainer(t, n.Container, n.Addr)
 }
 
 // Start starts a stopped node again and waits until it answers PING.
 func (n *Node) Start(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	if err := n.Container.Start(ctx); err != nil {
-		t.Fatalf("rig: start %s: %v", n.Addr, err)
-	}
-	if err := waitPing(ctx, n.Addr, n.Password, n.tls); err != nil {
-		t.Fatalf("rig: start %s: %v", n.Addr, err)
-	}
+	startContainer(t, n.Container, n.Addr, func(ctx context.Context) error {
+		return waitPing(ctx, n.Addr, n.Password, n.tls)
+	})
 }
 
 // Pause freezes the node's processes: connections stay open but nothing is
 // answered, so clients run into their read timeouts.
 func (n *Node) Pause(t testing.TB) {
 	t.Helper()
-	n.pause(t, true)
+	pauseContainer(t, n.Container, n.Addr, true)
 }
 
 // Unpause resumes a paused node.
 func (n *Node) Unpause(t testing.TB) {
 	t.Helper()
-	n.pause(t, false)
+	pauseContainer(t, n.Container, n.Addr, false)
 }
 
-func (n *Node) pause(t testing.TB, pause bool) {
+// stopContainer stops ctr, serving addr (SIGTERM, then SIGKILL after one
+// second), and fails t if that fails.
+func stopContainer(t testing.TB, ctr testcontainers.Container, addr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	timeout := time.Second
+	if err := ctr.Stop(ctx, &timeout); err != nil {
+		t.Fatalf("rig: stop %s: %v", addr, err)
+	}
+}
+
+// startContainer starts the stopped ctr again and waits until ready says
+// it serves addr.
+func startContainer(t testing.TB, ctr testcontainers.Container, addr string, ready func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := ctr.Start(ctx); err != nil {
+		t.Fatalf("rig: start %s: %v", addr, err)
+	}
+	if err := ready(ctx); err != nil {
+		t.Fatalf("rig: start %s: %v", addr, err)
+	}
+}
+
+// pauseContainer freezes (or resumes) ctr's processes, through the
+// container engine's cgroup freezer.
+func pauseContainer(t testing.TB, ctr testcontainers.Container, addr string, pause bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
@@ -78,12 +96,12 @@ func (n *Node) pause(t testing.TB, pause bool) {
 	}
 	defer cli.Close()
 	if pause {
-		_, err = cli.ContainerPause(ctx, n.Container.GetContainerID(), client.ContainerPauseOptions{})
+		_, err = cli.ContainerPause(ctx, ctr.GetContainerID(), client.ContainerPauseOptions{})
 	} else {
-		_, err = cli.ContainerUnpause(ctx, n.Container.GetContainerID(), client.ContainerUnpauseOptions{})
+		_, err = cli.ContainerUnpause(ctx, ctr.GetContainerID(), client.ContainerUnpauseOptions{})
 	}
 	if err != nil {
-		t.Fatalf("rig: pause=%v %s: %v", pause, n.Addr, err)
+		t.Fatalf("rig: pause=%v %s: %v", pause, addr, err)
 	}
 }
 
