@@ -9,8 +9,11 @@ import (
 
 // Defaults of the options.
 const (
-	// DefaultTimeout bounds dialling and each socket read or write.
-	DefaultTimeout = time.Second
+	// DefaultTimeout bounds dialling and each socket read or write: 500 ms,
+	// gomemcache's own default and core.DefaultReliability's OpTimeout.
+	// gomemcache takes no context, so this, not the reliability stack's
+	// deadline, is what ends a call to a server that stopped answering.
+	DefaultTimeout = 500 * time.Millisecond
 	// DefaultMaxIdleConns is the number of idle connections kept per server.
 	DefaultMaxIdleConns = 8
 	// DefaultMaxItemSize is memcached's default item size limit (its -I
