@@ -1,9 +1,7 @@
 package chaos_test
 
 import (
-	"context"
 	"crypto/x509"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,9 +11,7 @@ import (
 	"time"
 
 	"github.com/cachekit-io/cachekit-go/backend/cachekitio"
-	"github.com/cachekit-io/cachekit-go/chaos"
 	"github.com/cachekit-io/cachekit-go/core"
-	"github.com/cachekit-io/cachekit-go/protocol"
 	"github.com/cachekit-io/cachekit-go/server"
 	"github.com/cachekit-io/cachekit-go/server/memstore"
 )
@@ -111,88 +107,9 @@ func TestFaultsCachekitio(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer be.Close()
-	var (
-		mu     sync.Mutex
-		events []chaos.BreakerEvent
-	)
-	rel := core.DefaultReliability()
-	rel.OnBreakerChange = func(s core.BreakerState) {
-		mu.Lock()
-		events = append(events, chaos.BreakerEvent{At: time.Now().UnixMilli(), State: s.String()})
-		mu.Unlock()
-	}
-	logs := &countHandler{}
-	c, err := core.New(be, core.WithCodec(protocol.Msgpack()), core.WithPreset(core.PresetIO),
-		core.WithReliability(rel), core.WithLogger(slogNew(logs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-
-	type window struct {
-		name     string
-		from, to int64
-	}
-	var (
-		windows []window
-		rep     *chaos.Report
-		done    = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		rep = chaos.Run(context.Background(), c, chaos.Workload{ID: "io", Goroutines: 8, Keys: 200, Duration: 18 * time.Second, Think: 2 * time.Millisecond})
-	}()
-	fault := func(name string, span time.Duration, begin, end func()) {
-		time.Sleep(2 * time.Second)
-		w := window{name: name, from: time.Now().UnixMilli()}
-		begin()
-		time.Sleep(span)
-		end()
-		w.to = time.Now().UnixMilli()
-		windows = append(windows, w)
-	}
-	fault("503 storm", 2*time.Second, func() { rs.mode.Store(storm) }, func() { rs.mode.Store(serve) })
-	fault("slow handler", 2*time.Second, func() { rs.mode.Store(slow) }, func() { rs.mode.Store(serve) })
-	fault("kill", 2*time.Second, rs.kill, rs.start)
-	<-done
-	mu.Lock()
-	rep.Breaker = events
-	mu.Unlock()
-	st := c.Stats()
-	t.Logf("%d GetOrLoad, %d GetOrLoadMany, %d GetMany (%d failed), %d Set (%d failed), breaker opened %d times, %d rejected, %d degraded, %d warnings",
-		rep.GetOrLoads, rep.Batches, rep.ManyReads, rep.ManyReadErrors, rep.Sets, rep.SetErrors, st.BreakerOpens, st.BreakerRejected, st.Degraded, logs.n.Load())
-	if rep.Wrong != 0 || rep.GetOrLoadErrors != 0 || rep.BatchErrors != 0 {
-		t.Errorf("%d wrong values, %d GetOrLoad errors, %d GetOrLoadMany errors; first: %q", rep.Wrong, rep.GetOrLoadErrors, rep.BatchErrors, rep.Examples)
-	}
-	if n := logs.n.Load(); n > 18 {
-		t.Errorf("%d warnings in 18 s", n)
-	}
-	// Margins for a loaded 2-core machine under -race.
-	for _, w := range windows {
-		opened := rep.FirstBreaker("open", w.from)
-		if opened < 0 || opened > w.from+3000 {
-			t.Errorf("%s: breaker opened at %+d ms, want within 3 s", w.name, opened-w.from)
-			continue
-		}
-		fail := rep.Window(opened+chaos.BucketWidth.Milliseconds(), w.to)
-		during := rep.Window(w.from, w.to)
-		closed := rep.FirstBreaker("closed", opened)
-		t.Logf("%s: breaker open after %d ms; failing calls p99 %v (%d); GetOrLoad p99 %v (%d); batch reads p99 %v (%d); closed %+d ms after the server returned",
-			w.name, opened-w.from, fail.Fail.Quantile(0.99), fail.Fail.Count(), during.Load.Quantile(0.99), during.Load.Count(),
-			during.Batch.Quantile(0.99), during.Batch.Count(), closed-w.to)
-		if q := fail.Fail.Quantile(0.99); q > 100*time.Millisecond {
-			t.Errorf("%s: failing calls p99 %v, want ≤ 100ms", w.name, q)
-		}
-		if q := during.Load.Quantile(0.99); q > 2*time.Second {
-			t.Errorf("%s: GetOrLoad p99 %v, want ≤ 2s", w.name, q)
-		}
-		if q := during.Batch.Quantile(0.99); q > 2*time.Second {
-			t.Errorf("%s: batch reads (GetOrLoadMany, GetMany) p99 %v, want ≤ 2s", w.name, q)
-		}
-		if closed < 0 || closed > w.to+6000 {
-			t.Errorf("%s: breaker closed at %+d ms after the server returned, want within 6 s", w.name, closed-w.to)
-		}
-	}
+	runInProcess(t, be, core.PresetIO, "io", []inProcessFault{
+		{"503 storm", func() { rs.mode.Store(storm) }, func() { rs.mode.Store(serve) }},
+		{"slow handler", func() { rs.mode.Store(slow) }, func() { rs.mode.Store(serve) }},
+		{"kill", rs.kill, rs.start},
+	})
 }
-
-func slogNew(h slog.Handler) *slog.Logger { return slog.New(h) }

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/cachekit-io/cachekit-go/backend/cachekitio v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/backend/memcached v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/backend/redis v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance/rig v0.0.0-00010101000000-000000000000
@@ -21,6 +22,7 @@ require (
 	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/allegro/bigcache/v3 v3.1.0 // indirect
+	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/containerd/errdefs v1.0.0 // indirect
@@ -78,6 +80,7 @@ require (
 
 replace (
 	github.com/cachekit-io/cachekit-go/backend/cachekitio => ../backend/cachekitio
+	github.com/cachekit-io/cachekit-go/backend/memcached => ../backend/memcached
 	github.com/cachekit-io/cachekit-go/backend/redis => ../backend/redis
 	github.com/cachekit-io/cachekit-go/compose => ../compose
 	github.com/cachekit-io/cachekit-go/conformance => ../conformance
