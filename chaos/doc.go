@@ -40,6 +40,8 @@
 // TestFaultsCachekitio does the same in one process against the reference
 // server through backend/cachekitio: a 503 storm, a handler that holds
 // every request, and a server killed and restarted empty.
+// TestFaultsMemcached does it against memcached in a container through
+// backend/memcached: paused, then killed and restarted empty.
 //
 // What is promised during a fault, and what is not: while Redis is paused
 // the invalidation watch cannot deliver other processes' writes, so an L1
