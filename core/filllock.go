@@ -327,7 +327,7 @@ func (s *strayLocks) add(sk, token string, lease time.Duration) {
 	if s.m == nil {
 		s.m = make(map[string]strayLock)
 	}
-	if len(s.m) >= maxStrayLocks {
+	if _, have := s.m[sk]; !have && len(s.m) >= maxStrayLocks {
 		for k, l := range s.m {
 			if now.After(l.until) {
 				delete(s.m, k)

@@ -18,6 +18,11 @@ func TestStrayLocksBounded(t *testing.T) {
 	if _, ok := s.take("over"); ok || len(s.m) != maxStrayLocks {
 		t.Fatalf("a full table took another entry (len %d)", len(s.m))
 	}
+	s.add("k2", "t2", time.Hour) // a key it holds is updated, full or not
+	if tok, ok := s.take("k2"); !ok || tok != "t2" {
+		t.Fatalf("take(k2) = %q, %v; want the updated token", tok, ok)
+	}
+	s.add("k2", "t", time.Hour)
 	if tok, ok := s.take("k1"); !ok || tok != "t" {
 		t.Fatalf("take(k1) = %q, %v", tok, ok)
 	}
