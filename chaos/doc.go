@@ -42,6 +42,8 @@
 // every request, and a server killed and restarted empty.
 // TestFaultsMemcached does it against memcached in a container through
 // backend/memcached: paused, then killed and restarted empty.
+// TestFailoverSentinel runs it over Redis Sentinel and stops the master for
+// good: the client must follow the promoted replica.
 //
 // What is promised during a fault, and what is not: while Redis is paused
 // the invalidation watch cannot deliver other processes' writes, so an L1
