@@ -139,7 +139,11 @@ func version(ctx context.Context, addr string) error {
 		return err
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	deadline := time.Now().Add(2 * time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
 	if _, err := conn.Write([]byte("version\r\n")); err != nil {
 		return err
 	}

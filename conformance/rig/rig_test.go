@@ -1,10 +1,7 @@
 package rig_test
 
 import (
-	"bufio"
 	"context"
-	"net"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,48 +85,31 @@ func TestSentinel(t *testing.T) {
 	}
 }
 
-// memcachedVersion sends memcached's version command to addr and waits at
-// most d for the answer.
-func memcachedVersion(addr string, d time.Duration) error {
-	conn, err := net.DialTimeout("tcp", addr, d)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(d))
-	if _, err := conn.Write([]byte("version\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "VERSION ") {
-		return &net.AddrError{Err: "unexpected answer " + line, Addr: addr}
-	}
-	return nil
-}
-
 func TestMemcachedFaults(t *testing.T) {
 	t.Parallel()
 	m := rig.StartMemcached(t)
-	if err := memcachedVersion(m.Addr, 5*time.Second); err != nil {
+	answers := func(d time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return rig.MemcachedVersion(ctx, m.Addr)
+	}
+	if err := answers(2 * time.Second); err != nil {
 		t.Fatalf("a started memcached: %v", err)
 	}
 	m.Pause(t)
-	if err := memcachedVersion(m.Addr, 300*time.Millisecond); err == nil {
+	if err := answers(300 * time.Millisecond); err == nil {
 		t.Fatal("a paused memcached answered")
 	}
 	m.Unpause(t)
-	if err := memcachedVersion(m.Addr, 5*time.Second); err != nil {
+	if err := answers(2 * time.Second); err != nil {
 		t.Fatalf("after Unpause: %v", err)
 	}
 	m.Stop(t)
-	if err := memcachedVersion(m.Addr, time.Second); err == nil {
+	if err := answers(time.Second); err == nil {
 		t.Fatal("a stopped memcached answered")
 	}
 	m.Start(t)
-	if err := memcachedVersion(m.Addr, 5*time.Second); err != nil {
+	if err := answers(2 * time.Second); err != nil {
 		t.Fatalf("after Start: %v", err)
 	}
 }
