@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
 	"github.com/cachekit-io/cachekit-go/core"
 	"github.com/cachekit-io/cachekit-go/l1/bigcache"
-	"github.com/cachekit-io/cachekit-go/protocol"
 	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
@@ -52,37 +50,38 @@ func (h *countHandler) Handle(context.Context, slog.Record) error { h.n.Add(1); 
 func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
 func (h *countHandler) WithGroup(string) slog.Handler             { return h }
 
+// redisStack is the stack the README recommends over Redis: an L1
+// (bigcache) composed over backend/redis with o. Closing it closes both.
+func redisStack(o redis.Options) (*compose.Backend, error) {
+	rb, err := redis.New(o)
+	if err != nil {
+		return nil, err
+	}
+	l1, err := bigcache.New()
+	if err != nil {
+		_ = rb.Close()
+		return nil, err
+	}
+	stack, err := compose.New(l1, rb)
+	if err != nil {
+		_ = l1.Close()
+		_ = rb.Close()
+		return nil, err
+	}
+	return stack, nil
+}
+
 func worker() error {
 	ignore := goleak.IgnoreCurrent()
 	dur, err := time.ParseDuration(os.Getenv("CHAOS_DURATION"))
 	if err != nil {
 		return err
 	}
-	rb, err := redis.New(redis.Options{URL: os.Getenv("CHAOS_REDIS")})
+	stack, err := redisStack(redis.Options{URL: os.Getenv("CHAOS_REDIS")})
 	if err != nil {
 		return err
 	}
-	l1, err := bigcache.New()
-	if err != nil {
-		return err
-	}
-	stack, err := compose.New(l1, rb)
-	if err != nil {
-		return err
-	}
-	var (
-		mu     sync.Mutex
-		events []chaos.BreakerEvent
-	)
-	rel := core.DefaultReliability()
-	rel.OnBreakerChange = func(s core.BreakerState) {
-		mu.Lock()
-		events = append(events, chaos.BreakerEvent{At: time.Now().UnixMilli(), State: s.String()})
-		mu.Unlock()
-	}
-	logs := &countHandler{}
-	c, err := core.New(stack, core.WithCodec(protocol.Msgpack()), core.WithPreset(core.PresetProduction),
-		core.WithReliability(rel), core.WithLogger(slog.New(logs)))
+	c, breaker, logs, err := recordedClient(stack, core.PresetProduction)
 	if err != nil {
 		return err
 	}
@@ -98,9 +97,7 @@ func worker() error {
 	if err := stack.Close(); err != nil {
 		return err
 	}
-	mu.Lock()
-	rep.Breaker = events
-	mu.Unlock()
+	rep.Breaker = breaker()
 	rep.Warnings = int(logs.n.Load())
 	if err := goleak.Find(ignore); err != nil {
 		rep.Leak = err.Error()

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,31 @@ import (
 	"github.com/cachekit-io/cachekit-go/core"
 	"github.com/cachekit-io/cachekit-go/protocol"
 )
+
+// recordedClient returns a client over be with preset's options, the
+// default reliability stack and a logger that counts its records; breaker
+// returns the breaker's changes so far.
+func recordedClient(be core.Backend, preset core.Preset) (c *core.Client, breaker func() []chaos.BreakerEvent, logs *countHandler, err error) {
+	var (
+		mu     sync.Mutex
+		events []chaos.BreakerEvent
+	)
+	rel := core.DefaultReliability()
+	rel.OnBreakerChange = func(s core.BreakerState) {
+		mu.Lock()
+		events = append(events, chaos.BreakerEvent{At: time.Now().UnixMilli(), State: s.String()})
+		mu.Unlock()
+	}
+	logs = &countHandler{}
+	c, err = core.New(be, core.WithCodec(protocol.Msgpack()), core.WithPreset(preset),
+		core.WithReliability(rel), core.WithLogger(slog.New(logs)))
+	breaker = func() []chaos.BreakerEvent {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(events)
+	}
+	return c, breaker, logs, err
+}
 
 // inProcessFault is one fault of runInProcess: begin puts it in place, end
 // takes it away 2 s later.
@@ -34,19 +60,7 @@ func runInProcess(t *testing.T, be core.Backend, preset core.Preset, id string, 
 		gap    = 2 * time.Second
 		span   = 2 * time.Second
 	)
-	var (
-		mu     sync.Mutex
-		events []chaos.BreakerEvent
-	)
-	rel := core.DefaultReliability()
-	rel.OnBreakerChange = func(s core.BreakerState) {
-		mu.Lock()
-		events = append(events, chaos.BreakerEvent{At: time.Now().UnixMilli(), State: s.String()})
-		mu.Unlock()
-	}
-	logs := &countHandler{}
-	c, err := core.New(be, core.WithCodec(protocol.Msgpack()), core.WithPreset(preset),
-		core.WithReliability(rel), core.WithLogger(slog.New(logs)))
+	c, breaker, logs, err := recordedClient(be, preset)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +89,7 @@ func runInProcess(t *testing.T, be core.Backend, preset core.Preset, id string, 
 		windows = append(windows, w)
 	}
 	<-done
-	mu.Lock()
-	rep.Breaker = events
-	mu.Unlock()
+	rep.Breaker = breaker()
 	st := c.Stats()
 	t.Logf("%d GetOrLoad, %d GetOrLoadMany, %d GetMany (%d failed), %d Set (%d failed), breaker opened %d times, %d rejected, %d degraded, %d warnings",
 		rep.GetOrLoads, rep.Batches, rep.ManyReads, rep.ManyReadErrors, rep.Sets, rep.SetErrors, st.BreakerOpens, st.BreakerRejected, st.Degraded, logs.n.Load())

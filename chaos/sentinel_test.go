@@ -2,18 +2,13 @@ package chaos_test
 
 import (
 	"context"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	redis "github.com/cachekit-io/cachekit-go/backend/redis"
 	"github.com/cachekit-io/cachekit-go/chaos"
-	"github.com/cachekit-io/cachekit-go/compose"
 	"github.com/cachekit-io/cachekit-go/conformance/rig"
 	"github.com/cachekit-io/cachekit-go/core"
-	"github.com/cachekit-io/cachekit-go/l1/bigcache"
-	"github.com/cachekit-io/cachekit-go/protocol"
 )
 
 // TestFailoverSentinel runs the workload over Redis Sentinel (a master, its
@@ -24,33 +19,12 @@ import (
 // of the master's stop (the sentinel's down-after is 2 s).
 func TestFailoverSentinel(t *testing.T) {
 	s := rig.StartSentinel(t)
-	rb, err := redis.New(redis.Options{Addrs: s.SentinelAddrs(), MasterName: s.MasterName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rb.Close()
-	l1, err := bigcache.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack, err := compose.New(l1, rb)
+	stack, err := redisStack(redis.Options{Addrs: s.SentinelAddrs(), MasterName: s.MasterName})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stack.Close()
-	var (
-		mu     sync.Mutex
-		events []chaos.BreakerEvent
-	)
-	rel := core.DefaultReliability()
-	rel.OnBreakerChange = func(st core.BreakerState) {
-		mu.Lock()
-		events = append(events, chaos.BreakerEvent{At: time.Now().UnixMilli(), State: st.String()})
-		mu.Unlock()
-	}
-	logs := &countHandler{}
-	c, err := core.New(stack, core.WithCodec(protocol.Msgpack()), core.WithPreset(core.PresetProduction),
-		core.WithReliability(rel), core.WithLogger(slog.New(logs)))
+	c, breaker, logs, err := recordedClient(stack, core.PresetProduction)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +41,7 @@ func TestFailoverSentinel(t *testing.T) {
 	s.Master.Stop(t)
 	stopped := time.Now().UnixMilli()
 	<-done
-	mu.Lock()
-	rep.Breaker = events
-	mu.Unlock()
+	rep.Breaker = breaker()
 	st := c.Stats()
 	t.Logf("%d GetOrLoad, %d GetOrLoadMany, %d GetMany (%d failed), %d Set (%d failed), breaker opened %d times, %d degraded, %d warnings; breaker: %v",
 		rep.GetOrLoads, rep.Batches, rep.ManyReads, rep.ManyReadErrors, rep.Sets, rep.SetErrors, st.BreakerOpens, st.Degraded, logs.n.Load(), rep.Breaker)
