@@ -64,17 +64,25 @@ func (c checkingCodec) UnmarshalChecked(b []byte, v any, m core.GuardMark) error
 	return c.jsonCodec.Unmarshal(b, v)
 }
 
+// markedClient is a client over a markedMem with a checkingCodec, a one
+// minute default TTL and opts.
+func markedClient(t *testing.T, opts ...core.Option) (*core.Client, *markedMem, checkingCodec) {
+	t.Helper()
+	b := newMarkedMem()
+	codec := newCheckingCodec()
+	c, err := core.New(b, append([]core.Option{core.WithCodec(codec), core.WithDefaultTTL(time.Minute)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, b, codec
+}
+
 // TestGetDecodesAMarkedLocalHitWithUnmarshalChecked: a Get answered by an
 // in-process hit with a mark decodes it with the codec's UnmarshalChecked;
 // a hit without a mark, or a client that encrypts, gets the full Unmarshal.
 func TestGetDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
 	ctx := context.Background()
-	b := newMarkedMem()
-	codec := newCheckingCodec()
-	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, b, codec := markedClient(t)
 	if err := c.Set(ctx, "k", "v1"); err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +131,7 @@ func TestGetDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
 // stale leaves the decision to the backend's Get, which then counts it.
 func TestGetFallsBackFromTheLocalRead(t *testing.T) {
 	ctx := context.Background()
-	b := newMarkedMem()
-	codec := newCheckingCodec()
-	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, b, codec := markedClient(t)
 	if _, found, err := core.Get[string](ctx, c, "missing"); found || err != nil {
 		t.Fatalf("Get(missing) = %v, %v", found, err)
 	}
@@ -168,12 +171,7 @@ func TestGetFallsBackFromTheLocalRead(t *testing.T) {
 // marked local read (whose freshness may come from a coarse clock).
 func TestGetWithObjectCacheReadsTheBackend(t *testing.T) {
 	ctx := context.Background()
-	b := newMarkedMem()
-	codec := newCheckingCodec()
-	c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute), core.WithObjectCache(10, time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, b, codec := markedClient(t, core.WithObjectCache(10, time.Minute))
 	if err := c.Set(ctx, "k", "v"); err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +191,7 @@ func TestGetWithObjectCacheReadsTheBackend(t *testing.T) {
 func TestGetOrLoadDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
 	ctx := context.Background()
 	for _, swr := range []bool{false, true} {
-		b := newMarkedMem()
-		codec := newCheckingCodec()
-		c, err := core.New(b, core.WithCodec(codec), core.WithDefaultTTL(time.Minute), core.WithStaleWhileRevalidate(swr))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, b, codec := markedClient(t, core.WithStaleWhileRevalidate(swr))
 		var loads atomic.Int64
 		load := func(context.Context) (string, error) { loads.Add(1); return "loaded", nil }
 		if err := c.Set(ctx, "k", "v1"); err != nil {
