@@ -7,6 +7,7 @@ require (
 	github.com/cachekit-io/cachekit-go/backend/memcached v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/backend/redis v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/compose v0.0.0-00010101000000-000000000000
+	github.com/cachekit-io/cachekit-go/conformance v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/conformance/rig v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/core v0.0.0-00010101000000-000000000000
 	github.com/cachekit-io/cachekit-go/crypto v0.0.0-00010101000000-000000000000

@@ -203,6 +203,25 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	privateKey := func(n int) string { return "p:" + w.ID + ":" + strconv.Itoa(n) }
 	deadline := start.Add(w.Duration)
 	var dumped atomic.Bool
+	noStop := func() bool { return false }
+	// watch dumps the goroutines once if a call begun at t0 outlasts
+	// StallAfter: op of key, or of n keys when key is "". The caller stops
+	// it when the call returns.
+	watch := func(t0 time.Time, op, key string, n int) func() bool {
+		if w.StallAfter <= 0 || w.StallOut == nil || dumped.Load() {
+			return noStop
+		}
+		return time.AfterFunc(w.StallAfter, func() {
+			if dumped.CompareAndSwap(false, true) {
+				call := op + " " + key
+				if key == "" {
+					call = fmt.Sprintf("%s of %d keys", op, n)
+				}
+				fmt.Fprintf(w.StallOut, "=== %s: %s begun at +%v still waits after %v; goroutines:\n", w.ID, call, t0.Sub(start).Round(time.Millisecond), w.StallAfter)
+				_ = pprof.Lookup("goroutine").WriteTo(w.StallOut, 2)
+			}
+		}).Stop
+	}
 	for g := range w.Goroutines {
 		wg.Add(1)
 		go func() {
@@ -245,20 +264,6 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 				op := rnd.IntN(100)
 				t0 := time.Now()
 				b := &rep.Buckets[min(int(t0.Sub(start)/BucketWidth), len(rep.Buckets)-1)]
-				// watch dumps the goroutines once if the call begun at t0
-				// outlasts StallAfter; the caller stops it when the call
-				// returns.
-				watch := func(call string) func() bool {
-					if w.StallAfter <= 0 || w.StallOut == nil || dumped.Load() {
-						return func() bool { return false }
-					}
-					return time.AfterFunc(w.StallAfter, func() {
-						if dumped.CompareAndSwap(false, true) {
-							fmt.Fprintf(w.StallOut, "=== %s: %s begun at +%v still waits after %v; goroutines:\n", w.ID, call, t0.Sub(start).Round(time.Millisecond), w.StallAfter)
-							_ = pprof.Lookup("goroutine").WriteTo(w.StallOut, 2)
-						}
-					}).Stop
-				}
 				switch {
 				case op < 90:
 					gl.Add(1)
@@ -266,7 +271,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 					if own {
 						before = keys[n].acked.Load()
 					}
-					stop := watch("GetOrLoad " + key)
+					stop := watch(t0, "GetOrLoad", key, 1)
 					v, err := core.GetOrLoad(context.Background(), c, key, func(context.Context) (Value, error) {
 						if own {
 							return Value{W: w.ID, S: keys[n].db.Load()}, nil
@@ -292,7 +297,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 					for i, m := range ns {
 						names[i], befores[i] = privateKey(m), keys[m].acked.Load()
 					}
-					stop := watch(fmt.Sprintf("GetMany of %d keys", len(ns)))
+					stop := watch(t0, "GetMany", "", len(ns))
 					got, err := core.GetMany[Value](context.Background(), c, names)
 					stop()
 					if err != nil {
@@ -314,7 +319,7 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 					for i, m := range ns {
 						befores[i] = keys[m].acked.Load()
 					}
-					stop := watch(fmt.Sprintf("GetOrLoadMany of %d keys", len(ns)))
+					stop := watch(t0, "GetOrLoadMany", "", len(ns))
 					got, err := core.GetOrLoadMany(context.Background(), c, ns, privateKey, func(_ context.Context, missing []int) (map[int]Value, error) {
 						out := make(map[int]Value, len(missing))
 						for _, m := range missing {
