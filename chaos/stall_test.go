@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,33 +21,16 @@ func (s slowGets) Get(ctx context.Context, key string) (core.Entry, bool, error)
 	return s.Backend.Get(ctx, key)
 }
 
-// lockedBuffer is a bytes.Buffer safe for the dump's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A call slower than StallAfter writes one goroutine dump naming it; the
-// dump is written once however many calls stall.
+// dump is written once however many calls stall, and all of it before Run
+// returns.
 func TestStallDump(t *testing.T) {
 	c, err := core.New(slowGets{memory.New()}, core.WithCodec(protocol.Msgpack()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var out lockedBuffer
+	var out bytes.Buffer // Run writes to it on its own goroutines, and not after it returns
 	chaos.Run(context.Background(), c, chaos.Workload{ID: "slow", Goroutines: 2, Keys: 10, Duration: 500 * time.Millisecond,
 		StallAfter: 20 * time.Millisecond, StallOut: &out})
 	dump := out.String()

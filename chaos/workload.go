@@ -32,9 +32,10 @@ type Workload struct {
 	Duration   time.Duration
 	// Think is the pause of each goroutine between two operations.
 	Think time.Duration
-	// StallAfter, when positive, makes the first GetOrLoad slower than it
-	// write every goroutine's stack to StallOut: what the call waited on
-	// when a fault test's latency bound fails.
+	// StallAfter, when positive, makes the first read (GetOrLoad, GetMany,
+	// GetOrLoadMany) slower than it write every goroutine's stack to
+	// StallOut: what the call waited on when a fault test's latency bound
+	// fails. Nothing is written to StallOut after Run returns.
 	StallAfter time.Duration
 	StallOut   io.Writer
 }
@@ -202,7 +203,11 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 	}
 	privateKey := func(n int) string { return "p:" + w.ID + ":" + strconv.Itoa(n) }
 	deadline := start.Add(w.Duration)
-	var dumped atomic.Bool
+	var (
+		dumped  atomic.Bool
+		dumpMu  sync.Mutex // held while a dump is written; ranDone is set at Run's end
+		ranDone bool
+	)
 	noStop := func() bool { return false }
 	// watch dumps the goroutines once if a call begun at t0 outlasts
 	// StallAfter: op of key, or of n keys when key is "". The caller stops
@@ -212,7 +217,9 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 			return noStop
 		}
 		return time.AfterFunc(w.StallAfter, func() {
-			if dumped.CompareAndSwap(false, true) {
+			dumpMu.Lock()
+			defer dumpMu.Unlock()
+			if !ranDone && dumped.CompareAndSwap(false, true) {
 				call := op + " " + key
 				if key == "" {
 					call = fmt.Sprintf("%s of %d keys", op, n)
@@ -423,6 +430,9 @@ func Run(ctx context.Context, c *core.Client, w Workload) *Report {
 		}()
 	}
 	wg.Wait()
+	dumpMu.Lock() // a dump under way ends before Run returns; none begins after
+	ranDone = true
+	dumpMu.Unlock()
 	rep.GetOrLoads, rep.GetOrLoadErrors = gl.Load(), glErr.Load()
 	rep.Batches, rep.BatchErrors = bat.Load(), batErr.Load()
 	rep.ManyReads, rep.ManyReadErrors = many.Load(), manyErr.Load()
