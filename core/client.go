@@ -61,6 +61,7 @@ type shared struct {
 	versions  *versions     // per-key write ordering
 	refresh   chan struct{} // semaphore bounding background refreshes
 	bg        sync.WaitGroup
+	pending   atomic.Int64 // goroutines started by spawn and not yet done
 	closed    atomic.Bool
 	counters  counters
 	objects   *objectCache // nil unless WithObjectCache
@@ -530,8 +531,12 @@ func encryptionErr(op, sk string, err error) error {
 }
 
 // Wait blocks until the client's background work (stale-while-revalidate
-// refreshes, detached loads) has finished, or ctx is done.
+// refreshes, detached loads) has finished, or ctx is done. With nothing
+// under way it returns at once, without starting a goroutine.
 func (c *Client) Wait(ctx context.Context) error {
+	if c.sh.pending.Load() == 0 {
+		return nil
+	}
 	done := make(chan struct{})
 	go func() {
 		c.sh.bg.Wait()

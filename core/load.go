@@ -525,9 +525,11 @@ func recoverLoader(err *error) {
 
 // spawn runs f on a goroutine tracked by Wait/Close.
 func (c *Client) spawn(f func()) {
+	c.sh.pending.Add(1)
 	c.sh.bg.Add(1)
 	go func() {
 		defer c.sh.bg.Done()
+		defer c.sh.pending.Add(-1)
 		f()
 	}()
 }
