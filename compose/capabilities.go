@@ -38,22 +38,23 @@ func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, e
 	return e, true, nil
 }
 
-// GetLocalMarked implements tier.MarkedLocalGetter: GetLocal, with the mark
-// the upper tier stored with the copy when the composition checks its
-// copies (WithGuard); otherwise it is GetLocal with a zero mark.
-func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+// GetLocalMarked implements tier.MarkedLocalGetter: a hit of GetLocal,
+// with the mark the upper tier stored with the copy when the composition
+// checks its copies (WithGuard); otherwise a hit of GetLocal with a zero
+// mark. A local read that fails is no answer: Get then decides.
+func (b *Backend) GetLocalMarked(ctx context.Context, key string) ([]byte, core.Freshness, core.GuardMark, bool) {
 	if b.marked == nil || b.read != ReadSequential {
-		e, found, err := b.GetLocal(ctx, key)
-		return e, 0, found, err
+		e, found, _ := b.GetLocal(ctx, key)
+		return e.Value, e.Freshness, 0, found
 	}
 	t := b.obsStart()
-	e, mark, found, err := b.marked.GetLocalMarked(ctx, key)
-	if err != nil || !found || e.Freshness.Stale {
-		return core.Entry{}, 0, false, nil
+	v, fresh, mark, found := b.marked.GetLocalMarked(ctx, key)
+	if !found || fresh.Stale {
+		return nil, core.Freshness{}, 0, false
 	}
 	b.st[upperTier].hits.Add(1)
-	b.observe(ctx, upperTier, core.OpGet, core.ResultHit, nil, len(e.Value), t)
-	return e, mark, true, nil
+	b.observe(ctx, upperTier, core.OpGet, core.ResultHit, nil, len(v), t)
+	return v, fresh, mark, true
 }
 
 // TTL implements core.TTLInspector by asking the lower (authoritative) tier.

@@ -62,14 +62,14 @@ func (m *markedL1) GetLocal(ctx context.Context, key string) (core.Entry, bool, 
 	return m.Backend.Get(ctx, key)
 }
 
-func (m *markedL1) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+func (m *markedL1) GetLocalMarked(ctx context.Context, key string) ([]byte, core.Freshness, core.GuardMark, bool) {
 	e, found, err := m.Backend.Get(ctx, key)
 	if err != nil || !found {
-		return e, 0, found, err
+		return nil, core.Freshness{}, 0, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return e, m.marks[key], true, nil
+	return e.Value, e.Freshness, m.marks[key], true
 }
 
 var (
@@ -128,9 +128,9 @@ func testGuardMarksBackfilledCopies(t *testing.T, opts ...compose.Option) {
 	}
 	must(t, b.Wait(ctx))
 	for k, want := range map[string]core.GuardMark{"good": goodMark, "evil": 0} {
-		e, mark, found, err := b.GetLocalMarked(ctx, k)
-		if err != nil || !found || mark != want {
-			t.Errorf("GetLocalMarked(%s) = %q, mark %#x, %v, %v; want the copy with mark %#x", k, e.Value, mark, found, err, want)
+		v, _, mark, found := b.GetLocalMarked(ctx, k)
+		if !found || mark != want {
+			t.Errorf("GetLocalMarked(%s) = %q, mark %#x, %v; want the copy with mark %#x", k, v, mark, found, want)
 		}
 	}
 	g.mu.Lock()
@@ -141,7 +141,7 @@ func testGuardMarksBackfilledCopies(t *testing.T, opts ...compose.Option) {
 	}
 	// A write of the upper tier that is not a marked copy drops the mark.
 	must(t, l1.Set(ctx, "good", []byte(`{"a":2}`), time.Hour))
-	if _, mark, found, _ := b.GetLocalMarked(ctx, "good"); !found || mark != 0 {
+	if _, _, mark, found := b.GetLocalMarked(ctx, "good"); !found || mark != 0 {
 		t.Errorf("after Set: mark %#x (found %v), want 0", mark, found)
 	}
 }
@@ -183,7 +183,7 @@ func TestNoGuardNoMarks(t *testing.T) {
 			if marks != 0 {
 				t.Errorf("%d marked copies, want none", marks)
 			}
-			if _, mark, _, _ := b.GetLocalMarked(ctx, "k"); mark != 0 {
+			if _, _, mark, _ := b.GetLocalMarked(ctx, "k"); mark != 0 {
 				t.Errorf("GetLocalMarked mark %#x, want 0", mark)
 			}
 		})

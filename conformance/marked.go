@@ -23,16 +23,16 @@ func (s *suite) testMarkedLocalGetter(t tester) {
 	// mark the mark it must carry if it answers.
 	check := func(what, key string, want []byte, mark core.GuardMark) {
 		t.Helper()
-		e, m, found, err := x.GetLocalMarked(t.Context(), key)
-		if !noErr(t, err, fmt.Sprintf("GetLocalMarked(%q) %s", key, what)) || !found {
+		v, fresh, m, found := x.GetLocalMarked(t.Context(), key)
+		if !found {
 			return
 		}
 		switch {
 		case want == nil:
-			t.Errorf("GetLocalMarked(%q) %s answered %q for a key that is not stored", key, what, e.Value)
-		case !bytes.Equal(e.Value, want):
-			t.Errorf("GetLocalMarked(%q) %s = %q, want %q", key, what, e.Value, want)
-		case e.Freshness.Stale:
+			t.Errorf("GetLocalMarked(%q) %s answered %q for a key that is not stored", key, what, v)
+		case !bytes.Equal(v, want):
+			t.Errorf("GetLocalMarked(%q) %s = %q, want %q", key, what, v, want)
+		case fresh.Stale:
 			t.Errorf("GetLocalMarked(%q) %s answered a stale value", key, what)
 		case m != mark:
 			t.Errorf("GetLocalMarked(%q) %s: mark %#x, want %#x", key, what, m, mark)
@@ -59,9 +59,9 @@ func (s *suite) testMarkedLocalGetter(t tester) {
 	}
 	// An in-process tier answers its own copy, with the mark.
 	if _, ok := setMarked(k, []byte("c1"), s.long); ok {
-		e, m, found, err := x.GetLocalMarked(t.Context(), k)
-		if noErr(t, err, "GetLocalMarked after SetCopyMarked") && (!found || !bytes.Equal(e.Value, []byte("c1")) || m != mark) {
-			t.Errorf("GetLocalMarked after SetCopyMarked = %q, mark %#x, found %v; want %q with mark %#x", e.Value, m, found, "c1", mark)
+		v, _, m, found := x.GetLocalMarked(t.Context(), k)
+		if !found || !bytes.Equal(v, []byte("c1")) || m != mark {
+			t.Errorf("GetLocalMarked after SetCopyMarked = %q, mark %#x, found %v; want %q with mark %#x", v, m, found, "c1", mark)
 		}
 	}
 	if set(t, b, k, []byte("v2"), s.long) {
@@ -79,12 +79,12 @@ func (s *suite) testMarkedLocalGetter(t tester) {
 		if !setMarkedAs(ms, t, k, []byte("m"), s.long, core.GuardMark(m)) {
 			break
 		}
-		e, got, found, err := x.GetLocalMarked(t.Context(), k)
-		if !noErr(t, err, "GetLocalMarked") || !found {
+		v, _, got, found := x.GetLocalMarked(t.Context(), k)
+		if !found {
 			continue
 		}
-		if got != core.GuardMark(m) || string(e.Value) != "m" {
-			t.Errorf("GetLocalMarked after SetCopyMarked(mark %#x) = %q, mark %#x", m, e.Value, got)
+		if got != core.GuardMark(m) || string(v) != "m" {
+			t.Errorf("GetLocalMarked after SetCopyMarked(mark %#x) = %q, mark %#x", m, v, got)
 			break
 		}
 		if e, found, err := b.Get(t.Context(), k); noErr(t, err, "Get") && (!found || string(e.Value) != "m") {

@@ -47,7 +47,7 @@ type CheckingCodec interface {
 // that has it for an in-process hit first, and decodes a marked hit with
 // the codec's UnmarshalChecked.
 type markedLocalGetter interface {
-	GetLocalMarked(ctx context.Context, key string) (e Entry, mark GuardMark, found bool, err error)
+	GetLocalMarked(ctx context.Context, key string) (value []byte, fresh Freshness, mark GuardMark, found bool)
 }
 
 // readLocal is Get's first step over a backend that answers in-process hits
@@ -58,21 +58,21 @@ type markedLocalGetter interface {
 // codec can use it, the mark returned is 0. A client with an object cache,
 // which bounds what it keeps by the hit's freshness, reads the backend as
 // usual (a marked local read may report freshness from a coarse clock).
-func (c *Client) readLocal(ctx context.Context, sk string) (e Entry, mark GuardMark, found bool) {
+func (c *Client) readLocal(ctx context.Context, sk string) (v []byte, fresh Freshness, mark GuardMark, found bool) {
 	if c.marked == nil || c.sh.objects != nil {
-		return Entry{}, 0, false
+		return nil, Freshness{}, 0, false
 	}
 	t := c.opStart()
-	e, mark, found, err := c.marked.GetLocalMarked(ctx, sk)
-	if err != nil || !found || e.Freshness.Stale || len(e.Value) > c.maxStored {
-		return Entry{}, 0, false
+	v, fresh, mark, found = c.marked.GetLocalMarked(ctx, sk)
+	if !found || fresh.Stale || len(v) > c.maxStored {
+		return nil, Freshness{}, 0, false
 	}
 	c.sh.counters.hits.Add(1)
-	c.opDone(ctx, OpGet, ResultHit, nil, len(e.Value), t)
+	c.opDone(ctx, OpGet, ResultHit, nil, len(v), t)
 	if c.checking == nil {
 		mark = 0
 	}
-	return e, mark, true
+	return v, fresh, mark, true
 }
 
 // decodeMarked is decodeValue into *out for bytes that may carry a mark: a

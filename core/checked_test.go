@@ -15,7 +15,7 @@ type markedMem struct {
 	*memBackend
 	marks      map[string]core.GuardMark
 	localReads atomic.Int64
-	localErr   error
+	unable     bool // the local read cannot answer (closed, …)
 	stale      bool
 }
 
@@ -23,17 +23,17 @@ func newMarkedMem() *markedMem {
 	return &markedMem{memBackend: newMem(), marks: map[string]core.GuardMark{}}
 }
 
-func (m *markedMem) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
+func (m *markedMem) GetLocalMarked(ctx context.Context, key string) ([]byte, core.Freshness, core.GuardMark, bool) {
 	m.localReads.Add(1)
-	if m.localErr != nil {
-		return core.Entry{}, 0, false, m.localErr
+	if m.unable {
+		return nil, core.Freshness{}, 0, false
 	}
 	e, found, err := m.Get(ctx, key)
 	if err != nil || !found {
-		return core.Entry{}, 0, found, err
+		return nil, core.Freshness{}, 0, false
 	}
 	e.Freshness.Stale = m.stale
-	return e, m.marks[key], true, nil
+	return e.Value, e.Freshness, m.marks[key], true
 }
 
 // checkingCodec is jsonCodec with marks: Check marks everything with mark,
@@ -127,8 +127,8 @@ func TestGetDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
 	}
 }
 
-// TestGetFallsBackFromTheLocalRead: a local read that misses, fails or is
-// stale leaves the decision to the backend's Get, which then counts it.
+// TestGetFallsBackFromTheLocalRead: a local read that misses, cannot
+// answer or is stale leaves the decision to the backend's Get, which then counts it.
 func TestGetFallsBackFromTheLocalRead(t *testing.T) {
 	ctx := context.Background()
 	c, b, codec := markedClient(t)
@@ -143,15 +143,15 @@ func TestGetFallsBackFromTheLocalRead(t *testing.T) {
 	}
 	b.marks["k"] = codec.mark
 	for _, tc := range []struct {
-		name  string
-		err   error
-		stale bool
-		gets  int64 // the backend's Get, and the local read's for stale
+		name   string
+		unable bool
+		stale  bool
+		gets   int64 // the backend's Get, and the local read's for stale
 	}{
-		{name: "error", err: core.NewError(core.KindTimeout, "local", "slow", nil), gets: 1},
+		{name: "no answer", unable: true, gets: 1},
 		{name: "stale", stale: true, gets: 2},
 	} {
-		b.localErr, b.stale = tc.err, tc.stale
+		b.unable, b.stale = tc.unable, tc.stale
 		before := b.gets.Load()
 		v, found, err := core.Get[string](ctx, c, "k")
 		if err != nil || !found || v != "v" {

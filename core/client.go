@@ -259,9 +259,11 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 	}
 	// An in-process hit first (see readLocal); only the object cache looks
 	// at a hit's freshness here.
-	e, mark, found := c.readLocal(ctx, sk)
+	data, _, mark, found := c.readLocal(ctx, sk)
+	var e Entry
 	if !found {
 		e, found, err = c.read(ctx, sk, c.sh.objects != nil)
+		data = e.Value
 		if err != nil && c.sh.st != nil && c.sh.st.cfg.GetFailOpen && unreachable(KindOf(err)) {
 			c.sh.counters.degraded.Add(1)
 			c.sh.warn.warn("cachekit: Get answered a miss: the backend is unavailable (GetFailOpen)", KindOf(err))
@@ -272,7 +274,7 @@ func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found 
 		}
 	}
 	// The bytes of a read are this call's alone: they may open in place.
-	if err = decodeMarked(c, e.Value, sk, mark, &value); err != nil {
+	if err = decodeMarked(c, data, sk, mark, &value); err != nil {
 		return value, false, err
 	}
 	if c.sh.objects != nil {

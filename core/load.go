@@ -104,15 +104,15 @@ func GetOrLoad[T any](ctx context.Context, c *Client, key string, load Loader[T]
 		if ls.swr {
 			gen = c.sh.versions.current(sk) // before the read: a Set meanwhile wins over a refresh
 		}
-		if e, mark, found := c.readLocal(ctx, sk); found {
+		if data, fresh, mark, found := c.readLocal(ctx, sk); found {
 			var v T
-			if err := decodeMarked(c, e.Value, sk, mark, &v); err != nil {
+			if err := decodeMarked(c, data, sk, mark, &v); err != nil {
 				if unreadable(err) {
 					return heal(ctx, c, sk, gen, ls.storeTTL(), anyLoader(ls, load), load, err)
 				}
 				return v, err
 			}
-			if ls.swr && c.stale(e.Freshness, ls.ttl, ls.freshRatio) {
+			if ls.swr && c.stale(fresh, ls.ttl, ls.freshRatio) {
 				c.sh.counters.staleServed.Add(1)
 				c.refreshInBackground(sk, gen, anyLoader(ls, load), ls.storeTTL())
 			}

@@ -16,7 +16,7 @@ import (
 
 // markedLocal is tier.MarkedLocalGetter (the preset's stack has it).
 type markedLocal interface {
-	GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error)
+	GetLocalMarked(ctx context.Context, key string) ([]byte, core.Freshness, core.GuardMark, bool)
 }
 
 // The production preset's stack checks the copies it backfills into its L1
@@ -61,8 +61,8 @@ func TestHostilePayloadFromRedisIsRejectedOnTheL1ReadPath(t *testing.T) {
 	// Redis is live, and Redis's report of the Set above may drop an early
 	// copy); every read is rejected, from Redis or from the L1.
 	copied := func(key string) (core.GuardMark, bool) {
-		_, mark, found, err := local.GetLocalMarked(ctx, key)
-		return mark, found && err == nil
+		_, _, mark, found := local.GetLocalMarked(ctx, key)
+		return mark, found
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

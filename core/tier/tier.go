@@ -139,6 +139,13 @@ type InvalidationWatcher interface {
 // until it expires, so the Freshness it reports may overstate the time left
 // by that clock's lag (l1/bigcache and l1/otter: about a millisecond).
 //
+// It has no error result, and returns the value and its freshness apart
+// rather than as a core.Entry: it runs on every in-process hit, and so its
+// results fit in registers. A read that cannot answer (a closed backend,
+// an entry that does not parse) reports found false, and the caller then
+// reads through Get, which reports the error. The value returned is the
+// caller's, as Get's is.
+//
 // Contract, checked by the conformance module when a backend implements
 // it: GetLocalMarked answers what GetLocal would, and its mark is the one
 // stored by the SetCopyMarked that wrote the entry, or 0 when any other
@@ -146,9 +153,9 @@ type InvalidationWatcher interface {
 // answers marks only for copies it checked itself (compose.WithGuard), and
 // never a mark for bytes it read from a tier that is not in memory.
 type MarkedLocalGetter interface {
-	// GetLocalMarked returns key's entry and its mark if the backend holds
-	// it in process.
-	GetLocalMarked(ctx context.Context, key string) (e core.Entry, mark core.GuardMark, found bool, err error)
+	// GetLocalMarked returns key's value, its freshness and its mark if
+	// the backend holds it in process; found is false otherwise.
+	GetLocalMarked(ctx context.Context, key string) (value []byte, fresh core.Freshness, mark core.GuardMark, found bool)
 }
 
 // MarkedCopySetter is an optional core.Backend capability of in-process

@@ -343,32 +343,36 @@ func (h header) freshness(left, now int64) core.Freshness {
 // Get implements core.Backend. A hit reports the remaining lifetime in
 // Freshness (Known always true); an expired entry is a miss and is deleted.
 func (b *Backend) Get(ctx context.Context, key string) (core.Entry, bool, error) {
-	e, _, found, err := b.get(ctx, key, false)
-	return e, found, err
-}
-
-// get is Get that also returns the entry's mark; with coarse, it reads the
-// clock as coarseNow does.
-func (b *Backend) get(ctx context.Context, key string, coarse bool) (core.Entry, core.GuardMark, bool, error) {
 	if err := b.check(ctx, "bigcache.get", key); err != nil {
-		return core.Entry{}, 0, false, err
+		return core.Entry{}, false, err
 	}
 	data, err := b.c.Get(key)
 	if err != nil {
 		if err == bc.ErrEntryNotFound {
-			return core.Entry{}, 0, false, nil
+			return core.Entry{}, false, nil
 		}
-		return core.Entry{}, 0, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.get", Key: key, Err: err}
+		return core.Entry{}, false, &core.Error{Kind: core.KindPermanent, Op: "bigcache.get", Key: key, Err: err}
 	}
+	v, fresh, _, ok := b.judge(key, data, false)
+	if !ok {
+		return core.Entry{}, false, nil
+	}
+	return core.Entry{Value: v, Freshness: fresh}, true, nil
+}
+
+// judge returns the value behind the header of data, the stored bytes
+// just read for key (a copy: the value may be handed out), with its
+// freshness and mark. ok is false when the entry is not live; an expired
+// one is then deleted. With coarse, the clock is read as coarseNow does.
+func (b *Backend) judge(key string, data []byte, coarse bool) (v []byte, fresh core.Freshness, mark core.GuardMark, ok bool) {
 	h, ok := parseHeader(data)
 	if !ok {
 		b.expiredHits.Add(1)
-		return core.Entry{}, 0, false, nil
+		return nil, core.Freshness{}, 0, false
 	}
-	// bigcache.Get returned a copy: hand out the part behind the header.
-	v := data[h.size:len(data):len(data)]
+	v = data[h.size:len(data):len(data)]
 	if h.exp == 0 {
-		return core.Entry{Value: v, Freshness: core.Freshness{Known: true, NoExpiry: true}}, h.mark, true, nil
+		return v, core.Freshness{Known: true, NoExpiry: true}, h.mark, true
 	}
 	var now int64
 	if coarse {
@@ -380,9 +384,9 @@ func (b *Backend) get(ctx context.Context, key string, coarse bool) (core.Entry,
 	if left <= 0 {
 		b.expiredHits.Add(1)
 		b.dropExpired(key)
-		return core.Entry{}, 0, false, nil
+		return nil, core.Freshness{}, 0, false
 	}
-	return core.Entry{Value: v, Freshness: h.freshness(left, now)}, h.mark, true, nil
+	return v, h.freshness(left, now), h.mark, true
 }
 
 // GetLocal implements tier.LocalGetter: everything this backend holds is in
@@ -391,13 +395,21 @@ func (b *Backend) GetLocal(ctx context.Context, key string) (core.Entry, bool, e
 	return b.Get(ctx, key)
 }
 
-// GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
-// SetCopyMarked stored with the entry (0 for any other write). It reads the
-// coarse clock (see clock.go): an entry is served until it expires, as by
-// Get, but its Freshness may overstate the time left by a millisecond or
-// so, as the tier contract allows.
-func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
-	return b.get(ctx, key, true)
+// GetLocalMarked implements tier.MarkedLocalGetter: a hit of Get, with the
+// mark SetCopyMarked stored with the entry (0 for any other write). It
+// reads the coarse clock (see clock.go): an entry is served until it
+// expires, as by Get, but its Freshness may overstate the time left by a
+// millisecond or so, as the tier contract allows. A closed backend answers
+// nothing; ctx is not looked at (the read does no I/O).
+func (b *Backend) GetLocalMarked(_ context.Context, key string) ([]byte, core.Freshness, core.GuardMark, bool) {
+	if b.closed.Load() || b.c == nil {
+		return nil, core.Freshness{}, 0, false
+	}
+	data, err := b.c.Get(key)
+	if err != nil {
+		return nil, core.Freshness{}, 0, false
+	}
+	return b.judge(key, data, true)
 }
 
 // InMemory implements tier.InMemory: entries live in bigcache's shards, in

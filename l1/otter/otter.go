@@ -276,14 +276,15 @@ func (b *Backend) hit(it *item, now int64) core.Entry {
 	return core.Entry{Value: v, Freshness: it.freshness(now)}
 }
 
-// GetLocalMarked implements tier.MarkedLocalGetter: Get, with the mark
-// SetCopyMarked stored with the entry (0 for any other write). It reads the
-// coarse clock (see coarseTick): an entry is served until it expires, as by
-// Get, but its Freshness may overstate the time left by a millisecond or
-// so, as the tier contract allows.
-func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, core.GuardMark, bool, error) {
-	if err := b.check(ctx, "otter.get", key); err != nil {
-		return core.Entry{}, 0, false, err
+// GetLocalMarked implements tier.MarkedLocalGetter: a hit of Get, with the
+// mark SetCopyMarked stored with the entry (0 for any other write). It
+// reads the coarse clock (see coarseTick): an entry is served until it
+// expires, as by Get, but its Freshness may overstate the time left by a
+// millisecond or so, as the tier contract allows. A closed backend answers
+// nothing; ctx is not looked at (the read does no I/O).
+func (b *Backend) GetLocalMarked(_ context.Context, key string) ([]byte, core.Freshness, core.GuardMark, bool) {
+	if b.c == nil || b.closed.Load() {
+		return nil, core.Freshness{}, 0, false
 	}
 	it, ok := b.c.GetIfPresent(key)
 	var now int64
@@ -292,10 +293,10 @@ func (b *Backend) GetLocalMarked(ctx context.Context, key string) (core.Entry, c
 		ok = now < it.exp
 	}
 	if !ok {
-		b.misses.Add(1)
-		return core.Entry{}, 0, false, nil
+		return nil, core.Freshness{}, 0, false
 	}
-	return b.hit(it, now), it.mark, true, nil
+	e := b.hit(it, now)
+	return e.Value, e.Freshness, it.mark, true
 }
 
 // freshness is what Get reports for it at now.
