@@ -91,7 +91,7 @@ func decodeMarked[T any](c *Client, data []byte, sk string, mark GuardMark, out 
 		*out = zero
 		return ErrAbsent
 	}
-	pool := targetPool[T]()
+	pool := targetPool[T](c)
 	p := pool.Get().(*T)
 	err := c.checking.UnmarshalChecked(data, p, mark)
 	*out = *p

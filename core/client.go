@@ -61,7 +61,8 @@ type shared struct {
 	versions  *versions     // per-key write ordering
 	refresh   chan struct{} // semaphore bounding background refreshes
 	bg        sync.WaitGroup
-	pending   atomic.Int64 // goroutines started by spawn and not yet done
+	pending   atomic.Int64              // goroutines started by spawn and not yet done
+	lastPool  atomic.Pointer[typedPool] // the decode targets last used (targetPool)
 	closed    atomic.Bool
 	counters  counters
 	objects   *objectCache // nil unless WithObjectCache

@@ -78,3 +78,63 @@ func TestDecodedValuesAreTheCallers(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A client remembers the pool of the type it decoded last. Reads that
+// alternate types, from many goroutines and over two clients, must each
+// get a target of their own type (a wrong pool would panic or mix values),
+// and switching types must allocate nothing more than reading one type.
+func TestDecodeTargetsAcrossTypes(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	c1, c2 := newClient(t, m), newClient(t, m)
+	if err := c1.Set(ctx, "t", tagged{ID: 7, Tags: []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c1.Set(ctx, "u", user{ID: 8, Name: "Bo"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c1.Set(ctx, "s", "str"); err != nil {
+		t.Fatal(err)
+	}
+	read := func(c *core.Client) error {
+		if v, _, err := core.Get[tagged](ctx, c, "t"); err != nil || v.ID != 7 || v.Tags[0] != "x" {
+			return fmt.Errorf("tagged = %+v, %v", v, err)
+		}
+		if v, _, err := core.Get[user](ctx, c, "u"); err != nil || v != (user{ID: 8, Name: "Bo"}) {
+			return fmt.Errorf("user = %+v, %v", v, err)
+		}
+		if v, _, err := core.Get[string](ctx, c, "s"); err != nil || v != "str" {
+			return fmt.Errorf("string = %q, %v", v, err)
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		c := c1
+		if g%2 == 1 {
+			c = c2
+		}
+		wg.Go(func() {
+			for range 200 {
+				if err := read(c); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	one := testing.AllocsPerRun(200, func() {
+		_, _, _ = core.Get[user](ctx, c1, "u")
+		_, _, _ = core.Get[user](ctx, c1, "u")
+	})
+	type sameUser user // another type, decoded exactly as user is
+	alternating := testing.AllocsPerRun(200, func() {
+		_, _, _ = core.Get[user](ctx, c1, "u")
+		_, _, _ = core.Get[sameUser](ctx, c1, "u")
+	})
+	if alternating != one {
+		t.Errorf("alternating types: %.0f allocs per pair of reads, one type: %.0f", alternating, one)
+	}
+}
