@@ -235,21 +235,15 @@ func (c *Client) StorageKey(key string) (string, error) {
 // other callers. With WithObjectCache, a hit may be answered from the object
 // cache: the value returned is then shared with other callers (see
 // WithObjectCache).
-func Get[T any](ctx context.Context, c *Client, key string) (T, bool, error) {
+func Get[T any](ctx context.Context, c *Client, key string) (value T, found bool, err error) {
 	if c.sh.objects != nil {
 		if err := ValidateKey(key); err != nil {
-			var zero T
-			return zero, false, err
+			return value, false, err
 		}
 		if v, ok := lookupObject[T](c, key); ok {
 			return v, true, nil
 		}
 	}
-	return getSlow[T](ctx, c, key)
-}
-
-// getSlow is Get past the object cache.
-func getSlow[T any](ctx context.Context, c *Client, key string) (value T, found bool, err error) {
 	sk, err := c.StorageKey(key)
 	if err != nil {
 		return value, false, err
