@@ -59,7 +59,9 @@ type markedLocalGetter interface {
 // which bounds what it keeps by the hit's freshness, reads the backend as
 // usual (a marked local read may report freshness from a coarse clock).
 func (c *Client) readLocal(ctx context.Context, sk string) (v []byte, fresh Freshness, mark GuardMark, found bool) {
-	if c.marked == nil || c.sh.objects != nil {
+	// The local read does not look at ctx (it does no I/O); a done context
+	// gets its error from the read below, as from any other stack.
+	if c.marked == nil || c.sh.objects != nil || ctx.Err() != nil {
 		return nil, Freshness{}, 0, false
 	}
 	t := c.opStart()

@@ -28,7 +28,8 @@ func (m *markedMem) GetLocalMarked(ctx context.Context, key string) ([]byte, cor
 	if m.unable {
 		return nil, core.Freshness{}, 0, false
 	}
-	e, found, err := m.Get(ctx, key)
+	// Like the L1s, the local read does not look at ctx: it does no I/O.
+	e, found, err := m.Get(context.Background(), key)
 	if err != nil || !found {
 		return nil, core.Freshness{}, 0, false
 	}
@@ -225,5 +226,29 @@ func TestGetOrLoadDecodesAMarkedLocalHitWithUnmarshalChecked(t *testing.T) {
 		if st := c.Stats(); st.StaleServed != 1 || st.Refreshes != 1 || loads.Load() != 2 {
 			t.Errorf("stale marked hit: stale served %d, refreshes %d, loads %d; want 1, 1, 2", st.StaleServed, st.Refreshes, loads.Load())
 		}
+	}
+}
+
+// TestLocalReadHonoursADoneContext: the marked local read does not look at
+// the context (the L1s do no I/O), so the client does: a Get or GetOrLoad
+// whose context is done gets the context's error, as it does from a stack
+// without the local read, not the local copy.
+func TestLocalReadHonoursADoneContext(t *testing.T) {
+	c, b, codec := markedClient(t)
+	if err := c.Set(context.Background(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	b.marks["k"] = codec.mark
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if v, found, err := core.Get[string](ctx, c, "k"); core.KindOf(err) != core.KindCanceled || found {
+		t.Errorf("Get with a canceled context = %q, %v, %v; want KindCanceled", v, found, err)
+	}
+	v, err := core.GetOrLoad(ctx, c, "k", func(context.Context) (string, error) { return "loaded", nil })
+	if core.KindOf(err) != core.KindCanceled {
+		t.Errorf("GetOrLoad with a canceled context = %q, %v; want KindCanceled", v, err)
+	}
+	if n := b.localReads.Load(); n != 0 {
+		t.Errorf("%d local reads with a done context, want 0", n)
 	}
 }
