@@ -290,7 +290,9 @@ func (b *batchLoad[K, V]) callLoad(ks []K) (m map[K]V, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.loadTimeout)
 	defer cancel()
 	c.sh.counters.loads.Add(1)
+	t := c.opStart()
 	defer func() {
+		c.opDone(ctx, OpLoad, ResultOK, err, 0, t)
 		if err != nil {
 			c.sh.counters.loadErrors.Add(1)
 		}
@@ -343,10 +345,14 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 		// OpTimeout under the reliability stack), not by the load timeout:
 		// a backend that stops answering must not hold the batch's callers.
 		wctx, wcancel := withOwnTimeout(ctx, c.readTimeout())
+		t := c.opStart()
 		absent, err := useCapability(wctx, c, "loadmany", "BatchSetter", func(ctx context.Context, bs BatchSetter) error {
 			return bs.SetMany(ctx, items)
 		})
 		wcancel()
+		if !absent {
+			c.opDoneEach(ctx, OpSet, len(items), err, func(i int) int { return len(items[i].Value) }, t)
+		}
 		if absent {
 			err = nil
 			for _, it := range items {

@@ -270,13 +270,15 @@ func GetMany[T any](ctx context.Context, c *Client, keys []string) (map[string]T
 // whether the values are this call's alone (they may be decrypted in
 // place).
 func (c *Client) readMany(ctx context.Context, sks []string, fresh bool) (res []BatchResult, owned bool, err error) {
+	t := c.opStart()
 	if !fresh {
 		var has bool
 		if res, has, err = c.readValues(ctx, sks); has {
 			if err != nil {
+				c.opDoneEach(ctx, OpGet, len(sks), err, nil, t)
 				return nil, false, err
 			}
-			return c.countMany(sks, res, true) // GetValues' slices are ours
+			return c.countMany(ctx, sks, res, true, t) // GetValues' slices are ours
 		}
 	}
 	absent, err := useCapability(ctx, c, "getmany", "BatchGetter", func(ctx context.Context, bg BatchGetter) (err error) {
@@ -299,25 +301,32 @@ func (c *Client) readMany(ctx context.Context, sks []string, fresh bool) (res []
 	}
 	if err != nil {
 		c.sh.counters.errors.Add(1)
-		return nil, false, Wrap(err, KindUnknown, "getmany")
+		err = Wrap(err, KindUnknown, "getmany")
+		c.opDoneEach(ctx, OpGet, len(sks), err, nil, t)
+		return nil, false, err
 	}
-	return c.countMany(sks, res, false)
+	return c.countMany(ctx, sks, res, false, t)
 }
 
-// countMany counts the hits and misses of a batch read and bounds each
-// value by the stored-size limit; owned is passed through.
-func (c *Client) countMany(sks []string, res []BatchResult, owned bool) ([]BatchResult, bool, error) {
+// countMany counts (and reports, as reads that began at start) the hits
+// and misses of a batch read and bounds each value by the stored-size
+// limit; owned is passed through.
+func (c *Client) countMany(ctx context.Context, sks []string, res []BatchResult, owned bool, start time.Time) ([]BatchResult, bool, error) {
 	for i, r := range res {
 		if !r.Found {
 			c.sh.counters.misses.Add(1)
+			c.opDoneBatch(ctx, OpGet, ResultMiss, nil, 0, start, len(res))
 			continue
 		}
 		if len(r.Entry.Value) > c.maxStored {
 			c.sh.counters.errors.Add(1)
-			return nil, false, &Error{Kind: KindPayloadTooLarge, Op: "getmany", Key: sks[i],
+			err := &Error{Kind: KindPayloadTooLarge, Op: "getmany", Key: sks[i],
 				Msg: "stored value is " + strconv.Itoa(len(r.Entry.Value)) + " bytes; the limit is " + strconv.Itoa(c.maxPayload)}
+			c.opDoneBatch(ctx, OpGet, ResultError, err, 0, start, len(res))
+			return nil, false, err
 		}
 		c.sh.counters.hits.Add(1)
+		c.opDoneBatch(ctx, OpGet, hitResult(r.Entry.Freshness), nil, len(r.Entry.Value), start, len(res))
 	}
 	return res, owned, nil
 }
@@ -362,9 +371,13 @@ func (c *Client) SetMany(ctx context.Context, items map[string]any, opts ...Call
 		return Wrap(err, KindCanceled, "setmany")
 	}
 	defer c.endWrites(sks)
+	t := c.opStart()
 	absent, err := useCapability(ctx, c, "setmany", "BatchSetter", func(ctx context.Context, bs BatchSetter) error {
 		return bs.SetMany(ctx, batch)
 	})
+	if !absent {
+		c.opDoneEach(ctx, OpSet, len(batch), err, func(i int) int { return len(batch[i].Value) }, t)
+	}
 	if absent {
 		for _, it := range batch {
 			if err := c.write(ctx, it.Key, it.Value, it.TTL); err != nil {
@@ -404,12 +417,16 @@ func (c *Client) DeleteMany(ctx context.Context, keys []string) error {
 		return Wrap(err, KindCanceled, "deletemany")
 	}
 	defer c.endWrites(sks)
+	t := c.opStart()
 	absent, err := useCapability(ctx, c, "deletemany", "BatchDeleter", func(ctx context.Context, bd BatchDeleter) error {
 		return bd.DeleteMany(ctx, sks)
 	})
 	if absent {
 		for _, sk := range sks {
-			if err := c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Delete(ctx, sk) }); err != nil {
+			t := c.opStart()
+			err := c.withRetry(ctx, func(ctx context.Context) error { return c.backend.Delete(ctx, sk) })
+			c.opDone(ctx, OpDelete, ResultOK, err, 0, t)
+			if err != nil {
 				c.sh.counters.errors.Add(1)
 				return Wrap(err, KindUnknown, "deletemany")
 			}
@@ -417,6 +434,7 @@ func (c *Client) DeleteMany(ctx context.Context, keys []string) error {
 		}
 		return nil
 	}
+	c.opDoneEach(ctx, OpDelete, len(sks), err, nil, t)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "deletemany")

@@ -31,8 +31,10 @@ type Observer struct {
 	Timing bool
 	// OnOp is called when an operation of a tier ends: the client's own
 	// view of a Get, Set, Delete, Exists or load (Tier "client"), or, in a
-	// composition built with an observer, one tier's part of it. The batch
-	// calls (GetMany, SetMany, DeleteMany), TTL, Expire and Lock are not
+	// composition built with an observer, one tier's part of it. A batch
+	// call (GetMany, SetMany, DeleteMany, GetOrLoadMany) reports one event
+	// per distinct key it sent to the backend (see OpEvent.Batch), and one
+	// OpLoad per call of a batch loader. TTL, Expire and Lock are not
 	// reported yet.
 	OnOp func(ctx context.Context, e OpEvent)
 	// OnRetry is called before a failed backend call is tried again.
@@ -146,8 +148,16 @@ type OpEvent struct {
 	// set), as stored: after encoding and encryption. 0 otherwise.
 	Bytes int
 	// Duration is how long the operation took, when Observer.Timing is
-	// set; 0 otherwise.
+	// set; 0 otherwise. For an event of a batch (Batch > 0) it is the
+	// whole batch call's.
 	Duration time.Duration
+	// Batch is, for a key served by one backend call together with
+	// others (a batch capability serving GetMany, SetMany, DeleteMany or
+	// GetOrLoadMany), the number of keys that call served; each of them has
+	// an event. It is 0 when the backend call served this key alone.
+	// Exporters count batch events as operations but keep their Duration
+	// out of per-operation latency (it is the batch's, not the key's).
+	Batch int
 }
 
 // RetryEvent is a failed backend call about to be tried again.
@@ -279,16 +289,39 @@ func (c *Client) opStart() time.Time {
 // small enough to inline: without an observer it is one nil check.
 func (c *Client) opDone(ctx context.Context, op Op, r Result, err error, n int, start time.Time) {
 	if c.obs != nil {
-		c.emitOp(ctx, op, r, err, n, start)
+		c.emitOp(ctx, op, r, err, n, start, 0)
 	}
 }
 
-func (c *Client) emitOp(ctx context.Context, op Op, r Result, err error, n int, start time.Time) {
+// opDoneEach reports an operation of each of the n keys of one batch
+// backend call, as opDone does for one (OpEvent.Batch is n): bytes(i)
+// (nil: 0) is key i's value size. Without an observer it is one nil check.
+func (c *Client) opDoneEach(ctx context.Context, op Op, n int, err error, bytes func(i int) int, start time.Time) {
+	if c.obs == nil {
+		return
+	}
+	for i := range n {
+		b := 0
+		if bytes != nil && err == nil {
+			b = bytes(i)
+		}
+		c.emitOp(ctx, op, ResultOK, err, b, start, n)
+	}
+}
+
+// opDoneBatch is opDone for one key of a batch backend call of n keys.
+func (c *Client) opDoneBatch(ctx context.Context, op Op, r Result, err error, bytes int, start time.Time, n int) {
+	if c.obs != nil {
+		c.emitOp(ctx, op, r, err, bytes, start, n)
+	}
+}
+
+func (c *Client) emitOp(ctx context.Context, op Op, r Result, err error, n int, start time.Time, batch int) {
 	o := c.obs
 	if o.OnOp == nil {
 		return
 	}
-	e := OpEvent{Op: op, Tier: TierClient, Namespace: c.namespace, Result: r, Bytes: n}
+	e := OpEvent{Op: op, Tier: TierClient, Namespace: c.namespace, Result: r, Bytes: n, Batch: batch}
 	if err != nil {
 		e.Result, e.Kind = ResultError, KindOf(err)
 	}

@@ -453,3 +453,66 @@ func TestLoadContextKeepsTheCallersValues(t *testing.T) {
 		t.Fatalf("OnOp of the load saw %v", seen)
 	}
 }
+
+// TestObserverSeesBatchCalls: GetMany, SetMany, DeleteMany and
+// GetOrLoadMany report one event per distinct key they send, through a
+// backend's batch capabilities and through the per-key fallback alike,
+// and a batch loader's call is one OpLoad.
+func TestObserverSeesBatchCalls(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		b     core.Backend
+		batch bool // one backend call serves the keys: Batch is their number
+	}{
+		{"batch capabilities", newCapBackend(), true},
+		{"per-key fallback", newMem(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// ev is the event of one key of a batch call of n keys.
+			ev := func(op core.Op, r core.Result, bytes, n int) core.OpEvent {
+				if !tc.batch || op == core.OpLoad {
+					n = 0
+				}
+				return core.OpEvent{Op: op, Tier: core.TierClient, Namespace: "ns", Result: r, Bytes: bytes, Batch: n}
+			}
+			var r recorder
+			c := newClient(t, tc.b, core.WithObserver(r.observer(false)), core.WithNamespace("ns"))
+			if err := c.SetMany(ctx, map[string]any{"b": 22, "a": 1}); err != nil { // jsonCodec: "1", "22"
+				t.Fatal(err)
+			}
+			wantOps(t, r.take(), ev(core.OpSet, core.ResultOK, 1, 2), ev(core.OpSet, core.ResultOK, 2, 2))
+
+			got, err := core.GetMany[int](ctx, c, []string{"a", "b", "c", "a"})
+			if err != nil || len(got) != 2 {
+				t.Fatal(got, err)
+			}
+			wantOps(t, r.take(), ev(core.OpGet, core.ResultHit, 1, 3), ev(core.OpGet, core.ResultHit, 2, 3), ev(core.OpGet, core.ResultMiss, 0, 3))
+
+			if err := c.DeleteMany(ctx, []string{"b", "a", "b"}); err != nil {
+				t.Fatal(err)
+			}
+			wantOps(t, r.take(), ev(core.OpDelete, core.ResultOK, 0, 2), ev(core.OpDelete, core.ResultOK, 0, 2))
+
+			loaded, err := core.GetOrLoadMany(ctx, c, []string{"p", "q"}, func(k string) string { return k },
+				func(_ context.Context, missing []string) (map[string]int, error) {
+					return map[string]int{"p": 3, "q": 44}, nil
+				})
+			if err != nil || loaded["q"] != 44 {
+				t.Fatal(loaded, err)
+			}
+			wantOps(t, r.take(), ev(core.OpGet, core.ResultMiss, 0, 2), ev(core.OpGet, core.ResultMiss, 0, 2),
+				ev(core.OpLoad, core.ResultOK, 0, 0), ev(core.OpSet, core.ResultOK, 1, 2), ev(core.OpSet, core.ResultOK, 2, 2))
+		})
+	}
+	// A failed batch read is an error event for each key it sent.
+	var r recorder
+	b := newCapBackend()
+	c := newClient(t, b, core.WithObserver(r.observer(false)), core.WithNamespace("ns"))
+	fail := error(core.NewError(core.KindPermanent, "mem.get", "broken", nil))
+	b.failGet.Store(&fail)
+	_, err := core.GetMany[int](ctx, c, []string{"x", "y"})
+	wantKind(t, err, core.KindPermanent)
+	e := core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Namespace: "ns", Result: core.ResultError, Kind: core.KindPermanent, Batch: 2}
+	wantOps(t, r.take(), e, e)
+}
