@@ -34,6 +34,11 @@
 // bytes are the stored size (after encoding and encryption) read by hits
 // and written by sets.
 //
+// A batch call (GetMany, SetMany, DeleteMany, GetOrLoadMany) counts each
+// key a batch backend call served as one request (core.OpEvent.Batch), so
+// hit ratios include them; those keys record no duration and no span: the
+// time they carry is the whole batch's, not one key's latency.
+//
 // # Traces
 //
 // Each operation of the client (tier "client"; each tier call too with

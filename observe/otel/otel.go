@@ -197,6 +197,12 @@ func (o *observer) op(ctx context.Context, e core.OpEvent) {
 	if e.Bytes > 0 {
 		o.bytes.Add(ctx, int64(e.Bytes), a.bytes...)
 	}
+	if e.Batch > 0 {
+		// One key of a batch call: counted, but its Duration is the whole
+		// batch's, not this key's latency, and a span per key would flood
+		// the trace.
+		return
+	}
 	o.duration.Record(ctx, e.Duration.Seconds(), a.dur...)
 	if o.tracer == nil || e.Tier != core.TierClient && !o.tierSpans {
 		return

@@ -270,3 +270,31 @@ func TestMetricsAllocateNothingPerEvent(t *testing.T) {
 		t.Fatalf("%v allocations per event", n)
 	}
 }
+
+// The keys of a batch backend call are counted as requests, but record
+// no duration and no span: the time they carry is the batch's.
+func TestBatchEventsCountedWithoutLatencyOrSpans(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	for range 3 {
+		r.obs.OnOp(ctx, core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultHit, Bytes: 4, Duration: 5 * time.Millisecond, Batch: 3})
+	}
+	r.obs.OnOp(ctx, core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultMiss, Duration: time.Millisecond})
+	ms := r.collect(t)
+	if got := sum(t, ms, "cachekit.client.requests", map[attribute.Key]string{ckotel.AttrResult: "hit"}); got != 3 {
+		t.Errorf("batch hits counted %d times, want 3", got)
+	}
+	if got := sum(t, ms, "cachekit.client.bytes", map[attribute.Key]string{ckotel.AttrOperation: "get"}); got != 12 {
+		t.Errorf("batch bytes %d, want 12", got)
+	}
+	var n uint64
+	for _, p := range ms["db.client.operation.duration"].Data.(metricdata.Histogram[float64]).DataPoints {
+		n += p.Count
+	}
+	if n != 1 {
+		t.Errorf("%d durations recorded, want 1 (the single-key miss)", n)
+	}
+	if s := r.spans.Ended(); len(s) != 1 {
+		t.Errorf("%d spans, want 1 (the single-key miss)", len(s))
+	}
+}

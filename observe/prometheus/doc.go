@@ -31,5 +31,9 @@
 //
 // Durations are measured only when the Observer times operations, which it
 // does unless WithoutDurations is given (each operation then costs two
-// clock reads). No key and no value ever becomes a label.
+// clock reads). A batch call (GetMany, SetMany, DeleteMany, GetOrLoadMany)
+// counts each key a batch backend call served as one request
+// (core.OpEvent.Batch), so the hit ratio includes them, but observes no
+// duration for them: theirs is the whole batch's, not one key's latency.
+// No key and no value ever becomes a label.
 package prometheus

@@ -175,7 +175,7 @@ func (c *Collector) op(_ context.Context, e core.OpEvent) {
 			c.bytes.WithLabelValues(e.Tier, name).Add(float64(e.Bytes))
 		}
 	}
-	if e.Duration > 0 {
+	if e.Duration > 0 && e.Batch == 0 { // a batch's duration is not one key's latency
 		if d := t.duration[op]; d != nil {
 			d.Observe(e.Duration.Seconds())
 		} else {

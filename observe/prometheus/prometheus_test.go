@@ -226,6 +226,29 @@ func TestUnusualEventsAreCounted(t *testing.T) {
 	}
 }
 
+// The keys of a batch backend call are counted as requests, but observe
+// no duration: the time they carry is the batch's, not one key's latency.
+func TestBatchEventsCountedWithoutLatency(t *testing.T) {
+	col := ckprom.New()
+	reg := prom.NewRegistry()
+	reg.MustRegister(col)
+	obs := col.Observer()
+	for range 3 {
+		obs.OnOp(context.Background(), core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultHit, Bytes: 4, Duration: 5 * time.Millisecond, Batch: 3})
+	}
+	obs.OnOp(context.Background(), core.OpEvent{Op: core.OpGet, Tier: core.TierClient, Result: core.ResultMiss, Duration: time.Millisecond})
+	fams := scrape(t, reg)
+	if got := counter(t, fams, "cachekit_requests_total", map[string]string{"tier": "client", "op": "get", "result": "hit"}); got != 3 {
+		t.Errorf("batch hits counted %v times, want 3", got)
+	}
+	if got := counter(t, fams, "cachekit_bytes_total", map[string]string{"tier": "client", "op": "get"}); got != 12 {
+		t.Errorf("batch bytes %v, want 12", got)
+	}
+	if h := find(t, fams, "cachekit_request_duration_seconds", map[string]string{"tier": "client", "op": "get"}).GetHistogram(); h.GetSampleCount() != 1 {
+		t.Errorf("%d durations observed, want 1 (the single-key miss)", h.GetSampleCount())
+	}
+}
+
 func TestEventsAllocateNothing(t *testing.T) {
 	obs := ckprom.New().Observer()
 	ctx := context.Background()
