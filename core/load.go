@@ -388,7 +388,17 @@ func (c *Client) stale(f Freshness, ttl time.Duration, ratio float64) bool {
 	if !f.Known || f.NoExpiry || ttl <= 0 {
 		return false
 	}
-	fresh := time.Duration(float64(ttl) * ratio * (0.9 + 0.2*rand.Float64()))
+	// The fresh window is ttl × ratio, jittered by ±10 % per read. Only an
+	// age inside the jitter band needs the random draw: younger is fresh
+	// and older is stale whatever it draws (most reads of a hot key).
+	age, base := float64(ttl-f.FreshFor), float64(ttl)*ratio
+	switch {
+	case age <= 0.9*base:
+		return false
+	case age > 1.1*base:
+		return true
+	}
+	fresh := time.Duration(base * (0.9 + 0.2*rand.Float64()))
 	return ttl-f.FreshFor > fresh
 }
 
