@@ -350,9 +350,6 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 			return bs.SetMany(ctx, items)
 		})
 		wcancel()
-		if !absent {
-			c.opDoneEach(ctx, OpSet, len(items), err, func(i int) int { return len(items[i].Value) }, t)
-		}
 		if absent {
 			err = nil
 			for _, it := range items {
@@ -363,8 +360,11 @@ func (b *batchLoad[K, V]) store(missing []*led[K], got map[K]V) []uint64 {
 					err = werr
 				}
 			}
-		} else if err != nil {
-			c.sh.counters.errors.Add(1)
+		} else {
+			c.opDoneEach(ctx, OpSet, len(items), err, func(i int) int { return len(items[i].Value) }, t)
+			if err != nil {
+				c.sh.counters.errors.Add(1)
+			}
 		}
 		if err != nil {
 			c.sh.warn.warn("cachekit: storing loaded values failed", KindOf(err), LogKeyOp, "setmany", LogKeyNamespace, c.namespace)

@@ -375,9 +375,6 @@ func (c *Client) SetMany(ctx context.Context, items map[string]any, opts ...Call
 	absent, err := useCapability(ctx, c, "setmany", "BatchSetter", func(ctx context.Context, bs BatchSetter) error {
 		return bs.SetMany(ctx, batch)
 	})
-	if !absent {
-		c.opDoneEach(ctx, OpSet, len(batch), err, func(i int) int { return len(batch[i].Value) }, t)
-	}
 	if absent {
 		for _, it := range batch {
 			if err := c.write(ctx, it.Key, it.Value, it.TTL); err != nil {
@@ -387,6 +384,7 @@ func (c *Client) SetMany(ctx context.Context, items map[string]any, opts ...Call
 		}
 		return nil
 	}
+	c.opDoneEach(ctx, OpSet, len(batch), err, func(i int) int { return len(batch[i].Value) }, t)
 	if err != nil {
 		c.sh.counters.errors.Add(1)
 		return Wrap(err, KindUnknown, "setmany")

@@ -52,8 +52,9 @@ type markedLocalGetter interface {
 
 // readLocal is Get's first step over a backend that answers in-process hits
 // with their marks: a fresh local hit, counted and reported as read counts a
-// hit. found is false when there is none (no such backend, a miss, an
-// error, a value over the stored-size bound): Get then reads the backend
+// hit. found is false when there is none (no such backend, a done
+// context, a miss, a read that cannot answer, a value over the
+// stored-size bound): Get then reads the backend
 // as usual, which decides (and counts) those cases. Unless the client's
 // codec can use it, the mark returned is 0. A client with an object cache,
 // which bounds what it keeps by the hit's freshness, reads the backend as
